@@ -1,0 +1,10 @@
+import type { Command } from './index.ts';
+
+// Placeholder until this command lands; replaced by its owner.
+export const bench: Command = {
+  summary: '(not yet available)',
+  async run() {
+    console.error('tunedrop bench: not yet available');
+    return 2;
+  },
+};
