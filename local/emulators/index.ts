@@ -1,0 +1,161 @@
+/**
+ * Starts and stops the Google Cloud CLI's Pub/Sub and Firestore emulators, for the local stack and
+ * for the integration tests. Each emulator runs in its own process group: the gcloud wrapper
+ * starts a Java child, and killing only the wrapper would leave the Java process holding the port.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export type EmulatorKind = 'pubsub' | 'firestore';
+
+export interface RunningEmulator {
+  kind: EmulatorKind;
+  /** host:port, the value for PUBSUB_EMULATOR_HOST / FIRESTORE_EMULATOR_HOST. */
+  hostPort: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+export interface StartEmulatorOptions {
+  host?: string;
+  port: number;
+  /** How long to wait for the emulator to answer; Java start-up takes a few seconds. */
+  timeoutMs?: number;
+  /** Lines of the emulator's own output, for diagnosis. */
+  onOutput?: (line: string) => void;
+}
+
+export class EmulatorStartError extends Error {
+  override readonly name = 'EmulatorStartError';
+}
+
+/** Fails fast, with what to install, when gcloud, an emulator component or Java is missing. */
+export function checkEmulatorPrerequisites(): void {
+  const probe = (command: string, args: string[]) =>
+    spawnSync(command, args, { stdio: 'ignore' }).status === 0;
+  if (!probe('gcloud', ['--version'])) {
+    throw new EmulatorStartError(
+      'the Google Cloud CLI (gcloud) is not on PATH: install it with its Pub/Sub and Firestore emulator components (https://cloud.google.com/sdk/docs/install)',
+    );
+  }
+  if (!probe('java', ['-version'])) {
+    throw new EmulatorStartError(
+      'Java is not on PATH: the Pub/Sub and Firestore emulators need Java 11 or newer',
+    );
+  }
+}
+
+/** Resolves when nothing listens on host:port; rejects with a clear message when something does. */
+export async function assertPortFree(port: number, host = '127.0.0.1', what = 'this service'): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const server = createServer();
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        new EmulatorStartError(
+          error.code === 'EADDRINUSE'
+            ? `port ${port} on ${host} is already in use (needed for ${what}); stop what holds it or choose another port`
+            : `cannot listen on ${host}:${port} for ${what}: ${error.message}`,
+        ),
+      ),
+    );
+    server.listen(port, host, () => server.close(() => resolve()));
+  });
+}
+
+/** A port that is free right now, for tests that start their own emulators. */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject()));
+    });
+  });
+}
+
+async function waitUntilAnswering(url: string, child: ChildProcess, timeoutMs: number, output: string[]) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) {
+      throw new EmulatorStartError(
+        `emulator exited with code ${child.exitCode}:\n${output.slice(-15).join('\n')}`,
+      );
+    }
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      if (response.ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new EmulatorStartError(
+    `emulator did not answer at ${url} within ${timeoutMs} ms:\n${output.slice(-15).join('\n')}`,
+  );
+}
+
+function stopGroup(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null || !child.pid) return resolve();
+    const pid = child.pid;
+    const signalGroup = (signal: NodeJS.Signals) => {
+      try {
+        process.kill(-pid, signal);
+      } catch {
+        // The group is already gone.
+      }
+    };
+    const force = setTimeout(() => signalGroup('SIGKILL'), 5000);
+    child.once('exit', () => {
+      clearTimeout(force);
+      // The Java child may outlive the wrapper by a moment; make sure the whole group is gone.
+      signalGroup('SIGKILL');
+      resolve();
+    });
+    signalGroup('SIGTERM');
+  });
+}
+
+export async function startEmulator(
+  kind: EmulatorKind,
+  options: StartEmulatorOptions,
+): Promise<RunningEmulator> {
+  const host = options.host ?? '127.0.0.1';
+  const hostPort = `${host}:${options.port}`;
+  await assertPortFree(options.port, host, `the ${kind} emulator`);
+  // A fresh data folder per start: a second start never finds stale topics or documents.
+  const dataDir = mkdtempSync(join(tmpdir(), `tunedrop-${kind}-`));
+  const args = ['beta', 'emulators', kind, 'start', `--host-port=${hostPort}`];
+  if (kind === 'pubsub') args.push(`--data-dir=${dataDir}`);
+  const child = spawn('gcloud', args, {
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, CLOUDSDK_CORE_DISABLE_PROMPTS: '1', METADATA_SERVER_DETECTION: 'none' },
+  });
+  const output: string[] = [];
+  const collect = (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n')) {
+      if (!line.trim()) continue;
+      output.push(line);
+      if (output.length > 200) output.shift();
+      options.onOutput?.(line);
+    }
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const stop = async () => {
+    await stopGroup(child);
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    await waitUntilAnswering(`http://${hostPort}/`, child, options.timeoutMs ?? 90_000, output);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { kind, hostPort, pid: child.pid!, stop };
+}
