@@ -24,6 +24,8 @@ export interface ListJobsOptions {
   labels?: Record<string, string>;
   /** Only jobs in one of these provider-neutral states. */
   states?: JobState[];
+  /** Only jobs created at or after this RFC 3339 time. */
+  createdAfter?: string;
   pageSize?: number;
   pageToken?: string;
 }

@@ -1,0 +1,186 @@
+/**
+ * The part of AIP-160 list filters that `tuningJobs.list` callers use: restrictions on labels
+ * (`labels.k="v"`, `labels.k:*`), `state`, `create_time`/`update_time`, names and models, joined
+ * with AND (or juxtaposition), OR, NOT and parentheses. A filter that does not parse is a 400,
+ * as it is at Vertex.
+ */
+import { badRequest } from './errors.ts';
+
+export interface FilterSubject {
+  name: string;
+  state: string;
+  labels: Record<string, string>;
+  createTime: string;
+  updateTime: string;
+  baseModel?: string;
+  tunedModelDisplayName?: string;
+}
+
+export type Predicate = (job: FilterSubject) => boolean;
+
+type Op = '=' | '!=' | '<' | '<=' | '>' | '>=' | ':';
+const ops: Op[] = ['!=', '<=', '>=', '=', '<', '>', ':'];
+
+const stringFields: Record<string, (job: FilterSubject) => string | undefined> = {
+  name: (job) => job.name,
+  state: (job) => job.state,
+  base_model: (job) => job.baseModel,
+  baseModel: (job) => job.baseModel,
+  tuned_model_display_name: (job) => job.tunedModelDisplayName,
+  tunedModelDisplayName: (job) => job.tunedModelDisplayName,
+};
+const timeFields: Record<string, (job: FilterSubject) => string> = {
+  create_time: (job) => job.createTime,
+  createTime: (job) => job.createTime,
+  update_time: (job) => job.updateTime,
+  updateTime: (job) => job.updateTime,
+};
+
+class Parser {
+  private pos = 0;
+  constructor(private readonly text: string) {}
+
+  fail(reason: string): never {
+    throw badRequest(`Invalid filter "${this.text}": ${reason} at position ${this.pos}.`);
+  }
+
+  private skipSpace() {
+    while (this.pos < this.text.length && /\s/.test(this.text[this.pos] as string)) this.pos++;
+  }
+
+  private peekKeyword(word: string): boolean {
+    this.skipSpace();
+    const next = this.text.slice(this.pos, this.pos + word.length);
+    const after = this.text[this.pos + word.length];
+    return next === word && (after === undefined || /[\s(]/.test(after));
+  }
+
+  private atEnd(): boolean {
+    this.skipSpace();
+    return this.pos >= this.text.length;
+  }
+
+  parse(): Predicate {
+    if (this.atEnd()) return () => true;
+    const predicate = this.parseOr();
+    if (!this.atEnd()) this.fail('unexpected input');
+    return predicate;
+  }
+
+  private parseOr(): Predicate {
+    const terms = [this.parseAnd()];
+    while (this.peekKeyword('OR')) {
+      this.pos += 2;
+      terms.push(this.parseAnd());
+    }
+    return terms.length === 1 ? (terms[0] as Predicate) : (job) => terms.some((term) => term(job));
+  }
+
+  private parseAnd(): Predicate {
+    const terms = [this.parseUnary()];
+    for (;;) {
+      if (this.peekKeyword('AND')) {
+        this.pos += 3;
+        terms.push(this.parseUnary());
+        continue;
+      }
+      // Juxtaposition is an implicit AND, unless the next thing closes a group or starts an OR.
+      if (this.atEnd() || this.text[this.pos] === ')' || this.peekKeyword('OR')) break;
+      terms.push(this.parseUnary());
+    }
+    return terms.length === 1 ? (terms[0] as Predicate) : (job) => terms.every((term) => term(job));
+  }
+
+  private parseUnary(): Predicate {
+    if (this.peekKeyword('NOT')) {
+      this.pos += 3;
+      const inner = this.parseUnary();
+      return (job) => !inner(job);
+    }
+    this.skipSpace();
+    if (this.text[this.pos] === '(') {
+      this.pos++;
+      const inner = this.parseOr();
+      this.skipSpace();
+      if (this.text[this.pos] !== ')') this.fail('missing ")"');
+      this.pos++;
+      return inner;
+    }
+    return this.parseRestriction();
+  }
+
+  private parseRestriction(): Predicate {
+    this.skipSpace();
+    const start = this.pos;
+    while (this.pos < this.text.length && /[A-Za-z0-9_.-]/.test(this.text[this.pos] as string)) this.pos++;
+    const field = this.text.slice(start, this.pos);
+    if (!field) this.fail('expected a field name');
+    this.skipSpace();
+    const op = ops.find((candidate) => this.text.startsWith(candidate, this.pos));
+    if (!op) this.fail(`expected a comparison after "${field}"`);
+    this.pos += op.length;
+    const value = this.parseValue();
+    return this.restriction(field, op, value);
+  }
+
+  private parseValue(): string {
+    this.skipSpace();
+    if (this.text[this.pos] === '"') {
+      this.pos++;
+      let value = '';
+      while (this.pos < this.text.length && this.text[this.pos] !== '"') {
+        if (this.text[this.pos] === '\\') this.pos++;
+        value += this.text[this.pos] ?? '';
+        this.pos++;
+      }
+      if (this.text[this.pos] !== '"') this.fail('unterminated string');
+      this.pos++;
+      return value;
+    }
+    const start = this.pos;
+    while (this.pos < this.text.length && !/[\s()]/.test(this.text[this.pos] as string)) this.pos++;
+    if (start === this.pos) this.fail('expected a value');
+    return this.text.slice(start, this.pos);
+  }
+
+  private restriction(field: string, op: Op, value: string): Predicate {
+    if (field.startsWith('labels.')) {
+      const key = field.slice('labels.'.length);
+      if (!key) this.fail('expected a label key');
+      if (op === ':') return value === '*' ? (job) => key in job.labels : (job) => job.labels[key] === value;
+      if (op === '=') return (job) => job.labels[key] === value;
+      if (op === '!=') return (job) => job.labels[key] !== value;
+      this.fail(`labels support =, != and : only`);
+    }
+    const stringField = stringFields[field];
+    if (stringField) {
+      if (op === '=' || op === ':')
+        return value === '*' ? (job) => !!stringField(job) : (job) => stringField(job) === value;
+      if (op === '!=') return (job) => stringField(job) !== value;
+      this.fail(`${field} supports =, != and : only`);
+    }
+    const timeField = timeFields[field];
+    if (timeField) {
+      const bound = Date.parse(value);
+      if (Number.isNaN(bound)) this.fail(`"${value}" is not an RFC 3339 timestamp`);
+      const compare = (job: FilterSubject) => Date.parse(timeField(job)) - bound;
+      const tests: Record<Op, (diff: number) => boolean> = {
+        '=': (diff) => diff === 0,
+        ':': (diff) => diff === 0,
+        '!=': (diff) => diff !== 0,
+        '<': (diff) => diff < 0,
+        '<=': (diff) => diff <= 0,
+        '>': (diff) => diff > 0,
+        '>=': (diff) => diff >= 0,
+      };
+      const test = tests[op];
+      return (job) => test(compare(job));
+    }
+    return this.fail(`unsupported field "${field}"`);
+  }
+}
+
+/** Compiles a filter string into a predicate; throws a 400 ApiError when it does not parse. */
+export function compileFilter(filter: string | undefined | null): Predicate {
+  return new Parser(filter ?? '').parse();
+}

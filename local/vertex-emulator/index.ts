@@ -1,0 +1,21 @@
+export {
+  batchSize,
+  computeDataStats,
+  defaultEpochCount,
+  distribution,
+  localPathFor,
+} from './dataset-stats.ts';
+export { ApiError, type FieldViolation } from './errors.ts';
+export { type FaultSettings, FaultUpdate } from './faults.ts';
+export { compileFilter, type FilterSubject } from './filter.ts';
+export type { TuningJob } from './jobs.ts';
+export {
+  type ApiMethod,
+  defaultPageSize,
+  maxPageSize,
+  type RequestStats,
+  startVertexEmulator,
+  type VertexEmulator,
+  type VertexEmulatorOptions,
+} from './server.ts';
+export { tunableModels, validateCreate } from './validate.ts';

@@ -1,0 +1,9 @@
+export { type ListManagedJobsOptions, listManagedJobs } from './list-managed.ts';
+export {
+  type JobPage,
+  type ListJobsOptions,
+  ProviderError,
+  type ProviderJob,
+  type TuningProvider,
+} from './types.ts';
+export * from './vertex/index.ts';

@@ -1,0 +1,282 @@
+/**
+ * The Vertex AI tuning client: REST v1 `projects.locations.tuningJobs` behind the TuningProvider
+ * contract. Real endpoints are called with google-auth-library credentials; an `http://` endpoint
+ * (the local emulator) gets no credentials, so it works on a machine with no Google login.
+ *
+ * createJob is not idempotent (Vertex has no request id), so it is never retried here: a caller
+ * that sees a transient error looks the job up by its record label before trying again.
+ * get, list and cancel are safe to repeat and retry transient errors a few times with jitter.
+ */
+import { GoogleAuth } from 'google-auth-library';
+import { jobIdLabel, type TuningSpec } from '../../jobs/model.ts';
+import type { Logger } from '../../logging/index.ts';
+import {
+  type JobPage,
+  type ListJobsOptions,
+  ProviderError,
+  type ProviderJob,
+  type TuningProvider,
+} from '../types.ts';
+import { errorFromNetwork, errorFromResponse } from './errors.ts';
+import { allOf, createdAtOrAfter, labelEquals, stateIn } from './filter.ts';
+import { adapterSizeEnum, ListTuningJobsResponse, TuningJobResource } from './schema.ts';
+import { toJobState, vertexStatesFor } from './states.ts';
+
+/** Marks every job tunedrop created, so one filtered list finds them all. */
+export const managedLabel = 'tunedrop-managed';
+
+/**
+ * The page size tunedrop asks for when it lists many jobs. The v1 reference documents no maximum
+ * for `tuningJobs.list` ("the standard list page size"); 100 is the largest value we rely on, and
+ * the emulator caps pages at the same size.
+ */
+export const maxListPageSize = 100;
+
+/** Anything that can produce request headers: google-auth-library's GoogleAuth or a test double. */
+export interface AuthHeaders {
+  getRequestHeaders(url?: string): Promise<Headers | Record<string, string>>;
+}
+
+export interface VertexProviderOptions {
+  project: string;
+  region: string;
+  /** Defaults to `https://{region}-aiplatform.googleapis.com`; an `http://` URL is the emulator. */
+  endpoint?: string;
+  fetch?: typeof globalThis.fetch;
+  /** Overrides the credentials; by default GoogleAuth (cloud-platform) for https endpoints. */
+  auth?: AuthHeaders;
+  logger?: Logger;
+  /** Per-request timeout. */
+  timeoutMs?: number;
+  /** Retries of transient errors for get/list/cancel (never for create). */
+  retry?: { attempts?: number; baseDelayMs?: number };
+}
+
+export type VertexProvider = TuningProvider & {
+  /** The collection URL parent, `projects/{project}/locations/{region}`. */
+  readonly parent: string;
+};
+
+const cloudPlatformScope = 'https://www.googleapis.com/auth/cloud-platform';
+
+/** The TuningJob request body for a spec: camelCase, int64 as strings, tunedrop labels merged over the user's. */
+export function toTuningJobBody(spec: TuningSpec, recordId: string): Record<string, unknown> {
+  const hyperParameters: Record<string, unknown> = {};
+  if (spec.epochCount !== undefined) hyperParameters.epochCount = String(spec.epochCount);
+  if (spec.learningRateMultiplier !== undefined)
+    hyperParameters.learningRateMultiplier = spec.learningRateMultiplier;
+  if (spec.adapterSize !== undefined) hyperParameters.adapterSize = adapterSizeEnum[spec.adapterSize];
+  const supervisedTuningSpec: Record<string, unknown> = { trainingDatasetUri: spec.trainingDatasetUri };
+  if (spec.validationDatasetUri) supervisedTuningSpec.validationDatasetUri = spec.validationDatasetUri;
+  if (Object.keys(hyperParameters).length) supervisedTuningSpec.hyperParameters = hyperParameters;
+  const body: Record<string, unknown> = {
+    baseModel: spec.baseModel,
+    supervisedTuningSpec,
+    labels: { ...spec.labels, [jobIdLabel]: recordId, [managedLabel]: 'true' },
+  };
+  if (spec.tunedModelDisplayName) body.tunedModelDisplayName = spec.tunedModelDisplayName;
+  if (spec.description) body.description = spec.description;
+  if (spec.kmsKeyName) body.encryptionSpec = { kmsKeyName: spec.kmsKeyName };
+  if (spec.serviceAccount) body.serviceAccount = spec.serviceAccount;
+  return body;
+}
+
+/** A Vertex TuningJob as tunedrop sees it. */
+export function toProviderJob(resource: TuningJobResource): ProviderJob {
+  const providerState = resource.state ?? 'JOB_STATE_UNSPECIFIED';
+  const job: ProviderJob = {
+    name: resource.name,
+    providerState,
+    state: toJobState(providerState),
+    labels: resource.labels ?? {},
+  };
+  if (resource.createTime) job.createTime = resource.createTime;
+  if (resource.updateTime) job.updateTime = resource.updateTime;
+  // Vertex exposes no progress counter: the step count comes with the data stats once the job has
+  // read its dataset, and each exported checkpoint carries the step it was taken at.
+  const totalSteps = resource.tuningDataStats?.supervisedTuningDataStats?.tuningStepCount;
+  const steps = (resource.tunedModel?.checkpoints ?? []).map((checkpoint) => checkpoint.step ?? 0);
+  const progress: ProviderJob['progress'] = {};
+  if (totalSteps && totalSteps > 0) progress.totalSteps = totalSteps;
+  if (steps.length) progress.currentStep = Math.max(...steps);
+  else if (job.state === 'SUCCEEDED' && progress.totalSteps) progress.currentStep = progress.totalSteps;
+  if (Object.keys(progress).length) job.progress = progress;
+  const result: NonNullable<ProviderJob['result']> = {};
+  if (resource.tunedModel?.model) result.tunedModel = resource.tunedModel.model;
+  if (resource.tunedModel?.endpoint) result.endpoint = resource.tunedModel.endpoint;
+  if (resource.experiment) result.experiment = resource.experiment;
+  if (Object.keys(result).length) job.result = result;
+  if (resource.error && (resource.error.code || resource.error.message)) {
+    job.error = { code: resource.error.code ?? 2, message: resource.error.message ?? '' };
+    if (resource.error.details?.length) job.error.details = resource.error.details;
+  }
+  return job;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function createVertexProvider(options: VertexProviderOptions): VertexProvider {
+  const { project, region, logger } = options;
+  const endpoint = (options.endpoint ?? `https://${region}-aiplatform.googleapis.com`).replace(/\/+$/, '');
+  const doFetch = options.fetch ?? globalThis.fetch;
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const attempts = Math.max(1, options.retry?.attempts ?? 3);
+  const baseDelayMs = options.retry?.baseDelayMs ?? 250;
+  const parent = `projects/${project}/locations/${region}`;
+  const isEmulator = endpoint.startsWith('http://');
+  let auth = options.auth;
+
+  async function authHeaders(url: string): Promise<Record<string, string>> {
+    if (!auth) {
+      if (isEmulator) return {};
+      auth = new GoogleAuth({ scopes: [cloudPlatformScope] });
+    }
+    const headers = await auth.getRequestHeaders(url);
+    return headers instanceof Headers ? Object.fromEntries(headers.entries()) : headers;
+  }
+
+  /** One HTTP exchange; throws ProviderError on any failure. */
+  async function call(method: 'GET' | 'POST', path: string, what: string, body?: unknown): Promise<unknown> {
+    const url = `${endpoint}/v1/${path}`;
+    let response: Response;
+    let text: string;
+    try {
+      const headers: Record<string, string> = { accept: 'application/json', ...(await authHeaders(url)) };
+      if (body !== undefined) headers['content-type'] = 'application/json';
+      response = await doFetch(url, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      text = await response.text();
+    } catch (error) {
+      if (error instanceof ProviderError) throw error;
+      throw errorFromNetwork(error, what);
+    }
+    if (!response.ok) throw errorFromResponse(response.status, text, what);
+    try {
+      return text ? JSON.parse(text) : {};
+    } catch {
+      throw new ProviderError(`${what}: response is not JSON`, response.status, 'INTERNAL', true);
+    }
+  }
+
+  /** For calls that are safe to repeat: retries transient errors with full-jitter backoff. */
+  async function callWithRetry(method: 'GET' | 'POST', path: string, what: string): Promise<unknown> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await call(method, path, what);
+      } catch (error) {
+        if (!(error instanceof ProviderError) || !error.transient || attempt >= attempts) throw error;
+        const delay = Math.random() * baseDelayMs * 2 ** (attempt - 1);
+        logger?.warn('vertex call failed, retrying', {
+          what,
+          attempt,
+          status: error.status,
+          delayMs: Math.round(delay),
+        });
+        await sleep(delay);
+      }
+    }
+  }
+
+  function parseJob(json: unknown, what: string): ProviderJob {
+    const parsed = TuningJobResource.safeParse(json);
+    if (!parsed.success) {
+      throw new ProviderError(
+        `${what}: unexpected TuningJob shape: ${parsed.error.message}`,
+        200,
+        'INTERNAL',
+        false,
+      );
+    }
+    return toProviderJob(parsed.data);
+  }
+
+  async function listJobs(list: ListJobsOptions = {}): Promise<JobPage> {
+    let stateFilter: string | undefined;
+    if (list.states) {
+      const vertexStates = vertexStatesFor(list.states);
+      // States such as DRAFT or QUEUED exist only in tunedrop: no Vertex job can be in them.
+      if (!vertexStates.length) return { jobs: [] };
+      stateFilter = stateIn(vertexStates);
+    }
+    const filter = allOf(
+      ...Object.entries(list.labels ?? {}).map(([key, value]) => labelEquals(key, value)),
+      stateFilter,
+      list.createdAfter ? createdAtOrAfter(list.createdAfter) : undefined,
+    );
+    const query = new URLSearchParams();
+    if (filter) query.set('filter', filter);
+    if (list.pageSize) query.set('pageSize', String(list.pageSize));
+    if (list.pageToken) query.set('pageToken', list.pageToken);
+    const qs = query.toString();
+    const what = 'tuningJobs.list';
+    const json = await callWithRetry('GET', `${parent}/tuningJobs${qs ? `?${qs}` : ''}`, what);
+    const parsed = ListTuningJobsResponse.safeParse(json);
+    if (!parsed.success) {
+      throw new ProviderError(
+        `${what}: unexpected response shape: ${parsed.error.message}`,
+        200,
+        'INTERNAL',
+        false,
+      );
+    }
+    const page: JobPage = { jobs: (parsed.data.tuningJobs ?? []).map(toProviderJob) };
+    if (parsed.data.nextPageToken) page.nextPageToken = parsed.data.nextPageToken;
+    return page;
+  }
+
+  return {
+    name: 'vertex',
+    parent,
+
+    async createJob(spec, recordId) {
+      const what = 'tuningJobs.create';
+      // Deliberately a single attempt: a retried create can start (and bill) a second job.
+      const json = await call('POST', `${parent}/tuningJobs`, what, toTuningJobBody(spec, recordId));
+      const job = parseJob(json, what);
+      logger?.info('vertex tuning job created', {
+        recordId,
+        jobName: job.name,
+        providerState: job.providerState,
+      });
+      return job;
+    },
+
+    async getJob(name) {
+      const what = 'tuningJobs.get';
+      return parseJob(await callWithRetry('GET', name, what), what);
+    },
+
+    listJobs,
+
+    async findJobByRecordId(recordId) {
+      // A record id maps to at most one job unless something went wrong before; the oldest one
+      // is the one to adopt, so every page is read.
+      let pageToken: string | undefined;
+      const found: ProviderJob[] = [];
+      do {
+        const page = await listJobs({
+          labels: { [jobIdLabel]: recordId },
+          pageSize: maxListPageSize,
+          pageToken,
+        });
+        found.push(...page.jobs);
+        pageToken = page.nextPageToken;
+      } while (pageToken);
+      if (found.length > 1) {
+        logger?.warn('more than one vertex job carries one record id', {
+          recordId,
+          jobs: found.map((job) => job.name),
+        });
+      }
+      return found.sort((a, b) => (a.createTime ?? '').localeCompare(b.createTime ?? ''))[0];
+    },
+
+    async cancelJob(name) {
+      await callWithRetry('POST', `${name}:cancel`, 'tuningJobs.cancel');
+    },
+  };
+}

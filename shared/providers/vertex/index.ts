@@ -1,0 +1,21 @@
+export {
+  type AuthHeaders,
+  createVertexProvider,
+  managedLabel,
+  maxListPageSize,
+  toProviderJob,
+  toTuningJobBody,
+  type VertexProvider,
+  type VertexProviderOptions,
+} from './client.ts';
+export { errorFromNetwork, errorFromResponse, isTransientHttp } from './errors.ts';
+export { allOf, createdAtOrAfter, labelEquals, labelPresent, stateIn } from './filter.ts';
+export { adapterSizeEnum, Int64, TuningJobResource } from './schema.ts';
+export {
+  type StateRow,
+  toJobState,
+  type VertexJobState,
+  vertexJobStates,
+  vertexStatesFor,
+  vertexStateTable,
+} from './states.ts';
