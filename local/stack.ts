@@ -1,0 +1,242 @@
+/**
+ * The whole pipeline on one machine: the Pub/Sub and Firestore emulators, tunedrop's Vertex AI
+ * emulator, every function in its own Functions Framework process, a folder watcher standing in
+ * for Cloud Storage + Eventarc, a timer standing in for Cloud Scheduler, and a push subscription
+ * standing in for the deliver-webhooks trigger (with the same retry and dead-letter policies).
+ */
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { PubSub } from '@google-cloud/pubsub';
+import type { Logger } from '../shared/logging/index.ts';
+import { startBucketWatcher } from './bucket-watcher.ts';
+import {
+  assertPortFree,
+  checkEmulatorPrerequisites,
+  type RunningEmulator,
+  startEmulator,
+} from './emulators/index.ts';
+import { type FunctionProcess, type FunctionSpec, startFunctionProcess } from './function-processes.ts';
+import { startVertexEmulator } from './vertex-emulator/index.ts';
+
+export const defaultPorts = {
+  ingest: 8081,
+  poll: 8082,
+  webhooks: 8083,
+  api: 8084,
+  pubsub: 8085,
+  firestore: 8086,
+  vertex: 8090,
+};
+export type StackPorts = typeof defaultPorts;
+
+export interface LocalWebhook {
+  url: string;
+  secret: string;
+  types?: string[];
+}
+
+export interface LocalStackOptions {
+  bucketDir: string;
+  project?: string;
+  region?: string;
+  bucket?: string;
+  ports?: Partial<StackPorts>;
+  pollSeconds?: number;
+  jobSeconds?: number;
+  webhooks?: LocalWebhook[];
+  /** More configuration for the functions (TUNEDROP_APPROVAL, ...), as the deployment sets it. */
+  env?: Record<string, string>;
+  logger: Logger;
+  /** Every event published on the events topic, as it happens. */
+  onEvent?: (event: Record<string, unknown>) => void;
+  /** The functions' own log lines. */
+  onFunctionLine?: (target: string, line: string) => void;
+}
+
+export interface LocalStack {
+  bucketDir: string;
+  bucket: string;
+  project: string;
+  ports: StackPorts;
+  urls: { api: string; vertex: string; ingest: string; poll: string; webhooks: string };
+  /** Runs one poll now, as Cloud Scheduler would. */
+  poll(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export const eventsTopic = 'tuning-events';
+export const deadLetterTopic = 'tuning-events-dead-letter';
+
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const project = options.project ?? 'tunedrop-local';
+  const region = options.region ?? 'us-central1';
+  const bucket = options.bucket ?? 'tunedrop-local';
+  const ports: StackPorts = { ...defaultPorts, ...options.ports };
+  const bucketDir = resolve(options.bucketDir);
+  const { logger } = options;
+
+  // Fail fast, before starting anything, on what would make a later step fail.
+  checkEmulatorPrerequisites();
+  const names: Record<keyof StackPorts, string> = {
+    ingest: 'ingest-dataset',
+    poll: 'poll-jobs',
+    webhooks: 'deliver-webhooks',
+    api: 'api',
+    pubsub: 'the Pub/Sub emulator',
+    firestore: 'the Firestore emulator',
+    vertex: 'the Vertex AI emulator',
+  };
+  for (const [key, port] of Object.entries(ports) as [keyof StackPorts, number][]) {
+    await assertPortFree(port, '127.0.0.1', names[key]);
+  }
+  mkdirSync(resolve(bucketDir, 'incoming'), { recursive: true });
+
+  const stoppers: (() => Promise<void> | void)[] = [];
+  const stop = async () => {
+    // Reverse order: stop the sources of work before what they call.
+    for (const stopOne of stoppers.reverse()) {
+      try {
+        await stopOne();
+      } catch (error) {
+        logger.warn('while stopping the local stack', { error });
+      }
+    }
+    stoppers.length = 0;
+  };
+
+  try {
+    const emulators: RunningEmulator[] = await Promise.all([
+      startEmulator('pubsub', { port: ports.pubsub }),
+      startEmulator('firestore', { port: ports.firestore }),
+    ]);
+    for (const emulator of emulators) stoppers.push(() => emulator.stop());
+    const [pubsubHost, firestoreHost] = emulators.map((emulator) => emulator.hostPort) as [string, string];
+    process.env.PUBSUB_EMULATOR_HOST = pubsubHost;
+    process.env.FIRESTORE_EMULATOR_HOST = firestoreHost;
+
+    const pubsub = new PubSub({ projectId: project, apiEndpoint: pubsubHost });
+    stoppers.push(() => pubsub.close());
+    const [topic] = await pubsub.createTopic(eventsTopic);
+    const [deadLetter] = await pubsub.createTopic(deadLetterTopic);
+    await deadLetter.createSubscription(`${deadLetterTopic}-inspect`);
+
+    const vertex = await startVertexEmulator({
+      port: ports.vertex,
+      host: '127.0.0.1',
+      jobSeconds: options.jobSeconds ?? 10,
+      bucketDir,
+    });
+    stoppers.push(() => vertex.close());
+
+    const webhooks = options.webhooks ?? [];
+    const webhookEnv = Object.fromEntries(
+      webhooks.map((hook, index) => [`WEBHOOK_SECRET_${index}`, hook.secret]),
+    );
+    const allowHosts = [...new Set(webhooks.map((hook) => new URL(hook.url).hostname))];
+    const env: Record<string, string> = {
+      GOOGLE_CLOUD_PROJECT: project,
+      TUNEDROP_REGION: region,
+      TUNEDROP_BUCKET: bucket,
+      TUNEDROP_BUCKET_DIR: bucketDir,
+      TUNEDROP_EVENTS_TOPIC: eventsTopic,
+      TUNEDROP_VERTEX_ENDPOINT: vertex.url,
+      FIRESTORE_EMULATOR_HOST: firestoreHost,
+      PUBSUB_EMULATOR_HOST: pubsubHost,
+      METADATA_SERVER_DETECTION: 'none',
+      TUNEDROP_WEBHOOKS: JSON.stringify(
+        webhooks.map((hook, index) => ({
+          url: hook.url,
+          secretEnv: `WEBHOOK_SECRET_${index}`,
+          types: hook.types ?? [],
+        })),
+      ),
+      TUNEDROP_WEBHOOK_REQUIRE_HTTPS: 'false',
+      // Only the receivers the user named on the command line may be on loopback.
+      TUNEDROP_WEBHOOK_ALLOW_HOSTS: allowHosts.join(','),
+      ...webhookEnv,
+      ...options.env,
+    };
+
+    const specs: FunctionSpec[] = [
+      { target: 'ingestDataset', signatureType: 'cloudevent', port: ports.ingest },
+      { target: 'pollJobs', signatureType: 'http', port: ports.poll },
+      { target: 'deliverWebhooks', signatureType: 'cloudevent', port: ports.webhooks },
+      { target: 'api', signatureType: 'http', port: ports.api },
+    ];
+    const functions: FunctionProcess[] = await Promise.all(
+      specs.map(async (spec) => {
+        const started = await startFunctionProcess(spec, env, (target, line) =>
+          options.onFunctionLine?.(target, line),
+        );
+        stoppers.push(() => started.stop());
+        return started;
+      }),
+    );
+    const [ingest, poll, deliver, api] = functions as [
+      FunctionProcess,
+      FunctionProcess,
+      FunctionProcess,
+      FunctionProcess,
+    ];
+
+    // The Functions Framework turns a raw Pub/Sub push into the messagePublished CloudEvent when
+    // the push path names the topic, so deliver-webhooks sees what Eventarc would send it.
+    await topic.createSubscription('deliver-webhooks', {
+      pushConfig: { pushEndpoint: `${deliver.url}/projects/${project}/topics/${eventsTopic}` },
+      ackDeadlineSeconds: 30,
+      retryPolicy: { minimumBackoff: { seconds: 1 }, maximumBackoff: { seconds: 30 } },
+      deadLetterPolicy: { deadLetterTopic: deadLetter.name, maxDeliveryAttempts: 10 },
+    });
+
+    const [eventLog] = await topic.createSubscription('local-event-log');
+    eventLog.on('message', (message) => {
+      message.ack();
+      try {
+        options.onEvent?.(JSON.parse(message.data.toString()));
+      } catch (error) {
+        logger.warn('unreadable event on the topic', { error });
+      }
+    });
+    stoppers.push(() => eventLog.close());
+
+    const watcher = startBucketWatcher({
+      root: bucketDir,
+      bucket,
+      target: ingest.url,
+      logger: logger.child({ part: 'bucket-watcher' }),
+    });
+    stoppers.push(() => watcher.close());
+
+    // Cloud Scheduler stand-in: one poll at a time, never overlapping, every pollSeconds.
+    let polling: Promise<void> = Promise.resolve();
+    const pollOnce = () => {
+      polling = polling.then(async () => {
+        try {
+          const response = await fetch(poll.url, { method: 'POST', signal: AbortSignal.timeout(120_000) });
+          if (!response.ok) logger.warn('poll-jobs answered an error', { status: response.status });
+        } catch (error) {
+          logger.warn('poll-jobs unreachable', { error });
+        }
+      });
+      return polling;
+    };
+    const timer = setInterval(pollOnce, (options.pollSeconds ?? 5) * 1000);
+    stoppers.push(async () => {
+      clearInterval(timer);
+      await polling;
+    });
+
+    return {
+      bucketDir,
+      bucket,
+      project,
+      ports,
+      urls: { api: api.url, vertex: vertex.url, ingest: ingest.url, poll: poll.url, webhooks: deliver.url },
+      poll: pollOnce,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

@@ -1,0 +1,28 @@
+import { spawn } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { repoRoot } from '../../local/function-processes.ts';
+
+/** Runs `npm run demo` as a newcomer would and returns its exit code and output. */
+function runDemo(): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('npm', ['run', '--silent', 'demo', '--', '--timeout-seconds', '150'], {
+      cwd: repoRoot,
+      env: { ...process.env, FIRESTORE_EMULATOR_HOST: '', PUBSUB_EMULATOR_HOST: '' },
+      detached: true,
+    });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    child.on('exit', (code) => resolve({ code, output }));
+  });
+}
+
+describe('npm run demo', () => {
+  it('tunes the sample dataset on the local stack and receives a verified job.succeeded webhook', async () => {
+    const { code, output } = await runDemo();
+    expect(output).toContain('job.succeeded, as delivered and verified');
+    expect(output).toMatch(/"type": "tunedrop\.v1\.job\.succeeded"/);
+    expect(output).toMatch(/"tunedModel": "projects\/.+\/models\/.+"/);
+    expect(code, output).toBe(0);
+  }, 240_000);
+});
