@@ -136,6 +136,11 @@ export const JobRecord = z.object({
   stalledNotified: z.boolean().default(false),
   history: z.array(HistoryEntry),
   outbox: z.array(OutboxEntry).default([]),
+  /**
+   * Who is publishing this record's outbox right now, and until when: two overlapping flushes
+   * (two poller runs, or ingest and the poller) would otherwise publish the same entries twice.
+   */
+  outboxLease: z.object({ owner: z.string(), until: z.string() }).optional(),
 });
 export type JobRecord = z.infer<typeof JobRecord>;
 

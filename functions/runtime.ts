@@ -1,0 +1,72 @@
+/**
+ * The deployed dependencies of every function, built once per instance from configuration on the
+ * first request (never at import): Firestore, Pub/Sub, Vertex AI and blob clients are reused by
+ * later requests, as Cloud Run instances serve many.
+ */
+import { PubSub } from '@google-cloud/pubsub';
+import { Storage } from '@google-cloud/storage';
+import type { Firestore } from '@google-cloud/firestore';
+import { type Config, loadConfig } from '../shared/config/index.ts';
+import { createPubSubPublisher, type EventPublisher } from '../shared/events/index.ts';
+import { createFirestore, createFirestoreJobStore, type JobStore } from '../shared/jobs/index.ts';
+import { createLogger, type Logger } from '../shared/logging/index.ts';
+import { createVertexProvider, type TuningProvider } from '../shared/providers/index.ts';
+import { type BlobStore, createGcsBlobStore, createLocalBlobStore } from '../shared/storage/index.ts';
+
+export interface Runtime {
+  config: Config;
+  firestore: Firestore;
+  store: JobStore;
+  publisher: EventPublisher;
+  provider: TuningProvider;
+  blobs: BlobStore;
+  clock: () => Date;
+  logger(component: string): Logger;
+}
+
+export function createRuntime(env: Record<string, string | undefined>): Runtime {
+  const config = loadConfig(env);
+  const logger = (component: string) => createLogger(component, { level: config.logLevel });
+  const runtimeLogger = logger('runtime');
+  const firestore = createFirestore({ project: config.project, databaseId: config.firestoreDatabase });
+  return {
+    config,
+    firestore,
+    store: createFirestoreJobStore({ firestore, collection: config.jobsCollection }),
+    publisher: createPubSubPublisher({
+      pubsub: new PubSub({ projectId: config.project }),
+      topic: config.eventsTopic,
+      logger: runtimeLogger,
+    }),
+    provider: createVertexProvider({
+      project: config.project,
+      region: config.region,
+      endpoint: config.vertexEndpoint,
+      logger: runtimeLogger,
+    }),
+    // The local stack's folder stands in for the bucket; deployed, it is Cloud Storage.
+    blobs: config.bucketDir
+      ? createLocalBlobStore({ root: config.bucketDir })
+      : createGcsBlobStore({ storage: new Storage({ projectId: config.project }) }),
+    clock: () => new Date(),
+    logger,
+  };
+}
+
+/** One runtime per process, built on first use from the process environment. */
+let shared: Runtime | undefined;
+export function processRuntime(): Runtime {
+  shared ??= createRuntime(process.env);
+  return shared;
+}
+
+/** Builds a handler from the runtime on its first call and reuses it afterwards. */
+export function lazyHandler<Args extends unknown[], Result>(
+  build: (runtime: Runtime) => (...args: Args) => Result,
+): (...args: Args) => Result {
+  let handler: ((...args: Args) => Result) | undefined;
+  return (...args) => {
+    handler ??= build(processRuntime());
+    return handler(...args);
+  };
+}

@@ -1,0 +1,8 @@
+/** The job model, its state machine and its Firestore store. */
+export * from './approval.ts';
+export * from './firestore-store.ts';
+export * from './manifest.ts';
+export * from './model.ts';
+export * from './start-job.ts';
+export * from './state-machine.ts';
+export type * from './store-types.ts';

@@ -1,0 +1,213 @@
+import { describe, expect, it } from 'vitest';
+import {
+  formatIssue,
+  labelIssues,
+  parseGcsUri,
+  parseManifest,
+  parseMetadataOverrides,
+  preflightSpec,
+  resolveDatasetRef,
+} from '../../../shared/jobs/manifest.ts';
+import type { TuningSpec } from '../../../shared/jobs/model.ts';
+
+const messages = (text: string) => {
+  const result = parseManifest(text);
+  return result.ok ? [] : result.issues.map(formatIssue);
+};
+const manifest = (fields: Record<string, unknown>) => JSON.stringify({ trainingDataset: 'train.jsonl', ...fields });
+
+describe('tuning.json manifest', () => {
+  it('accepts every documented field', () => {
+    const result = parseManifest(
+      manifest({
+        baseModel: 'gemini-2.5-flash',
+        validationDataset: 'gs://other-bucket/val.jsonl',
+        epochCount: 3,
+        learningRateMultiplier: 0.5,
+        adapterSize: 'FOUR',
+        tunedModelDisplayName: 'support bot',
+        description: 'answers support tickets',
+        labels: { team: 'support', env: 'prod' },
+        kmsKeyName: 'projects/p/locations/us-central1/keyRings/r/cryptoKeys/k',
+        serviceAccount: 'tuner@p.iam.gserviceaccount.com',
+        approval: { maxCostUsd: 20 },
+      }),
+    );
+    expect(result.ok).toBe(true);
+    expect(result.ok && result.value.approval).toEqual({ maxCostUsd: 20 });
+  });
+
+  it('rejects an unknown field and suggests the field that was meant', () => {
+    expect(messages(manifest({ epochsCount: 3 }))).toEqual(['/epochsCount: unknown field (did you mean "epochCount"?)']);
+    expect(messages(manifest({ colour: 'red' }))).toEqual(['/colour: unknown field']);
+  });
+
+  it('names the field in every error', () => {
+    expect(messages(manifest({ epochCount: 0 }))).toEqual(['/epochCount: must be positive']);
+    expect(messages(manifest({ epochCount: 1.5 }))).toEqual(['/epochCount: must be a whole number']);
+    expect(messages(manifest({ learningRateMultiplier: -1 }))).toEqual(['/learningRateMultiplier: must be positive']);
+    expect(messages(manifest({ epochCount: '3' }))).toEqual(['/epochCount: must be a number, got a string']);
+    expect(messages(manifest({ adapterSize: 'THREE' }))[0]).toMatch(/^\/adapterSize: must be one of "ONE", "TWO"/);
+    expect(messages(JSON.stringify({}))).toEqual(['/trainingDataset: is required']);
+  });
+
+  it('rejects text that is not a JSON object', () => {
+    expect(messages('{ nope')[0]).toMatch(/^\/: not valid JSON/);
+    expect(messages('[1]')).toEqual(['/: must be a JSON object']);
+  });
+
+  it('rejects an unknown base model, listing the known ones', () => {
+    expect(messages(manifest({ baseModel: 'gpt-4' }))[0]).toMatch(/^\/baseModel: unknown model "gpt-4" \(known: gemini-2.5-pro/);
+  });
+
+  it('checks the approval setting', () => {
+    expect(parseManifest(manifest({ approval: 'manual' })).ok).toBe(true);
+    expect(messages(manifest({ approval: 'sometimes' }))).toEqual([
+      '/approval: must be "auto", "manual" or {"maxCostUsd": <USD>}',
+    ]);
+    expect(messages(manifest({ approval: { maxCostUsd: -1 } }))).toEqual(['/approval/maxCostUsd: must not be negative']);
+  });
+
+  it('rejects malformed gs:// dataset URIs and absolute paths', () => {
+    expect(messages(manifest({ trainingDataset: 'gs://Bad_Bucket!/x.jsonl' }))[0]).toMatch(/^\/trainingDataset: must be a gs:/);
+    expect(messages(manifest({ trainingDataset: 'gs://bucket' }))[0]).toMatch(/^\/trainingDataset:/);
+    expect(messages(manifest({ trainingDataset: '/etc/data.jsonl' }))[0]).toMatch(/must be relative/);
+  });
+
+  it('refuses a display name over 128 characters and counts characters, not bytes', () => {
+    expect(messages(manifest({ tunedModelDisplayName: 'é'.repeat(128) }))).toEqual([]);
+    expect(messages(manifest({ tunedModelDisplayName: 'a'.repeat(129) }))).toEqual([
+      '/tunedModelDisplayName: must be at most 128 characters',
+    ]);
+  });
+
+  it('reports label problems under the label key', () => {
+    expect(messages(manifest({ labels: { Team: 'x' } }))[0]).toMatch(/^\/labels\/Team: label key must start with a lowercase letter/);
+  });
+});
+
+describe('labels', () => {
+  it('accepts lowercase letters of any script, digits, _ and -', () => {
+    expect(labelIssues({ team: 'ml-ops_2', équipe: 'données', チーム: 'ｍｌ', 'k-1': '' })).toEqual([]);
+  });
+
+  it('refuses uppercase, a leading digit, other characters and overlong keys or values', () => {
+    expect(labelIssues({ Team: 'x' })).toHaveLength(1);
+    expect(labelIssues({ '1team': 'x' })).toHaveLength(1);
+    expect(labelIssues({ team: 'Support' })).toHaveLength(1);
+    expect(labelIssues({ team: 'a.b' })).toHaveLength(1);
+    expect(labelIssues({ ['k'.repeat(64)]: 'x' })).toHaveLength(1);
+    expect(labelIssues({ k: 'v'.repeat(64) })).toHaveLength(1);
+    expect(labelIssues({ ['k'.repeat(63)]: 'v'.repeat(63) })).toEqual([]);
+  });
+
+  it('reserves tunedrop-* keys for tunedrop', () => {
+    expect(labelIssues({ 'tunedrop-job-id': 'abc' })[0]?.message).toMatch(/reserved/);
+  });
+
+  it('leaves room for the two labels tunedrop adds', () => {
+    const labels = (count: number) => Object.fromEntries(Array.from({ length: count }, (_, i) => [`k${i}`, 'v']));
+    expect(labelIssues(labels(62))).toEqual([]);
+    expect(labelIssues(labels(63))[0]?.message).toMatch(/at most 62 labels/);
+  });
+});
+
+describe('dataset references', () => {
+  const at = { bucket: 'drop', name: 'incoming/team/tuning.json' };
+  it('resolves relative paths against the manifest folder', () => {
+    expect(resolveDatasetRef('train.jsonl', at)).toEqual({ ok: true, value: 'gs://drop/incoming/team/train.jsonl' });
+    expect(resolveDatasetRef('../shared/x.jsonl', at)).toEqual({ ok: true, value: 'gs://drop/incoming/shared/x.jsonl' });
+    expect(resolveDatasetRef('gs://other/x.jsonl', at)).toEqual({ ok: true, value: 'gs://other/x.jsonl' });
+  });
+
+  it('refuses a path that climbs out of the bucket', () => {
+    expect(resolveDatasetRef('../../../x.jsonl', at).ok).toBe(false);
+  });
+
+  it('parses well-formed gs:// URIs only', () => {
+    expect(parseGcsUri('gs://my-bucket.example/a/b.jsonl')).toEqual({ bucket: 'my-bucket.example', object: 'a/b.jsonl' });
+    expect(parseGcsUri('gs://my-bucket/')).toBeUndefined();
+    expect(parseGcsUri('gs://MyBucket/a')).toBeUndefined();
+    expect(parseGcsUri('gs://ab/a')).toBeUndefined();
+    expect(parseGcsUri('https://storage.googleapis.com/b/a')).toBeUndefined();
+  });
+});
+
+describe('metadata overrides', () => {
+  it('reads every override, from strings', () => {
+    const result = parseMetadataOverrides({
+      'base-model': 'gemini-2.5-pro',
+      'epoch-count': '2',
+      'learning-rate-multiplier': '0.5',
+      'adapter-size': 'eight',
+      'display-name': 'my model',
+      approval: 'budget:12.5',
+      owner: 'someone',
+    });
+    expect(result).toEqual({
+      ok: true,
+      value: {
+        baseModel: 'gemini-2.5-pro',
+        epochCount: 2,
+        learningRateMultiplier: 0.5,
+        adapterSize: 'EIGHT',
+        tunedModelDisplayName: 'my model',
+        approval: { mode: 'budget', maxCostUsd: 12.5 },
+        unknownKeys: [],
+      },
+    });
+  });
+
+  it('validates overrides like the manifest does, naming the metadata key', () => {
+    const result = parseMetadataOverrides({ 'epoch-count': '0', 'adapter-size': 'HUGE', approval: 'maybe', 'base-model': 'x' });
+    expect(result.ok ? [] : result.issues.map(formatIssue)).toEqual([
+      '/epoch-count: must be positive',
+      '/adapter-size: must be one of ONE, TWO, FOUR, EIGHT, SIXTEEN, THIRTY_TWO',
+      '/approval: must be auto, manual or budget:<USD>',
+      expect.stringMatching(/^\/base-model: unknown model "x"/),
+    ]);
+    const notNumber = parseMetadataOverrides({ 'epoch-count': '2 epochs' });
+    expect(notNumber.ok ? [] : notNumber.issues.map(formatIssue)).toEqual(['/epoch-count: must be a number, got "2 epochs"']);
+  });
+
+  it('reports a near-miss of an override key instead of silently ignoring it', () => {
+    const result = parseMetadataOverrides({ epoch_count: '2', 'goog-reserved-file-mtime': '1' });
+    expect(result.ok && result.value.unknownKeys).toEqual(['epoch_count']);
+  });
+});
+
+describe('preflight', () => {
+  const spec: TuningSpec = {
+    baseModel: 'gemini-2.5-flash',
+    trainingDatasetUri: 'gs://drop/incoming/a.jsonl',
+    labels: {},
+  };
+
+  it('passes a spec Vertex AI accepts', () => {
+    expect(preflightSpec({ ...spec, epochCount: 3, adapterSize: 'SIXTEEN', labels: { team: 'a' } })).toEqual([]);
+  });
+
+  it('finds what Vertex AI would refuse', () => {
+    const issues = preflightSpec({
+      ...spec,
+      baseModel: 'nope',
+      trainingDatasetUri: 'train.jsonl',
+      epochCount: -1,
+      learningRateMultiplier: 0,
+      tunedModelDisplayName: 'x'.repeat(200),
+      kmsKeyName: 'key',
+      serviceAccount: 'not-an-email',
+      labels: { Bad: 'x' },
+    }).map((issue) => issue.path);
+    expect(issues).toEqual([
+      '/baseModel',
+      '/trainingDatasetUri',
+      '/epochCount',
+      '/learningRateMultiplier',
+      '/tunedModelDisplayName',
+      '/kmsKeyName',
+      '/serviceAccount',
+      '/labels/Bad',
+    ]);
+  });
+});
