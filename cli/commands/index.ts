@@ -4,7 +4,6 @@ export interface Command {
   run(args: string[]): Promise<number>;
 }
 
-import { bench } from './bench.ts';
 import { demo } from './demo.ts';
 import { dev } from './dev.ts';
 import { emulator } from './emulator.ts';
@@ -12,4 +11,4 @@ import { jobs } from './jobs.ts';
 import { submit } from './submit.ts';
 import { validate } from './validate.ts';
 
-export const commands: Record<string, Command> = { validate, submit, jobs, dev, demo, emulator, bench };
+export const commands: Record<string, Command> = { validate, submit, jobs, dev, demo, emulator };

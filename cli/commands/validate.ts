@@ -1,10 +1,204 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import {
+  findModel,
+  MODELS,
+  type ValidationIssue,
+  type ValidationReport,
+  validateDataset,
+} from '../../shared/dataset/index.ts';
 import type { Command } from './index.ts';
 
-// Placeholder until this command lands; replaced by its owner.
+const USAGE = `Usage: tunedrop validate FILE [options]
+
+Validates a Gemini supervised-tuning dataset (JSON Lines) the way Vertex AI will.
+
+Options:
+  --model ID             base model (default gemini-2.5-flash); one of:
+                         ${MODELS.map((model) => model.id).join(', ')}
+  --role ROLE            training (default) or validation: which limits apply
+  --epochs N             epochs for the cost estimate (default: the model's default)
+  --max-errors N         errors listed before the rest are only counted (default 100)
+  --sample N             count N examples with the tokenizer to calibrate the estimate
+                         (default 0: a heuristic ratio; loads a 300 MB tokenizer when > 0)
+  --json                 print the report as JSON on stdout, nothing else
+
+Exit status: 0 valid, 1 invalid, 2 usage or I/O error.`;
+
+// A progress bar only pays for itself on files that take more than a moment.
+const PROGRESS_MIN_BYTES = 64 * 1024 * 1024;
+
+function usageError(message: string): number {
+  console.error(`tunedrop validate: ${message}\n\n${USAGE}`);
+  return 2;
+}
+
+function positiveInt(value: string | undefined, name: string, allowZero = false): number | undefined | Error {
+  if (value === undefined) return undefined;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < (allowZero ? 0 : 1)) {
+    return new Error(
+      `--${name} must be a ${allowZero ? 'non-negative' : 'positive'} integer, got "${value}"`,
+    );
+  }
+  return parsed;
+}
+
 export const validate: Command = {
-  summary: '(not yet available)',
-  async run() {
-    console.error('tunedrop validate: not yet available');
-    return 2;
+  summary: 'validate a JSONL tuning dataset locally (errors, limits, tokens, cost)',
+  async run(args) {
+    let parsed: ReturnType<typeof parse>;
+    try {
+      parsed = parse(args);
+    } catch (error) {
+      return usageError((error as Error).message);
+    }
+    const { values, positionals } = parsed;
+    if (values.help) {
+      console.log(USAGE);
+      return 0;
+    }
+    if (positionals.length !== 1) return usageError('expected exactly one FILE');
+    const file = positionals[0]!;
+    const modelId = values.model ?? 'gemini-2.5-flash';
+    if (!findModel(modelId)) {
+      return usageError(`unknown model "${modelId}". Known models: ${MODELS.map((m) => m.id).join(', ')}`);
+    }
+    const role = values.role ?? 'training';
+    if (role !== 'training' && role !== 'validation') {
+      return usageError(`--role must be training or validation, got "${role}"`);
+    }
+    const epochs = positiveInt(values.epochs, 'epochs');
+    const maxErrors = positiveInt(values['max-errors'], 'max-errors');
+    const sample = positiveInt(values.sample, 'sample', true);
+    for (const value of [epochs, maxErrors, sample])
+      if (value instanceof Error) return usageError(value.message);
+
+    let size: number;
+    try {
+      const info = await stat(file);
+      if (!info.isFile()) return ioError(`${file} is not a file`);
+      size = info.size;
+    } catch (error) {
+      return ioError(`cannot read ${file}: ${(error as Error).message}`);
+    }
+
+    const progress = process.stderr.isTTY && size >= PROGRESS_MIN_BYTES ? progressBar(size) : undefined;
+    let report: ValidationReport;
+    try {
+      report = await validateDataset(createReadStream(file, { highWaterMark: 1 << 20 }), {
+        model: modelId,
+        role,
+        fileName: file,
+        ...(typeof epochs === 'number' ? { epochs } : {}),
+        ...(typeof maxErrors === 'number' ? { maxErrors } : {}),
+        ...(typeof sample === 'number' ? { tokenSample: sample } : {}),
+        ...(progress ? { onProgress: progress.update } : {}),
+      });
+    } catch (error) {
+      progress?.done();
+      return ioError(`cannot read ${file}: ${(error as Error).message}`);
+    }
+    progress?.done();
+
+    if (values.json) console.log(JSON.stringify(report, null, 2));
+    else printHuman(file, report);
+    return report.valid ? 0 : 1;
   },
 };
+
+function parse(args: string[]) {
+  return parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      model: { type: 'string' },
+      role: { type: 'string' },
+      epochs: { type: 'string' },
+      'max-errors': { type: 'string' },
+      sample: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+
+function ioError(message: string): number {
+  console.error(`tunedrop validate: ${message}`);
+  return 2;
+}
+
+function progressBar(total: number) {
+  const width = 30;
+  let last = -1;
+  return {
+    update(bytes: number) {
+      const percent = Math.min(100, Math.floor((bytes / total) * 100));
+      if (percent === last) return;
+      last = percent;
+      const filled = Math.round((percent / 100) * width);
+      process.stderr.write(
+        `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${percent}% of ${mb(total)}`,
+      );
+    },
+    done() {
+      if (last >= 0) process.stderr.write(`\r${' '.repeat(width + 24)}\r`);
+    },
+  };
+}
+
+const number = new Intl.NumberFormat('en-US');
+const fmt = (value: number) => number.format(Math.round(value));
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+const usd = (value: number) => `$${value.toFixed(2)}`;
+
+function issueLine(file: string, issue: ValidationIssue, prefix = ''): string {
+  const at = issue.path ? ` (at ${issue.path})` : '';
+  return `${file}:${issue.line} ${prefix}${issue.code} ${issue.message}${at}`;
+}
+
+function printHuman(file: string, report: ValidationReport): void {
+  const out: string[] = [];
+  for (const issue of report.errors) out.push(issueLine(file, issue));
+  if (report.errorsOmitted > 0) out.push(`... and ${fmt(report.errorsOmitted)} more errors not listed`);
+  for (const issue of report.warnings) out.push(issueLine(file, issue, 'warning: '));
+  if (report.warningsOmitted > 0) out.push(`... and ${fmt(report.warningsOmitted)} more warnings not listed`);
+  if (out.length > 0) out.push('');
+
+  const { stats } = report;
+  const errorCount = report.errors.length + report.errorsOmitted;
+  out.push(
+    report.valid
+      ? `valid: ${fmt(report.examples)} examples for ${report.model} (${report.role})`
+      : `invalid: ${fmt(errorCount)} error${errorCount === 1 ? '' : 's'} in ${fmt(report.examples)} examples for ${report.model} (${report.role})`,
+  );
+  out.push(
+    `  examples     ${fmt(stats.validExamples)} valid of ${fmt(stats.examples)}, ${fmt(stats.lines)} lines, ${mb(stats.bytes)}, ${fmt(stats.characters)} characters, ${fmt(stats.mediaParts)} media parts`,
+  );
+  const t = stats.turns;
+  out.push(
+    `  turns        min ${t.min}, p50 ${t.p50}, p95 ${t.p95}, max ${t.max}, mean ${t.mean.toFixed(1)}`,
+  );
+  const k = stats.tokens;
+  out.push(
+    `  tokens/ex    min ${fmt(k.min)}, p50 ${fmt(k.p50)}, p95 ${fmt(k.p95)}, max ${fmt(k.max)}, mean ${fmt(k.mean)} (${k.method}; limit ${fmt(k.limit)})`,
+  );
+  const e = stats.estimate.tokens;
+  out.push(
+    `  tokens       about ${fmt(e.estimated)} (${e.method}, ${e.tokensPerByte.toFixed(3)} tokens/byte${e.sampleSize ? `, ${e.sampleSize} examples counted` : ''}); at most ${fmt(e.upperBound)} (bound)`,
+  );
+  const cost = stats.estimate.cost;
+  if (cost) {
+    const basis = `${cost.epochs} epochs${cost.epochsSource === 'model-default' ? ' (default)' : ''}`;
+    out.push(
+      cost.estimatedUsd === null || cost.upperBoundUsd === null
+        ? `  cost         no public tuning price for ${cost.model}; ${fmt(e.estimated * cost.epochs)} training tokens over ${basis}`
+        : `  cost         about ${usd(cost.estimatedUsd)}, at most ${usd(cost.upperBoundUsd)} (${basis} × ${usd(cost.pricePerMillionTrainingTokens ?? 0)} per 1M tokens, prices of ${cost.pricesTakenOn})`,
+    );
+  } else {
+    out.push('  cost         none: a validation set is not billed as training tokens');
+  }
+  console.log(out.join('\n'));
+}

@@ -1,0 +1,53 @@
+import { createReadStream } from 'node:fs';
+import { validateDataset } from '../../shared/dataset/index.ts';
+
+/**
+ * One measurement in its own process, so peak RSS is this workload's alone:
+ * `measure.ts floor|validator FILE` prints {bytes, seconds, maxRssBytes, examples} as JSON.
+ */
+const [mode, file] = process.argv.slice(2);
+if (!file || (mode !== 'floor' && mode !== 'validator')) {
+  console.error('usage: measure.ts floor|validator FILE');
+  process.exit(2);
+}
+const HIGH_WATER_MARK = 1 << 20;
+
+/** The floor: split lines and JSON.parse them, nothing else. */
+async function floor(path: string): Promise<{ bytes: number; examples: number }> {
+  let bytes = 0;
+  let examples = 0;
+  let carry: Buffer | undefined;
+  for await (const raw of createReadStream(path, { highWaterMark: HIGH_WATER_MARK })) {
+    const chunk = raw as Buffer;
+    bytes += chunk.length;
+    const data = carry ? Buffer.concat([carry, chunk]) : chunk;
+    let start = 0;
+    for (let newline = data.indexOf(10); newline !== -1; newline = data.indexOf(10, start)) {
+      if (newline > start) {
+        JSON.parse(data.toString('utf8', start, newline));
+        examples++;
+      }
+      start = newline + 1;
+    }
+    carry = start < data.length ? data.subarray(start) : undefined;
+  }
+  if (carry) {
+    JSON.parse(carry.toString('utf8'));
+    examples++;
+  }
+  return { bytes, examples };
+}
+
+async function validator(path: string): Promise<{ bytes: number; examples: number }> {
+  const report = await validateDataset(createReadStream(path, { highWaterMark: HIGH_WATER_MARK }), {
+    model: 'gemini-2.5-flash',
+  });
+  if (!report.valid)
+    throw new Error(`benchmark dataset is invalid: ${JSON.stringify(report.errors.slice(0, 3))}`);
+  return { bytes: report.stats.bytes, examples: report.examples };
+}
+
+const started = performance.now();
+const result = mode === 'floor' ? await floor(file) : await validator(file);
+const seconds = (performance.now() - started) / 1000;
+console.log(JSON.stringify({ ...result, seconds, maxRssBytes: process.resourceUsage().maxRSS * 1024 }));

@@ -1,0 +1,334 @@
+import { detectMistakenFormat, mistakenFormatMessage } from './formats.ts';
+import { type ModelSpec, PART_KINDS, type PartKind } from './models.ts';
+
+/** Receives one finding about the current line: `path` is a JSON pointer into the line. */
+export type Reporter = (severity: 'error' | 'warning', code: string, path: string, message: string) => void;
+
+/** What one example holds, for the token bound and the stats. */
+export interface ExampleMetrics {
+  turns: number;
+  parts: number;
+  /** UTF-16 code units of text, the "characters" of the stats. */
+  characters: number;
+  /** UTF-8 bytes of text parts plus the JSON of function/code parts: the token bound's input. */
+  contentBytes: number;
+  /** inlineData and fileData parts: not bounded by bytes, see tokens.ts. */
+  mediaParts: number;
+  hasSystemInstruction: boolean;
+}
+
+export function emptyMetrics(): ExampleMetrics {
+  return { turns: 0, parts: 0, characters: 0, contentBytes: 0, mediaParts: 0, hasSystemInstruction: false };
+}
+
+const TOP_LEVEL_FIELDS = new Set(['contents', 'systemInstruction', 'tools', 'toolConfig']);
+// Part fields that are not data: allowed beside the one data field.
+const PART_METADATA_FIELDS = new Set([
+  'thought',
+  'thoughtSignature',
+  'videoMetadata',
+  'partMetadata',
+  'mediaResolution',
+]);
+const PART_KIND_SET: ReadonlySet<string> = new Set(PART_KINDS);
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return `a ${typeof value}`;
+}
+
+function nonEmptyString(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0;
+}
+
+/**
+ * Checks one parsed line against the Gemini supervised-tuning format and the model's part kinds.
+ * Reports every finding (not just the first) and fills `metrics`. Returns true when the example
+ * has no error.
+ */
+export function checkExample(
+  value: unknown,
+  line: number,
+  model: ModelSpec,
+  report: Reporter,
+  metrics: ExampleMetrics,
+): boolean {
+  let valid = true;
+  const error = (code: string, path: string, message: string) => {
+    valid = false;
+    report('error', code, path, message);
+  };
+
+  if (!isObject(value)) {
+    error('not_object', '', `Line is ${describe(value)}, not a JSON object`);
+    return false;
+  }
+  const contents = value.contents;
+  if (contents === undefined) {
+    const format = detectMistakenFormat(value);
+    if (format) error('wrong_format', '', mistakenFormatMessage(format, line));
+    else error('missing_contents', '/contents', 'Missing `contents`: a non-empty list of {role, parts}');
+    return false;
+  }
+
+  for (const key in value) {
+    if (!TOP_LEVEL_FIELDS.has(key)) {
+      report(
+        'warning',
+        'unknown_field',
+        `/${escapePointer(key)}`,
+        `Unknown field \`${key}\` is ignored by tuning`,
+      );
+    }
+  }
+
+  if (!Array.isArray(contents)) {
+    error('invalid_contents', '/contents', `\`contents\` must be a list, got ${describe(contents)}`);
+  } else if (contents.length === 0) {
+    error(
+      'empty_contents',
+      '/contents',
+      '`contents` is empty: an example needs a user turn and a model turn',
+    );
+  } else {
+    let previousRole: unknown;
+    for (let t = 0; t < contents.length; t++) {
+      const turn = contents[t];
+      const path = `/contents/${t}`;
+      if (!isObject(turn)) {
+        error('invalid_turn', path, `A turn must be an object {role, parts}, got ${describe(turn)}`);
+        previousRole = undefined;
+        continue;
+      }
+      metrics.turns++;
+      const role = turn.role;
+      if (role !== 'user' && role !== 'model') {
+        const hint =
+          role === 'assistant'
+            ? ' (use "model" for replies)'
+            : role === 'system'
+              ? ' (put system text in `systemInstruction`)'
+              : '';
+        if (role === undefined) error('missing_role', `${path}/role`, 'Missing `role`: "user" or "model"');
+        else
+          error(
+            'invalid_role',
+            `${path}/role`,
+            `Role must be "user" or "model", got ${JSON.stringify(role)}${hint}`,
+          );
+      } else if (t === 0 && role !== 'user') {
+        error('first_role', `${path}/role`, 'The first turn must be "user"');
+      } else if (role === previousRole) {
+        error('role_order', `${path}/role`, `Roles must alternate: two "${role}" turns in a row`);
+      }
+      if (t === contents.length - 1 && role === 'user') {
+        error(
+          'last_role',
+          `${path}/role`,
+          'The last turn must be "model": it is what the model learns to say',
+        );
+      }
+      previousRole = role;
+      checkParts(turn.parts, path, model, error, metrics, false);
+    }
+  }
+
+  const system = value.systemInstruction;
+  if (system !== undefined) {
+    metrics.hasSystemInstruction = true;
+    if (!isObject(system)) {
+      error(
+        'invalid_system_instruction',
+        '/systemInstruction',
+        `\`systemInstruction\` must be an object {parts}, got ${describe(system)}`,
+      );
+    } else {
+      checkParts(system.parts, '/systemInstruction', model, error, metrics, true);
+    }
+  }
+
+  const tools = value.tools;
+  if (tools !== undefined) {
+    if (!Array.isArray(tools)) {
+      error('invalid_tools', '/tools', `\`tools\` must be a list, got ${describe(tools)}`);
+    } else {
+      for (let i = 0; i < tools.length; i++) {
+        if (!isObject(tools[i])) {
+          error('invalid_tools', `/tools/${i}`, `A tool must be an object, got ${describe(tools[i])}`);
+        }
+      }
+    }
+  }
+  return valid;
+}
+
+function checkParts(
+  parts: unknown,
+  path: string,
+  model: ModelSpec,
+  error: (code: string, path: string, message: string) => void,
+  metrics: ExampleMetrics,
+  textOnly: boolean,
+): void {
+  if (!Array.isArray(parts)) {
+    error(
+      parts === undefined ? 'missing_parts' : 'invalid_parts',
+      `${path}/parts`,
+      `\`parts\` must be a non-empty list, got ${parts === undefined ? 'nothing' : describe(parts)}`,
+    );
+    return;
+  }
+  if (parts.length === 0) {
+    error('empty_parts', `${path}/parts`, '`parts` is empty');
+    return;
+  }
+  for (let p = 0; p < parts.length; p++) {
+    const part = parts[p];
+    const partPath = `${path}/parts/${p}`;
+    if (!isObject(part)) {
+      error('invalid_part', partPath, `A part must be an object, got ${describe(part)}`);
+      continue;
+    }
+    metrics.parts++;
+    let kind: PartKind | undefined;
+    let kinds = 0;
+    for (const key in part) {
+      if (PART_KIND_SET.has(key)) {
+        if (part[key] === undefined) continue;
+        kinds++;
+        kind = key as PartKind;
+      } else if (!PART_METADATA_FIELDS.has(key)) {
+        error('unknown_part_field', `${partPath}/${escapePointer(key)}`, `Unknown part field \`${key}\``);
+      }
+    }
+    if (kinds === 0 || !kind) {
+      error('part_no_data', partPath, `A part needs one of: ${PART_KINDS.join(', ')}`);
+      continue;
+    }
+    if (kinds > 1) {
+      error(
+        'part_multiple_data',
+        partPath,
+        'A part carries exactly one data field; split it into several parts',
+      );
+      continue;
+    }
+    if (textOnly && kind !== 'text') {
+      error(
+        'system_instruction_part',
+        `${partPath}/${kind}`,
+        `\`systemInstruction\` takes text parts only, got ${kind}`,
+      );
+      continue;
+    }
+    if (!model.parts.includes(kind)) {
+      error(
+        'unsupported_part',
+        `${partPath}/${kind}`,
+        `${model.id} does not accept ${kind} parts in tuning data`,
+      );
+      continue;
+    }
+    checkPartData(kind, part[kind], `${partPath}/${kind}`, error, metrics);
+  }
+}
+
+function checkPartData(
+  kind: PartKind,
+  data: unknown,
+  path: string,
+  error: (code: string, path: string, message: string) => void,
+  metrics: ExampleMetrics,
+): void {
+  switch (kind) {
+    case 'text':
+      if (typeof data !== 'string')
+        error('invalid_text', path, `\`text\` must be a string, got ${describe(data)}`);
+      else if (data.length === 0) error('empty_text', path, '`text` is empty');
+      else {
+        metrics.characters += data.length;
+        metrics.contentBytes += Buffer.byteLength(data, 'utf8');
+      }
+      return;
+    case 'inlineData':
+    case 'fileData': {
+      const uriField = kind === 'inlineData' ? 'data' : 'fileUri';
+      const code = kind === 'inlineData' ? 'invalid_inline_data' : 'invalid_file_data';
+      if (!isObject(data)) {
+        error(code, path, `\`${kind}\` must be an object {mimeType, ${uriField}}, got ${describe(data)}`);
+        return;
+      }
+      if (!nonEmptyString(data.mimeType))
+        error(code, `${path}/mimeType`, `\`${kind}.mimeType\` must be a non-empty string`);
+      if (!nonEmptyString(data[uriField])) {
+        error(code, `${path}/${uriField}`, `\`${kind}.${uriField}\` must be a non-empty string`);
+      }
+      metrics.mediaParts++;
+      return;
+    }
+    case 'functionCall':
+    case 'functionResponse': {
+      const code = kind === 'functionCall' ? 'invalid_function_call' : 'invalid_function_response';
+      if (!isObject(data)) {
+        error(code, path, `\`${kind}\` must be an object, got ${describe(data)}`);
+        return;
+      }
+      if (!nonEmptyString(data.name))
+        error(code, `${path}/name`, `\`${kind}.name\` must be a non-empty string`);
+      const payload = kind === 'functionCall' ? 'args' : 'response';
+      if (kind === 'functionResponse' && !isObject(data.response)) {
+        error(code, `${path}/response`, '`functionResponse.response` must be an object');
+      } else if (data[payload] !== undefined && !isObject(data[payload])) {
+        error(code, `${path}/${payload}`, `\`${kind}.${payload}\` must be an object`);
+      }
+      metrics.contentBytes += Buffer.byteLength(JSON.stringify(data), 'utf8');
+      return;
+    }
+    case 'executableCode':
+      if (!isObject(data) || !nonEmptyString(data.code)) {
+        error('invalid_executable_code', path, '`executableCode` must be an object with a non-empty `code`');
+        return;
+      }
+      metrics.contentBytes += Buffer.byteLength(JSON.stringify(data), 'utf8');
+      return;
+    case 'codeExecutionResult':
+      if (!isObject(data) || !nonEmptyString(data.outcome)) {
+        error(
+          'invalid_code_execution_result',
+          path,
+          '`codeExecutionResult` must be an object with an `outcome`',
+        );
+        return;
+      }
+      metrics.contentBytes += Buffer.byteLength(JSON.stringify(data), 'utf8');
+      return;
+  }
+}
+
+/** Every text-like string of an example, for precise counting (rare: only when the bound cannot decide). */
+export function collectTexts(example: Record<string, unknown>): string[] {
+  const texts: string[] = [];
+  const visit = (parts: unknown) => {
+    if (!Array.isArray(parts)) return;
+    for (const part of parts) {
+      if (!isObject(part)) continue;
+      if (typeof part.text === 'string') texts.push(part.text);
+      for (const kind of ['functionCall', 'functionResponse', 'executableCode', 'codeExecutionResult']) {
+        if (part[kind] !== undefined) texts.push(JSON.stringify(part[kind]));
+      }
+    }
+  };
+  if (isObject(example.systemInstruction)) visit(example.systemInstruction.parts);
+  if (Array.isArray(example.contents))
+    for (const turn of example.contents) if (isObject(turn)) visit(turn.parts);
+  return texts;
+}
+
+function escapePointer(key: string): string {
+  return key.replaceAll('~', '~0').replaceAll('/', '~1');
+}

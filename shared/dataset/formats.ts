@@ -1,0 +1,40 @@
+/**
+ * Recognises the dataset formats users bring by mistake, so the error names the format instead
+ * of saying "missing contents" on every line.
+ */
+export type MistakenFormat = 'openai_chat' | 'gemini_1_messages' | 'palm_text' | 'openai_completion';
+
+const FORMAT_NAMES: Record<MistakenFormat, string> = {
+  openai_chat: 'the OpenAI chat format (`messages` with `assistant`)',
+  gemini_1_messages: 'the Gemini 1.0 `messages` format',
+  palm_text: 'the PaLM text format (`input_text`/`output_text`)',
+  openai_completion: 'the OpenAI completion format (`prompt`/`completion`)',
+};
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The mistaken format an example without `contents` is in, if it is one we know. */
+export function detectMistakenFormat(example: Record<string, unknown>): MistakenFormat | undefined {
+  const messages = example.messages;
+  if (Array.isArray(messages)) {
+    const first = messages.find(isObject);
+    if (!first) return 'openai_chat';
+    const roles = messages.filter(isObject).map((message) => message.role ?? message.author);
+    // OpenAI chat marks replies `assistant` and may carry a `system` message; Gemini 1.0's
+    // `messages` used `author` (PaLM chat) or `role` user/model with a string `content`.
+    if (roles.some((role) => role === 'assistant' || role === 'system' || role === 'tool'))
+      return 'openai_chat';
+    if ('author' in first || roles.some((role) => role === 'user' || role === 'model'))
+      return 'gemini_1_messages';
+    return 'openai_chat';
+  }
+  if ('input_text' in example || 'output_text' in example) return 'palm_text';
+  if ('prompt' in example && 'completion' in example) return 'openai_completion';
+  return undefined;
+}
+
+export function mistakenFormatMessage(format: MistakenFormat, line: number): string {
+  return `Line ${line} is in ${FORMAT_NAMES[format]}; tunedrop expects Gemini \`contents\` (see README)`;
+}

@@ -1,0 +1,100 @@
+/**
+ * A log-bucketed histogram of non-negative integers in constant memory, for percentiles over
+ * millions of examples. Bucket i holds values in [GROWTH^i, GROWTH^(i+1)); a percentile is
+ * reported as the bucket's geometric middle, clamped to the exact min and max, so its relative
+ * error is at most sqrt(GROWTH) - 1 (about 1%). min, max and mean are exact.
+ */
+export const HISTOGRAM_GROWTH = 1.02;
+export const HISTOGRAM_RELATIVE_ERROR = Math.sqrt(HISTOGRAM_GROWTH) - 1;
+const LOG_GROWTH = Math.log(HISTOGRAM_GROWTH);
+// Enough buckets for values up to 2^40, far past any per-example token count.
+const BUCKETS = Math.ceil((40 * Math.LN2) / LOG_GROWTH) + 2;
+
+export interface HistogramSummary {
+  count: number;
+  min: number;
+  max: number;
+  mean: number;
+  p50: number;
+  p95: number;
+}
+
+export interface HistogramState {
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+  zeros: number;
+  buckets: number[];
+}
+
+export class LogHistogram {
+  private readonly buckets = new Float64Array(BUCKETS);
+  private zeros = 0;
+  count = 0;
+  sum = 0;
+  min = Number.POSITIVE_INFINITY;
+  max = 0;
+
+  add(value: number): void {
+    this.count++;
+    this.sum += value;
+    if (value < this.min) this.min = value;
+    if (value > this.max) this.max = value;
+    if (value < 1) {
+      this.zeros++;
+      return;
+    }
+    const index = Math.min(BUCKETS - 1, Math.floor(Math.log(value) / LOG_GROWTH));
+    this.buckets[index]! += 1;
+  }
+
+  /** Adds another histogram's counts (from another worker or block). */
+  merge(other: HistogramState): void {
+    if (other.count === 0) return;
+    this.count += other.count;
+    this.sum += other.sum;
+    this.zeros += other.zeros;
+    if (other.min < this.min) this.min = other.min;
+    if (other.max > this.max) this.max = other.max;
+    for (let i = 0; i < other.buckets.length; i++) this.buckets[i]! += other.buckets[i]!;
+  }
+
+  state(): HistogramState {
+    return {
+      count: this.count,
+      sum: this.sum,
+      min: this.min,
+      max: this.max,
+      zeros: this.zeros,
+      buckets: Array.from(this.buckets),
+    };
+  }
+
+  quantile(q: number): number {
+    if (this.count === 0) return 0;
+    const rank = Math.max(1, Math.ceil(q * this.count));
+    let seen = this.zeros;
+    if (seen >= rank) return this.min;
+    for (let i = 0; i < BUCKETS; i++) {
+      seen += this.buckets[i]!;
+      if (seen >= rank) {
+        const middle = Math.round(HISTOGRAM_GROWTH ** (i + 0.5));
+        return Math.min(this.max, Math.max(this.min, middle));
+      }
+    }
+    return this.max;
+  }
+
+  summary(): HistogramSummary {
+    if (this.count === 0) return { count: 0, min: 0, max: 0, mean: 0, p50: 0, p95: 0 };
+    return {
+      count: this.count,
+      min: this.min,
+      max: this.max,
+      mean: this.sum / this.count,
+      p50: this.quantile(0.5),
+      p95: this.quantile(0.95),
+    };
+  }
+}

@@ -1,0 +1,43 @@
+export { estimateCost } from './cost.ts';
+export { checkExample, type ExampleMetrics } from './example-rules.ts';
+export { detectMistakenFormat, type MistakenFormat } from './formats.ts';
+export { HISTOGRAM_RELATIVE_ERROR, LogHistogram } from './histogram.ts';
+export { type ByteSource, type Segment, splitLines } from './line-splitter.ts';
+export {
+  findModel,
+  MODELS,
+  type ModelSpec,
+  PART_KINDS,
+  type PartKind,
+  PRICE_SOURCE,
+  PRICES_TAKEN_ON,
+  requireModel,
+  UnknownModelError,
+} from './models.ts';
+export {
+  type CostEstimate,
+  CostEstimateSchema,
+  type TokenEstimate,
+  TokenEstimateSchema,
+  type ValidationIssue,
+  ValidationIssueSchema,
+  type ValidationReport,
+  ValidationReportSchema,
+  type ValidationStats,
+  ValidationStatsSchema,
+} from './report.ts';
+export {
+  EXAMPLE_OVERHEAD_TOKENS,
+  HEURISTIC_TOKENS_PER_BYTE,
+  loadTokenCounter,
+  MEDIA_NOMINAL_TOKENS,
+  type TokenCounter,
+  TURN_OVERHEAD_TOKENS,
+} from './tokens.ts';
+export {
+  type DatasetRole,
+  DEFAULT_MAX_ERRORS,
+  DEFAULT_MAX_LINE_BYTES,
+  type ValidateOptions,
+  validateDataset,
+} from './validate.ts';

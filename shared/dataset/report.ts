@@ -1,0 +1,96 @@
+import { z } from 'zod';
+
+/** One finding. `line` is 1-based; 0 means the whole file (size, example count, empty file). */
+export const ValidationIssueSchema = z.object({
+  line: z.number().int().nonnegative(),
+  code: z.string(),
+  /** JSON pointer into the line's example, e.g. `/contents/2/parts/0/text`; "" for the whole line. */
+  path: z.string(),
+  message: z.string(),
+});
+export type ValidationIssue = z.infer<typeof ValidationIssueSchema>;
+
+const DistributionSchema = z.object({
+  count: z.number().int().nonnegative(),
+  min: z.number(),
+  max: z.number(),
+  mean: z.number(),
+  p50: z.number(),
+  p95: z.number(),
+});
+
+export const TokenEstimateSchema = z.object({
+  /** Provable: no example can have more tokens than this (media parts at their nominal figure). */
+  upperBound: z.number().int().nonnegative(),
+  /** Best estimate of the billable tokens. */
+  estimated: z.number().int().nonnegative(),
+  /** `sampled`: tokens per byte measured by counting `sampleSize` examples with the tokenizer;
+   * `heuristic`: an assumed tokens-per-byte ratio (no sample counted). */
+  method: z.enum(['sampled', 'heuristic']),
+  tokensPerByte: z.number().nonnegative(),
+  sampleSize: z.number().int().nonnegative(),
+});
+export type TokenEstimate = z.infer<typeof TokenEstimateSchema>;
+
+export const CostEstimateSchema = z.object({
+  model: z.string(),
+  epochs: z.number().int().positive(),
+  epochsSource: z.enum(['caller', 'model-default']),
+  /** USD per 1M training tokens; null when the model has no public price. */
+  pricePerMillionTrainingTokens: z.number().nonnegative().nullable(),
+  pricesTakenOn: z.string(),
+  priceSource: z.string(),
+  billableTokens: z.object({
+    estimated: z.number().int().nonnegative(),
+    upperBound: z.number().int().nonnegative(),
+  }),
+  /** estimated tokens × epochs × price. The figure for an approval policy; null without a price. */
+  estimatedUsd: z.number().nonnegative().nullable(),
+  /** upper-bound tokens × epochs × price: the most the job can cost. */
+  upperBoundUsd: z.number().nonnegative().nullable(),
+  method: z.enum(['sampled', 'heuristic']),
+});
+export type CostEstimate = z.infer<typeof CostEstimateSchema>;
+
+export const ValidationStatsSchema = z.object({
+  bytes: z.number().int().nonnegative(),
+  lines: z.number().int().nonnegative(),
+  /** Example lines read (blank lines excluded), valid or not. */
+  examples: z.number().int().nonnegative(),
+  validExamples: z.number().int().nonnegative(),
+  /** UTF-16 code units of text across valid examples. */
+  characters: z.number().int().nonnegative(),
+  mediaParts: z.number().int().nonnegative(),
+  turns: DistributionSchema.extend({ total: z.number().int().nonnegative() }),
+  /** Per-example tokens of valid examples. Each figure is the provable bound unless the bound
+   * exceeded the limit and the example was counted precisely; percentiles are within
+   * `relativeError` of the true value (log-bucketed histogram). */
+  tokens: DistributionSchema.extend({
+    method: z.enum(['bound', 'counted', 'mixed']),
+    bounded: z.number().int().nonnegative(),
+    counted: z.number().int().nonnegative(),
+    relativeError: z.number().nonnegative(),
+    limit: z.number().int().positive(),
+  }),
+  estimate: z.object({
+    tokens: TokenEstimateSchema,
+    /** null for a validation set: only training tokens are billed. */
+    cost: CostEstimateSchema.nullable(),
+  }),
+});
+export type ValidationStats = z.infer<typeof ValidationStatsSchema>;
+
+export const ValidationReportSchema = z.object({
+  valid: z.boolean(),
+  file: z.string().optional(),
+  model: z.string(),
+  role: z.enum(['training', 'validation']),
+  examples: z.number().int().nonnegative(),
+  errors: z.array(ValidationIssueSchema),
+  /** Errors beyond `maxErrors`, counted but not listed. */
+  errorsOmitted: z.number().int().nonnegative(),
+  warnings: z.array(ValidationIssueSchema),
+  warningsOmitted: z.number().int().nonnegative(),
+  stats: ValidationStatsSchema,
+});
+export type ValidationReport = z.infer<typeof ValidationReportSchema>;

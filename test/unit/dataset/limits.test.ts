@@ -1,0 +1,153 @@
+import { describe, expect, it } from 'vitest';
+import {
+  estimateCost,
+  findModel,
+  MODELS,
+  requireModel,
+  UnknownModelError,
+  ValidationReportSchema,
+} from '../../../shared/dataset/index.ts';
+import { codes, example, line, model, user, validate } from './helpers.ts';
+
+const ok = line(example());
+
+describe('model table', () => {
+  it('finds models by id, alias and publishers/google/models/<id> name', () => {
+    expect(findModel('gemini-2.5-flash')?.displayName).toBe('Gemini 2.5 Flash');
+    expect(findModel('gemini-2.0-flash')?.id).toBe('gemini-2.0-flash-001');
+    expect(findModel('publishers/google/models/gemini-2.5-pro')?.id).toBe('gemini-2.5-pro');
+    expect(
+      findModel('projects/p/locations/us-central1/publishers/google/models/gemini-1.5-flash-002')?.id,
+    ).toBe('gemini-1.5-flash-002');
+    for (const id of [
+      'gemini-2.0-flash-lite-001',
+      'gemini-2.5-flash-lite',
+      'gemini-1.5-pro-002',
+      'gemini-1.0-pro-002',
+    ]) {
+      expect(findModel(id)?.id).toBe(id);
+    }
+  });
+
+  it('rejects an unknown model with the list of known ones', async () => {
+    expect(findModel('gpt-4o')).toBeUndefined();
+    expect(() => requireModel('gpt-4o')).toThrow(UnknownModelError);
+    await expect(validate(`${ok}\n`, { model: 'gpt-4o' })).rejects.toThrow(
+      /Known models: .*gemini-2\.5-flash/,
+    );
+  });
+
+  it('gives the 2.x family 131,072 tokens and 5,000 validation examples, the 1.x family 32,768 and 256', () => {
+    for (const spec of MODELS) {
+      const old = spec.id.startsWith('gemini-1.');
+      expect(spec.maxTokensPerExample).toBe(old ? 32_768 : 131_072);
+      expect(spec.maxValidationExamples).toBe(old ? 256 : 5_000);
+    }
+  });
+});
+
+describe('dataset limits', () => {
+  it('applies validation-set limits with role validation', async () => {
+    const lines = `${ok}\n`.repeat(257);
+    expect((await validate(lines, { model: 'gemini-1.5-flash-002', role: 'validation' })).errors).toEqual([
+      expect.objectContaining({ line: 0, code: 'too_many_examples' }),
+    ]);
+    expect((await validate(lines, { model: 'gemini-1.5-flash-002', role: 'training' })).valid).toBe(true);
+    expect((await validate(lines, { model: 'gemini-2.5-flash', role: 'validation' })).valid).toBe(true);
+  });
+
+  it('decides the token limit by the byte bound without the tokenizer when it can', async () => {
+    const loadCounter = () => Promise.reject(new Error('the tokenizer must not be loaded'));
+    const report = await validate(`${ok}\n`, { loadCounter });
+    expect(report.valid).toBe(true);
+    expect(report.stats.tokens).toMatchObject({ method: 'bound', bounded: 1, counted: 0 });
+  });
+
+  it('counts precisely where the bound exceeds the limit, and accepts an example under it', async () => {
+    // 40,000 bytes of text: over 1.x's 32,768 by the bound, far under it once counted.
+    const long = line({ contents: [user('ab '.repeat(13_334)), model('ok')] });
+    const loadCounter = async () => ({ count: (text: string) => Math.ceil(text.length / 4) });
+    const report = await validate(`${long}\n`, { model: 'gemini-1.5-pro-002', loadCounter });
+    expect(report.errors).toEqual([]);
+    expect(report.stats.tokens).toMatchObject({ method: 'counted', counted: 1, bounded: 0 });
+  });
+
+  it('rejects an example whose counted tokens exceed the limit', async () => {
+    const long = line({ contents: [user('ab '.repeat(13_334)), model('ok')] });
+    const loadCounter = async () => ({ count: (text: string) => text.length });
+    const report = await validate(`${ok}\n${long}\n`, { model: 'gemini-1.5-pro-002', loadCounter });
+    expect(report.errors).toEqual([expect.objectContaining({ line: 2, code: 'too_many_tokens' })]);
+    expect(report.errors[0]?.message).toContain('(counted)');
+  });
+
+  it('counts with the real Gemma 3 tokenizer, which never exceeds the byte bound', {
+    timeout: 30_000,
+  }, async () => {
+    const text = 'Grüße aus München — 日本語のテキスト 🎉 function f(x) { return x * 2; }\n'.repeat(600);
+    const long = line({ contents: [user(text), model('ok')] });
+    const report = await validate(`${long}\n`, { model: 'gemini-1.0-pro-002' });
+    expect(report.valid).toBe(true);
+    expect(report.stats.tokens.method).toBe('counted');
+    expect(report.stats.tokens.max).toBeLessThan(Buffer.byteLength(text));
+    expect(report.stats.tokens.max).toBeGreaterThan(1000);
+  });
+});
+
+describe('stats and estimates', () => {
+  it('reports counts, distributions and a cost estimate that validates against the schema', async () => {
+    const three = line({ contents: [user('a'), model('b'), user('c'), model('d')] });
+    const report = await validate(`${ok}\n${three}\n${ok}\n`, { epochs: 2 });
+    expect(ValidationReportSchema.parse(report)).toEqual(report);
+    expect(report.stats).toMatchObject({ examples: 3, validExamples: 3, characters: 2 * 8 + 4 });
+    expect(report.stats.turns).toMatchObject({ min: 2, max: 4, total: 8 });
+    const cost = report.stats.estimate.cost!;
+    expect(cost).toMatchObject({
+      model: 'gemini-2.5-flash',
+      epochs: 2,
+      epochsSource: 'caller',
+      method: 'heuristic',
+    });
+    expect(cost.billableTokens.estimated).toBeLessThanOrEqual(cost.billableTokens.upperBound);
+  });
+
+  it('computes cost as tokens × epochs × price per million, with the model default epochs', () => {
+    const tokens = {
+      upperBound: 4_000_000,
+      estimated: 1_000_000,
+      method: 'sampled' as const,
+      tokensPerByte: 0.25,
+      sampleSize: 64,
+    };
+    const cost = estimateCost(requireModel('gemini-2.5-flash'), tokens);
+    expect(cost).toMatchObject({
+      epochs: 3,
+      epochsSource: 'model-default',
+      estimatedUsd: 15,
+      upperBoundUsd: 60,
+    });
+    expect(estimateCost(requireModel('gemini-1.5-pro-002'), tokens, 1).estimatedUsd).toBeNull();
+  });
+
+  it('calibrates the estimate on a deterministic counted sample', async () => {
+    const lines = Array.from({ length: 50 }, (_, i) =>
+      line({ contents: [user(`question ${i}`), model('answer')] }),
+    );
+    const loadCounter = async () => ({ count: (text: string) => text.split(' ').length });
+    const run = () => validate(`${lines.join('\n')}\n`, { tokenSample: 8, loadCounter });
+    const [first, second] = [await run(), await run()];
+    expect(first.stats.estimate.tokens).toMatchObject({ method: 'sampled' });
+    expect(first.stats.estimate.tokens.sampleSize).toBeLessThanOrEqual(8);
+    expect(first.stats.estimate.tokens.sampleSize).toBeGreaterThan(0);
+    expect(second.stats.estimate).toEqual(first.stats.estimate);
+  });
+
+  it('has no cost for a validation set', async () => {
+    expect((await validate(`${ok}\n`, { role: 'validation' })).stats.estimate.cost).toBeNull();
+  });
+
+  it('reports the rest of a file after an invalid line', async () => {
+    const report = await validate(`${ok}\nnope\n${ok}\n`);
+    expect(codes(report)).toEqual(['json_syntax']);
+    expect(report.stats.validExamples).toBe(2);
+  });
+});
