@@ -1,0 +1,87 @@
+/**
+ * deliver-webhooks: the Pub/Sub `messagePublished` adapter over shared/webhooks. A malformed
+ * message is logged and acknowledged (retrying cannot fix it); a delivery that failed in a way a
+ * retry could fix throws, so Pub/Sub redelivers with backoff and, after the configured attempts,
+ * dead-letters it; a message older than `eventMaxAgeMs` is given up on instead of retried forever.
+ */
+import type { Config } from '../../shared/config/index.ts';
+import { TransientError } from '../../shared/errors/index.ts';
+import type { Logger } from '../../shared/logging/index.ts';
+import {
+  type DeliveryLedger,
+  deliverEvent,
+  type EndpointStateStore,
+  isRetryable,
+  type ResolveHost,
+  type Transport,
+} from '../../shared/webhooks/index.ts';
+import {
+  logGaveUpTooOld,
+  logMalformedMessage,
+  logNoEndpointWants,
+  logOutcome,
+  logWillRetry,
+} from './logs.ts';
+import { parseMessagePublished } from './message.ts';
+
+export interface DeliverWebhooksDeps {
+  config: Pick<Config, 'webhooks' | 'eventMaxAgeMs'>;
+  logger: Logger;
+  endpointState: EndpointStateStore;
+  deliveries: DeliveryLedger;
+  clock: () => Date;
+  /** node:http(s) pinned to the checked address unless given. */
+  transport?: Transport;
+  /** dns.lookup unless given. */
+  resolve?: ResolveHost;
+}
+
+/** The subset of the Functions Framework's CloudEvent this handler reads. */
+export interface IncomingCloudEvent {
+  id?: string;
+  data?: unknown;
+}
+
+export function createDeliverWebhooksHandler(deps: DeliverWebhooksDeps) {
+  return async function deliverWebhooks(cloudEvent: IncomingCloudEvent): Promise<void> {
+    const parsed = parseMessagePublished(cloudEvent.data);
+    if (!parsed.ok) {
+      logMalformedMessage(deps.logger, {
+        messageId: parsed.messageId ?? cloudEvent.id,
+        problem: parsed.problem,
+      });
+      return;
+    }
+    const { event, messageId, publishTime } = parsed.value;
+    const ref = { id: event.id, type: event.type, messageId, subject: event.subject };
+
+    const outcomes = await deliverEvent(event, {
+      endpoints: deps.config.webhooks.endpoints,
+      policy: {
+        requireHttps: deps.config.webhooks.requireHttps,
+        allowHosts: deps.config.webhooks.allowHosts,
+      },
+      timeoutMs: deps.config.webhooks.timeoutMs,
+      now: deps.clock,
+      endpointState: deps.endpointState,
+      deliveries: deps.deliveries,
+      transport: deps.transport,
+      resolve: deps.resolve,
+    });
+    if (outcomes.length === 0) logNoEndpointWants(deps.logger, ref);
+    for (const outcome of outcomes) logOutcome(deps.logger, ref, outcome);
+
+    const failed = outcomes.filter(isRetryable).length;
+    if (failed === 0) return;
+    const ageMs = deps.clock().getTime() - publishTime.getTime();
+    if (ageMs > deps.config.eventMaxAgeMs) {
+      logGaveUpTooOld(deps.logger, ref, { failed, ageMs });
+      return;
+    }
+    logWillRetry(deps.logger, ref, failed);
+    throw new TransientError(
+      `webhook delivery failed for ${failed} endpoint(s) of event ${event.id}`,
+      'webhook-delivery-failed',
+    );
+  };
+}
