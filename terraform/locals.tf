@@ -1,0 +1,65 @@
+locals {
+  prefix = var.name_prefix
+
+  labels = merge({ app = "tunedrop", managed-by = "terraform" }, var.labels)
+
+  # Collections the code uses besides the jobs collection (shared/webhooks/firestore-state-store.ts).
+  webhook_deliveries_collection = "tunedrop-webhook-deliveries"
+
+  function_names = {
+    ingest   = "${local.prefix}-ingest-dataset"
+    poll     = "${local.prefix}-poll-jobs"
+    webhooks = "${local.prefix}-deliver-webhooks"
+    api      = "${local.prefix}-api"
+  }
+
+  # Each webhook secret reaches deliver-webhooks as an environment variable filled from Secret
+  # Manager; TUNEDROP_WEBHOOKS names those variables, never the secrets' values.
+  webhook_secrets = flatten([
+    for i, endpoint in var.webhook_endpoints : [
+      for j, secret_id in endpoint.secret_ids : {
+        env       = "WEBHOOK_SECRET_${i}_${j}"
+        secret_id = secret_id
+      }
+    ]
+  ])
+
+  webhooks_json = jsonencode([
+    for i, endpoint in var.webhook_endpoints : {
+      url       = endpoint.url
+      secretEnv = [for j, _ in endpoint.secret_ids : "WEBHOOK_SECRET_${i}_${j}"]
+      types     = endpoint.event_types
+    }
+  ])
+
+  # Settings every function reads (shared/config). Optional ones are left out when unset, so the
+  # code's own defaults (Vertex AI's) apply.
+  common_env = merge(
+    {
+      GOOGLE_CLOUD_PROJECT           = var.project_id
+      TUNEDROP_REGION                = var.region
+      TUNEDROP_BUCKET                = local.bucket_name
+      TUNEDROP_FIRESTORE_DATABASE    = var.firestore_database
+      TUNEDROP_JOBS_COLLECTION       = var.jobs_collection
+      TUNEDROP_EVENTS_TOPIC          = google_pubsub_topic.events.name
+      TUNEDROP_DEFAULT_BASE_MODEL    = var.default_base_model
+      TUNEDROP_APPROVAL              = var.approval_policy
+      TUNEDROP_MAX_CONCURRENT_JOBS   = tostring(var.max_concurrent_jobs)
+      TUNEDROP_STALL_TIMEOUT_MINUTES = tostring(var.stall_timeout_minutes)
+      TUNEDROP_EVENT_MAX_AGE_MINUTES = tostring(var.event_max_age_minutes)
+      TUNEDROP_LOG_LEVEL             = var.log_level
+      # The bundle ships its source map: stack traces in the logs point at the TypeScript.
+      NODE_OPTIONS = "--enable-source-maps"
+    },
+    var.default_epoch_count == null ? {} : { TUNEDROP_DEFAULT_EPOCH_COUNT = tostring(var.default_epoch_count) },
+    var.default_learning_rate_multiplier == null ? {} : { TUNEDROP_DEFAULT_LEARNING_RATE_MULTIPLIER = tostring(var.default_learning_rate_multiplier) },
+    var.default_adapter_size == null ? {} : { TUNEDROP_DEFAULT_ADAPTER_SIZE = var.default_adapter_size },
+    var.approval_budget_usd == null ? {} : { TUNEDROP_APPROVAL_BUDGET_USD = tostring(var.approval_budget_usd) },
+  )
+
+  webhooks_env = merge(local.common_env, {
+    TUNEDROP_WEBHOOKS              = local.webhooks_json
+    TUNEDROP_WEBHOOK_REQUIRE_HTTPS = tostring(var.webhook_require_https)
+    TUNEDROP_WEBHOOK_TIMEOUT_MS    = tostring(var.webhook_timeout_ms)
+  })
+}
