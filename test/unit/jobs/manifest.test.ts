@@ -14,7 +14,8 @@ const messages = (text: string) => {
   const result = parseManifest(text);
   return result.ok ? [] : result.issues.map(formatIssue);
 };
-const manifest = (fields: Record<string, unknown>) => JSON.stringify({ trainingDataset: 'train.jsonl', ...fields });
+const manifest = (fields: Record<string, unknown>) =>
+  JSON.stringify({ trainingDataset: 'train.jsonl', ...fields });
 
 describe('tuning.json manifest', () => {
   it('accepts every documented field', () => {
@@ -38,16 +39,26 @@ describe('tuning.json manifest', () => {
   });
 
   it('rejects an unknown field and suggests the field that was meant', () => {
-    expect(messages(manifest({ epochsCount: 3 }))).toEqual(['/epochsCount: unknown field (did you mean "epochCount"?)']);
+    expect(messages(manifest({ epochsCount: 3 }))).toEqual([
+      '/epochsCount: unknown field (did you mean "epochCount"?)',
+    ]);
+    expect(messages(manifest({ epoch: 3 }))).toEqual(['/epoch: unknown field (did you mean "epochCount"?)']);
+    expect(messages(manifest({ displayName: 'x' }))).toEqual([
+      '/displayName: unknown field (did you mean "tunedModelDisplayName"?)',
+    ]);
     expect(messages(manifest({ colour: 'red' }))).toEqual(['/colour: unknown field']);
   });
 
   it('names the field in every error', () => {
     expect(messages(manifest({ epochCount: 0 }))).toEqual(['/epochCount: must be positive']);
     expect(messages(manifest({ epochCount: 1.5 }))).toEqual(['/epochCount: must be a whole number']);
-    expect(messages(manifest({ learningRateMultiplier: -1 }))).toEqual(['/learningRateMultiplier: must be positive']);
+    expect(messages(manifest({ learningRateMultiplier: -1 }))).toEqual([
+      '/learningRateMultiplier: must be positive',
+    ]);
     expect(messages(manifest({ epochCount: '3' }))).toEqual(['/epochCount: must be a number, got a string']);
-    expect(messages(manifest({ adapterSize: 'THREE' }))[0]).toMatch(/^\/adapterSize: must be one of "ONE", "TWO"/);
+    expect(messages(manifest({ adapterSize: 'THREE' }))[0]).toMatch(
+      /^\/adapterSize: must be one of "ONE", "TWO"/,
+    );
     expect(messages(JSON.stringify({}))).toEqual(['/trainingDataset: is required']);
   });
 
@@ -57,7 +68,9 @@ describe('tuning.json manifest', () => {
   });
 
   it('rejects an unknown base model, listing the known ones', () => {
-    expect(messages(manifest({ baseModel: 'gpt-4' }))[0]).toMatch(/^\/baseModel: unknown model "gpt-4" \(known: gemini-2.5-pro/);
+    expect(messages(manifest({ baseModel: 'gpt-4' }))[0]).toMatch(
+      /^\/baseModel: unknown model "gpt-4" \(known: gemini-2.5-pro/,
+    );
   });
 
   it('checks the approval setting', () => {
@@ -65,11 +78,15 @@ describe('tuning.json manifest', () => {
     expect(messages(manifest({ approval: 'sometimes' }))).toEqual([
       '/approval: must be "auto", "manual" or {"maxCostUsd": <USD>}',
     ]);
-    expect(messages(manifest({ approval: { maxCostUsd: -1 } }))).toEqual(['/approval/maxCostUsd: must not be negative']);
+    expect(messages(manifest({ approval: { maxCostUsd: -1 } }))).toEqual([
+      '/approval/maxCostUsd: must not be negative',
+    ]);
   });
 
   it('rejects malformed gs:// dataset URIs and absolute paths', () => {
-    expect(messages(manifest({ trainingDataset: 'gs://Bad_Bucket!/x.jsonl' }))[0]).toMatch(/^\/trainingDataset: must be a gs:/);
+    expect(messages(manifest({ trainingDataset: 'gs://Bad_Bucket!/x.jsonl' }))[0]).toMatch(
+      /^\/trainingDataset: must be a gs:/,
+    );
     expect(messages(manifest({ trainingDataset: 'gs://bucket' }))[0]).toMatch(/^\/trainingDataset:/);
     expect(messages(manifest({ trainingDataset: '/etc/data.jsonl' }))[0]).toMatch(/must be relative/);
   });
@@ -82,7 +99,9 @@ describe('tuning.json manifest', () => {
   });
 
   it('reports label problems under the label key', () => {
-    expect(messages(manifest({ labels: { Team: 'x' } }))[0]).toMatch(/^\/labels\/Team: label key must start with a lowercase letter/);
+    expect(messages(manifest({ labels: { Team: 'x' } }))[0]).toMatch(
+      /^\/labels\/Team: label key must start with a lowercase letter/,
+    );
   });
 });
 
@@ -106,7 +125,8 @@ describe('labels', () => {
   });
 
   it('leaves room for the two labels tunedrop adds', () => {
-    const labels = (count: number) => Object.fromEntries(Array.from({ length: count }, (_, i) => [`k${i}`, 'v']));
+    const labels = (count: number) =>
+      Object.fromEntries(Array.from({ length: count }, (_, i) => [`k${i}`, 'v']));
     expect(labelIssues(labels(62))).toEqual([]);
     expect(labelIssues(labels(63))[0]?.message).toMatch(/at most 62 labels/);
   });
@@ -115,8 +135,14 @@ describe('labels', () => {
 describe('dataset references', () => {
   const at = { bucket: 'drop', name: 'incoming/team/tuning.json' };
   it('resolves relative paths against the manifest folder', () => {
-    expect(resolveDatasetRef('train.jsonl', at)).toEqual({ ok: true, value: 'gs://drop/incoming/team/train.jsonl' });
-    expect(resolveDatasetRef('../shared/x.jsonl', at)).toEqual({ ok: true, value: 'gs://drop/incoming/shared/x.jsonl' });
+    expect(resolveDatasetRef('train.jsonl', at)).toEqual({
+      ok: true,
+      value: 'gs://drop/incoming/team/train.jsonl',
+    });
+    expect(resolveDatasetRef('../shared/x.jsonl', at)).toEqual({
+      ok: true,
+      value: 'gs://drop/incoming/shared/x.jsonl',
+    });
     expect(resolveDatasetRef('gs://other/x.jsonl', at)).toEqual({ ok: true, value: 'gs://other/x.jsonl' });
   });
 
@@ -125,7 +151,10 @@ describe('dataset references', () => {
   });
 
   it('parses well-formed gs:// URIs only', () => {
-    expect(parseGcsUri('gs://my-bucket.example/a/b.jsonl')).toEqual({ bucket: 'my-bucket.example', object: 'a/b.jsonl' });
+    expect(parseGcsUri('gs://my-bucket.example/a/b.jsonl')).toEqual({
+      bucket: 'my-bucket.example',
+      object: 'a/b.jsonl',
+    });
     expect(parseGcsUri('gs://my-bucket/')).toBeUndefined();
     expect(parseGcsUri('gs://MyBucket/a')).toBeUndefined();
     expect(parseGcsUri('gs://ab/a')).toBeUndefined();
@@ -159,7 +188,12 @@ describe('metadata overrides', () => {
   });
 
   it('validates overrides like the manifest does, naming the metadata key', () => {
-    const result = parseMetadataOverrides({ 'epoch-count': '0', 'adapter-size': 'HUGE', approval: 'maybe', 'base-model': 'x' });
+    const result = parseMetadataOverrides({
+      'epoch-count': '0',
+      'adapter-size': 'HUGE',
+      approval: 'maybe',
+      'base-model': 'x',
+    });
     expect(result.ok ? [] : result.issues.map(formatIssue)).toEqual([
       '/epoch-count: must be positive',
       '/adapter-size: must be one of ONE, TWO, FOUR, EIGHT, SIXTEEN, THIRTY_TWO',
@@ -167,7 +201,9 @@ describe('metadata overrides', () => {
       expect.stringMatching(/^\/base-model: unknown model "x"/),
     ]);
     const notNumber = parseMetadataOverrides({ 'epoch-count': '2 epochs' });
-    expect(notNumber.ok ? [] : notNumber.issues.map(formatIssue)).toEqual(['/epoch-count: must be a number, got "2 epochs"']);
+    expect(notNumber.ok ? [] : notNumber.issues.map(formatIssue)).toEqual([
+      '/epoch-count: must be a number, got "2 epochs"',
+    ]);
   });
 
   it('reports a near-miss of an override key instead of silently ignoring it', () => {
@@ -184,7 +220,9 @@ describe('preflight', () => {
   };
 
   it('passes a spec Vertex AI accepts', () => {
-    expect(preflightSpec({ ...spec, epochCount: 3, adapterSize: 'SIXTEEN', labels: { team: 'a' } })).toEqual([]);
+    expect(preflightSpec({ ...spec, epochCount: 3, adapterSize: 'SIXTEEN', labels: { team: 'a' } })).toEqual(
+      [],
+    );
   });
 
   it('finds what Vertex AI would refuse', () => {

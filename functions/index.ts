@@ -1,0 +1,53 @@
+/**
+ * The one source bundle of every deployed function: registers each entry point with the Functions
+ * Framework. Each handler is built on its first request from the process environment (nothing is
+ * read at import), and reused while the instance lives.
+ */
+import * as functions from '@google-cloud/functions-framework';
+import {
+  createFirestoreDeliveryLedger,
+  createFirestoreEndpointStateStore,
+} from '../shared/webhooks/index.ts';
+import { createApiHandler } from './api/index.ts';
+import { createDeliverWebhooksHandler } from './deliver-webhooks/index.ts';
+import { createIngestHandler } from './ingest-dataset/index.ts';
+import { createPollJobsHandler, createPollJobsDeps } from './poll-jobs/index.ts';
+import { lazyHandler, type Runtime } from './runtime.ts';
+
+const common = (runtime: Runtime, component: string) => ({
+  config: runtime.config,
+  store: runtime.store,
+  provider: runtime.provider,
+  publisher: runtime.publisher,
+  blobs: runtime.blobs,
+  clock: runtime.clock,
+  logger: runtime.logger(component),
+});
+
+functions.cloudEvent(
+  'ingestDataset',
+  lazyHandler((runtime) => createIngestHandler(common(runtime, 'ingest-dataset'))),
+);
+
+functions.http(
+  'pollJobs',
+  lazyHandler((runtime) => createPollJobsHandler(createPollJobsDeps(runtime.config, runtime.logger('poll-jobs')))),
+);
+
+functions.cloudEvent(
+  'deliverWebhooks',
+  lazyHandler((runtime) =>
+    createDeliverWebhooksHandler({
+      config: runtime.config,
+      logger: runtime.logger('deliver-webhooks'),
+      endpointState: createFirestoreEndpointStateStore(runtime.firestore),
+      deliveries: createFirestoreDeliveryLedger(runtime.firestore),
+      clock: runtime.clock,
+    }),
+  ),
+);
+
+functions.http(
+  'api',
+  lazyHandler((runtime) => createApiHandler(common(runtime, 'api'))),
+);

@@ -1,0 +1,525 @@
+/**
+ * ingest-dataset's core, free of any Functions Framework import: a finalized upload becomes a
+ * validation report and either a rejection, a DRAFT awaiting approval, or exactly one provider job.
+ *
+ * Failure model (DESIGN.md): a permanent problem (bad dataset, bad manifest, bad metadata) is
+ * reported and acknowledged; anything else (storage, Firestore, Pub/Sub unavailable) throws so the
+ * platform redelivers, until the event is older than `eventMaxAgeMs`. Every step is idempotent:
+ * the job id comes from bucket/object#generation, the record is created atomically, the start goes
+ * through startJob's intent protocol, and events carry stable ids.
+ */
+import type { Config } from '../../shared/config/index.ts';
+import { type ValidateOptions, type ValidationReport, validateDataset } from '../../shared/dataset/index.ts';
+import {
+  buildDatasetRejectedEvent,
+  type DatasetErrorSample,
+  type EventPublisher,
+  publishPending,
+  withCreationEvent,
+} from '../../shared/events/index.ts';
+import { effectivePolicy, needsApproval } from '../../shared/jobs/approval.ts';
+import {
+  approvalPolicyOf,
+  type FieldIssue,
+  formatIssue,
+  manifestFileName,
+  metadataOverrideKeys,
+  modelIssue,
+  parseGcsUri,
+  parseManifest,
+  parseMetadataOverrides,
+  preflightSpec,
+  resolveDatasetRef,
+} from '../../shared/jobs/manifest.ts';
+import {
+  type CostEstimate,
+  isTerminal,
+  type JobRecord,
+  JobRecord as JobRecordSchema,
+  jobIdFor,
+  type TuningSpec,
+} from '../../shared/jobs/model.ts';
+import { type StartJobDeps, startJob } from '../../shared/jobs/start-job.ts';
+import type { JobStore } from '../../shared/jobs/store-types.ts';
+import type { Logger } from '../../shared/logging/index.ts';
+import type { TuningProvider } from '../../shared/providers/types.ts';
+import { type BlobInfo, type BlobStore, reportNameFor } from '../../shared/storage/index.ts';
+import * as logs from './logs.ts';
+import type { DatasetReport, IngestReport } from './report.ts';
+import { reportFormatVersion } from './report.ts';
+import { routeObject } from './routing.ts';
+import type { StorageObjectData } from './storage-event.ts';
+
+export interface IngestDeps {
+  config: Pick<Config, 'project' | 'defaults' | 'approval' | 'eventMaxAgeMs'>;
+  store: JobStore;
+  provider: TuningProvider;
+  publisher: EventPublisher;
+  blobs: BlobStore;
+  logger: Logger;
+  clock: () => Date;
+  /** Backoff and intent timeout for startJob; its defaults otherwise. */
+  start?: Pick<StartJobDeps, 'backoff' | 'intentTimeoutMs' | 'random'>;
+  /** Validator options (token sample for the estimate, error cap...). */
+  validation?: Pick<ValidateOptions, 'tokenSample' | 'maxErrors' | 'maxLineBytes' | 'loadCounter'>;
+}
+
+export interface IngestEvent {
+  object: StorageObjectData;
+  /** The CloudEvent's `time`; the object's update time when absent. */
+  eventTime?: string;
+  eventId?: string;
+}
+
+export type IngestOutcome =
+  | { outcome: 'ignored'; reason: string }
+  | { outcome: 'too-old'; ageMs: number }
+  | { outcome: 'rejected'; jobId: string; reportUri: string; errorCount: number }
+  | { outcome: 'waiting'; jobId: string; reportUri: string; missing: string[] }
+  | { outcome: 'job'; job: JobRecord; created: boolean };
+
+interface Ref {
+  bucket: string;
+  object: string;
+  generation: string;
+}
+
+const gsUri = (bucket: string, name: string) => `gs://${bucket}/${name}`;
+
+/** Display name for a single-file drop: the file name without `.jsonl`, at most 128 characters. */
+export function defaultDisplayName(objectName: string): string {
+  const base = (objectName.split('/').pop() ?? objectName).replace(/\.jsonl$/, '');
+  return [...(base || 'tunedrop')].slice(0, 128).join('');
+}
+
+/** The job record's estimate from the training report; none when the model has no price. */
+export function jobEstimate(report: ValidationReport): CostEstimate | undefined {
+  const cost = report.stats.estimate.cost;
+  if (!cost || cost.estimatedUsd === null || cost.pricePerMillionTrainingTokens === null) return undefined;
+  return {
+    billableTokens: cost.billableTokens.estimated,
+    epochs: cost.epochs,
+    usdPerMillionTokens: cost.pricePerMillionTrainingTokens,
+    costUsd: cost.estimatedUsd,
+    method: cost.method,
+    priceDate: cost.pricesTakenOn,
+  };
+}
+
+function dropUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, item]) => item !== undefined)) as T;
+}
+
+export async function ingestObject(deps: IngestDeps, event: IngestEvent): Promise<IngestOutcome> {
+  const { object } = event;
+  const ref: Ref = { bucket: object.bucket, object: object.name, generation: object.generation };
+  const logger = deps.logger.child(event.eventId ? { eventId: event.eventId } : {});
+
+  const eventTime = event.eventTime ?? object.updated ?? object.timeCreated;
+  const ageMs = eventTime ? deps.clock().getTime() - Date.parse(eventTime) : 0;
+  if (ageMs > deps.config.eventMaxAgeMs) {
+    logs.logEventTooOld(logger, ref, ageMs, deps.config.eventMaxAgeMs);
+    return { outcome: 'too-old', ageMs };
+  }
+  const ignore = (reason: string): IngestOutcome => {
+    logs.logIgnored(logger, ref, reason);
+    return { outcome: 'ignored', reason };
+  };
+  if (object.metageneration !== '1') {
+    return ignore(`a metadata update (metageneration ${object.metageneration}), not a new upload`);
+  }
+
+  const route = routeObject(object.name);
+  if (route.kind === 'ignored') return ignore(route.reason);
+
+  if (route.kind === 'dataset' && route.manifestCandidate) {
+    const manifest = await deps.blobs.stat(ref.bucket, route.manifestCandidate);
+    if (manifest) return datasetInManifestFolder(deps, logger, ref, manifest);
+  }
+
+  const jobId = jobIdFor(ref);
+  const existing = await deps.store.get(jobId);
+  if (existing) {
+    logs.logDuplicate(logger, ref, existing);
+    return { outcome: 'job', job: await proceed(deps, existing), created: false };
+  }
+
+  const info = await deps.blobs.stat(ref.bucket, ref.object);
+  if (!info) return ignore('the object no longer exists');
+  if (info.generation !== ref.generation) return ignore(`superseded by generation ${info.generation}`);
+
+  if (route.kind === 'manifest') return ingestManifest(deps, logger, ref, jobId);
+  return ingestSingleFile(deps, logger, ref, jobId, object.metadata ?? info.metadata);
+}
+
+/**
+ * A dataset uploaded into a folder whose manifest exists is that manifest's business. If the
+ * manifest names this file and has no job yet (it was uploaded first and is waiting for its
+ * datasets), this upload may complete it: process the manifest again.
+ */
+async function datasetInManifestFolder(
+  deps: IngestDeps,
+  logger: Logger,
+  ref: Ref,
+  manifest: BlobInfo,
+): Promise<IngestOutcome> {
+  const manifestRef: Ref = { bucket: ref.bucket, object: manifest.name, generation: manifest.generation };
+  const manifestJobId = jobIdFor(manifestRef);
+  if (!(await deps.store.get(manifestJobId))) {
+    const parsed = parseManifest(await deps.blobs.readText(ref.bucket, manifest.name));
+    const uris = parsed.ok
+      ? [parsed.value.trainingDataset, parsed.value.validationDataset]
+          .filter((item): item is string => item !== undefined)
+          .map((item) => resolveDatasetRef(item, { bucket: ref.bucket, name: manifest.name }))
+          .flatMap((resolved) => (resolved.ok ? [resolved.value] : []))
+      : [];
+    if (uris.includes(gsUri(ref.bucket, ref.object))) {
+      logs.logManifestRetriggered(logger, ref, manifest.name);
+      return ingestManifest(deps, logger, manifestRef, manifestJobId);
+    }
+  }
+  logs.logPartOfManifest(logger, ref, manifest.name);
+  return { outcome: 'ignored', reason: `part of manifest ${manifest.name}` };
+}
+
+async function ingestSingleFile(
+  deps: IngestDeps,
+  logger: Logger,
+  ref: Ref,
+  jobId: string,
+  metadata: Record<string, string>,
+): Promise<IngestOutcome> {
+  const problems: FieldIssue[] = [];
+  const notes: string[] = [];
+  const overrides = parseMetadataOverrides(metadata);
+  const o = overrides.ok ? overrides.value : { unknownKeys: [] };
+  if (!overrides.ok)
+    problems.push(...overrides.issues.map((issue) => ({ ...issue, path: `/metadata${issue.path}` })));
+  for (const key of o.unknownKeys) {
+    notes.push(
+      `metadata key "${key}" is not a tunedrop override and was ignored (overrides: ${metadataOverrideKeys.join(', ')})`,
+    );
+  }
+  const defaults = deps.config.defaults;
+  const spec: TuningSpec = dropUndefined({
+    baseModel: o.baseModel ?? defaults.baseModel,
+    trainingDatasetUri: gsUri(ref.bucket, ref.object),
+    epochCount: o.epochCount ?? defaults.epochCount,
+    learningRateMultiplier: o.learningRateMultiplier ?? defaults.learningRateMultiplier,
+    adapterSize: o.adapterSize ?? defaults.adapterSize,
+    tunedModelDisplayName: o.tunedModelDisplayName ?? defaultDisplayName(ref.object),
+    labels: {},
+  });
+  if (overrides.ok) problems.push(...preflightSpec(spec));
+  const approval = effectivePolicy(deps.config.approval, o.approval);
+  if (approval.warning) notes.push(approval.warning);
+
+  const datasets: IngestReport['datasets'] = {};
+  if (!modelIssue(spec.baseModel)) {
+    datasets.training = await validate(deps, ref.bucket, ref.object, spec, 'training');
+  }
+  return conclude(deps, logger, ref, jobId, {
+    kind: 'dataset',
+    problems,
+    notes,
+    spec,
+    policy: approval.policy,
+    datasets,
+  });
+}
+
+async function ingestManifest(
+  deps: IngestDeps,
+  logger: Logger,
+  ref: Ref,
+  jobId: string,
+): Promise<IngestOutcome> {
+  const problems: FieldIssue[] = [];
+  const notes: string[] = [];
+  const parsed = parseManifest(await deps.blobs.readText(ref.bucket, ref.object));
+  if (!parsed.ok) {
+    return conclude(deps, logger, ref, jobId, {
+      kind: 'manifest',
+      problems: parsed.issues,
+      notes,
+      datasets: {},
+    });
+  }
+  const manifest = parsed.value;
+  const at = { bucket: ref.bucket, name: ref.object };
+  const resolve = (field: string, value: string | undefined): string | undefined => {
+    if (value === undefined) return undefined;
+    const resolved = resolveDatasetRef(value, at);
+    if (resolved.ok) return resolved.value;
+    problems.push(...resolved.issues.map((issue) => ({ ...issue, path: `/${field}` })));
+    return undefined;
+  };
+  const trainingUri = resolve('trainingDataset', manifest.trainingDataset);
+  const validationUri = resolve('validationDataset', manifest.validationDataset);
+  const defaults = deps.config.defaults;
+  const spec: TuningSpec = dropUndefined({
+    baseModel: manifest.baseModel ?? defaults.baseModel,
+    trainingDatasetUri: trainingUri ?? '',
+    validationDatasetUri: validationUri,
+    epochCount: manifest.epochCount ?? defaults.epochCount,
+    learningRateMultiplier: manifest.learningRateMultiplier ?? defaults.learningRateMultiplier,
+    adapterSize: manifest.adapterSize ?? defaults.adapterSize,
+    tunedModelDisplayName: manifest.tunedModelDisplayName,
+    description: manifest.description,
+    labels: manifest.labels ?? {},
+    kmsKeyName: manifest.kmsKeyName,
+    serviceAccount: manifest.serviceAccount,
+  });
+  if (problems.length > 0)
+    return conclude(deps, logger, ref, jobId, { kind: 'manifest', problems, notes, datasets: {} });
+  problems.push(...preflightSpec(spec));
+  const approval = effectivePolicy(
+    deps.config.approval,
+    manifest.approval && approvalPolicyOf(manifest.approval),
+  );
+  if (approval.warning) notes.push(approval.warning);
+
+  // Datasets that are not there yet: one inside the manifest's folder may still be uploaded (its
+  // upload re-runs this manifest); one elsewhere is a mistake.
+  const folder = ref.object.slice(0, ref.object.length - manifestFileName.length);
+  const missing: string[] = [];
+  const named: [string, string, 'training' | 'validation'][] = [
+    ['trainingDataset', spec.trainingDatasetUri, 'training'],
+  ];
+  if (spec.validationDatasetUri) named.push(['validationDataset', spec.validationDatasetUri, 'validation']);
+  for (const [field, uri] of named) {
+    const location = parseGcsUri(uri)!;
+    if (await deps.blobs.stat(location.bucket, location.object)) continue;
+    if (location.bucket === ref.bucket && location.object.startsWith(folder)) missing.push(uri);
+    else problems.push({ path: `/${field}`, message: `${uri} does not exist` });
+  }
+  if (missing.length > 0 && problems.length === 0) {
+    const report = baseReport(deps, ref, jobId, 'manifest', 'waiting', problems, notes);
+    report.missing = missing;
+    report.spec = spec;
+    const reportUri = await writeReport(deps, ref, report);
+    logs.logWaiting(logger, ref, missing);
+    return { outcome: 'waiting', jobId, reportUri, missing };
+  }
+  const datasets: IngestReport['datasets'] = {};
+  if (problems.length === 0) {
+    for (const [, uri, role] of named) {
+      const location = parseGcsUri(uri)!;
+      datasets[role] = await validate(deps, location.bucket, location.object, spec, role);
+    }
+  }
+  return conclude(deps, logger, ref, jobId, {
+    kind: 'manifest',
+    problems,
+    notes,
+    spec,
+    policy: approval.policy,
+    datasets,
+  });
+}
+
+async function validate(
+  deps: IngestDeps,
+  bucket: string,
+  name: string,
+  spec: TuningSpec,
+  role: 'training' | 'validation',
+): Promise<DatasetReport> {
+  const report = await validateDataset(deps.blobs.read(bucket, name), {
+    ...deps.validation,
+    model: spec.baseModel,
+    role,
+    fileName: name,
+    ...(role === 'training' && spec.epochCount !== undefined ? { epochs: spec.epochCount } : {}),
+  });
+  return { uri: gsUri(bucket, name), ...report };
+}
+
+function baseReport(
+  deps: IngestDeps,
+  ref: Ref,
+  jobId: string,
+  kind: IngestReport['kind'],
+  status: IngestReport['status'],
+  problems: FieldIssue[],
+  notes: string[],
+): IngestReport {
+  return {
+    reportFormatVersion,
+    status,
+    kind,
+    object: gsUri(ref.bucket, ref.object),
+    generation: ref.generation,
+    jobId,
+    time: deps.clock().toISOString(),
+    problems: problems.map(formatIssue),
+    notes,
+    datasets: {},
+  };
+}
+
+async function writeReport(deps: IngestDeps, ref: Ref, report: IngestReport): Promise<string> {
+  const name = reportNameFor(ref.object);
+  await deps.blobs.write(ref.bucket, name, `${JSON.stringify(report, null, 2)}\n`, 'application/json');
+  return gsUri(ref.bucket, name);
+}
+
+interface Findings {
+  kind: IngestReport['kind'];
+  problems: FieldIssue[];
+  notes: string[];
+  spec?: TuningSpec;
+  policy?: JobRecord['approval']['policy'];
+  datasets: IngestReport['datasets'];
+}
+
+/** Writes the report, then rejects (event, no job) or creates the job and starts or drafts it. */
+async function conclude(
+  deps: IngestDeps,
+  logger: Logger,
+  ref: Ref,
+  jobId: string,
+  findings: Findings,
+): Promise<IngestOutcome> {
+  const { problems, datasets } = findings;
+  const reports = [datasets.training, datasets.validation].filter((item): item is DatasetReport => !!item);
+  const rejected =
+    problems.length > 0 || reports.some((report) => !report.valid) || !findings.spec || !findings.policy;
+  const report = baseReport(
+    deps,
+    ref,
+    jobId,
+    findings.kind,
+    rejected ? 'rejected' : 'accepted',
+    problems,
+    findings.notes,
+  );
+  report.datasets = datasets;
+  if (findings.spec) report.spec = findings.spec;
+  logs.logWarnings(logger, ref, findings.notes);
+
+  if (rejected) {
+    const reportUri = await writeReport(deps, ref, report);
+    const errors: DatasetErrorSample[] = [
+      ...problems.map((issue) => ({
+        file: ref.object,
+        ...(issue.path ? { field: issue.path } : {}),
+        code: 'invalid_setting',
+        message: issue.message,
+      })),
+      ...reports.flatMap((dataset) =>
+        dataset.errors.map((error) => ({
+          file: dataset.uri,
+          ...(error.line > 0 ? { line: error.line } : {}),
+          ...(error.path ? { field: error.path } : {}),
+          code: error.code,
+          message: error.message,
+        })),
+      ),
+    ];
+    const errorCount =
+      problems.length +
+      reports.reduce((sum, dataset) => sum + dataset.errors.length + dataset.errorsOmitted, 0);
+    if (problems.length > 0) logs.logSettingsInvalid(logger, ref, problems);
+    const now = deps.clock();
+    const event = buildDatasetRejectedEvent(
+      {
+        jobId,
+        source: {
+          bucket: ref.bucket,
+          object: ref.object,
+          generation: ref.generation,
+          manifest: findings.kind === 'manifest',
+        },
+        reportUri,
+        errorCount,
+        errors,
+      },
+      { now, project: deps.config.project },
+    );
+    // Published directly (there is no record to hold an outbox); a failure throws, the event is
+    // redelivered, and the same event id is published again.
+    await deps.publisher.publish(event);
+    logs.logRejected(logger, ref, jobId, errorCount, reportUri);
+    return { outcome: 'rejected', jobId, reportUri, errorCount };
+  }
+
+  const spec = findings.spec!;
+  const policy = findings.policy!;
+  const training = datasets.training!;
+  const estimate = jobEstimate(training);
+  const required = needsApproval(
+    policy,
+    estimate?.costUsd ?? training.stats.estimate.cost?.estimatedUsd ?? null,
+  );
+  report.approval = { policy, required };
+  if (estimate) report.estimate = estimate;
+  const reportUri = await writeReport(deps, ref, report);
+
+  const now = deps.clock();
+  const time = now.toISOString();
+  const state = required ? 'DRAFT' : 'QUEUED';
+  let record: JobRecord = JobRecordSchema.parse(
+    dropUndefined({
+      id: jobId,
+      state,
+      createTime: time,
+      updateTime: time,
+      stateTime: time,
+      source: {
+        bucket: ref.bucket,
+        object: ref.object,
+        generation: ref.generation,
+        manifest: findings.kind === 'manifest',
+      },
+      spec,
+      approval: { policy, required },
+      validation: dropUndefined({
+        reportUri,
+        examples: training.examples,
+        validationExamples: datasets.validation?.examples,
+        warnings: reports.reduce(
+          (sum, dataset) => sum + dataset.warnings.length + dataset.warningsOmitted,
+          0,
+        ),
+      }),
+      estimate,
+      provider: { name: deps.provider.name },
+      attempts: 0,
+      history: [{ state, time, reason: required ? 'awaiting approval' : 'validated; starting' }],
+      outbox: [],
+    }),
+  );
+  record = withCreationEvent(record, { now, project: deps.config.project });
+  const { created, job } = await deps.store.create(record);
+  if (created) logs.logJobCreated(logger, ref, job);
+  else logs.logDuplicate(logger, ref, job);
+  return { outcome: 'job', job: await proceed(deps, job), created };
+}
+
+/** Takes a record as far as ingest can: starts (or resumes starting) it, or flushes its events. */
+async function proceed(deps: IngestDeps, job: JobRecord): Promise<JobRecord> {
+  const awaitingApproval = job.state === 'DRAFT' && !job.approval.approveTime;
+  if (!job.provider.jobName && !isTerminal(job.state) && !awaitingApproval) {
+    const started = await startJob(
+      {
+        ...deps.start,
+        store: deps.store,
+        provider: deps.provider,
+        publisher: deps.publisher,
+        logger: deps.logger,
+        now: deps.clock,
+        project: deps.config.project,
+      },
+      job.id,
+    );
+    logs.logJobOutcome(
+      deps.logger,
+      { bucket: job.source.bucket, object: job.source.object, generation: job.source.generation },
+      started,
+    );
+    return started;
+  }
+  await publishPending(deps.store, deps.publisher, job.id, deps.logger, { now: deps.clock });
+  return (await deps.store.get(job.id)) ?? job;
+}

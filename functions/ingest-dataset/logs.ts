@@ -1,0 +1,84 @@
+/** Every log line ingest-dataset writes, by name, so the wording and fields stay consistent. */
+import type { FieldIssue } from '../../shared/jobs/manifest.ts';
+import type { JobRecord } from '../../shared/jobs/model.ts';
+import type { Logger } from '../../shared/logging/index.ts';
+
+export interface ObjectRef {
+  bucket: string;
+  object: string;
+  generation: string;
+}
+
+export const logInvalidEvent = (logger: Logger, issues: string) =>
+  logger.error('storage event data is malformed; acknowledged without action', { issues });
+
+export const logIgnored = (logger: Logger, ref: ObjectRef, reason: string) =>
+  logger.info(`ignored ${ref.object}: ${reason}`, { ...ref, reason });
+
+export const logEventTooOld = (logger: Logger, ref: ObjectRef, ageMs: number, maxAgeMs: number) =>
+  logger.warn(`event for ${ref.object} is older than the retry cut-off; acknowledged without action`, {
+    ...ref,
+    ageMs,
+    maxAgeMs,
+  });
+
+export const logPartOfManifest = (logger: Logger, ref: ObjectRef, manifest: string) =>
+  logger.info(`ignored ${ref.object}: part of manifest ${manifest}`, { ...ref, manifest });
+
+export const logManifestRetriggered = (logger: Logger, ref: ObjectRef, manifest: string) =>
+  logger.info(`${ref.object} completes manifest ${manifest}; processing the manifest`, { ...ref, manifest });
+
+export const logDuplicate = (logger: Logger, ref: ObjectRef, job: JobRecord) =>
+  logger.info(`duplicate delivery for ${ref.object}; job ${job.id} already exists`, {
+    ...ref,
+    jobId: job.id,
+    state: job.state,
+  });
+
+export const logWaiting = (logger: Logger, ref: ObjectRef, missing: string[]) =>
+  logger.info(`manifest ${ref.object} waits for its datasets`, { ...ref, missing });
+
+export const logRejected = (
+  logger: Logger,
+  ref: ObjectRef,
+  jobId: string,
+  errorCount: number,
+  reportUri: string,
+) =>
+  logger.warn(`rejected ${ref.object}: ${errorCount} error(s), see ${reportUri}`, {
+    ...ref,
+    jobId,
+    errorCount,
+    reportUri,
+  });
+
+export const logSettingsInvalid = (logger: Logger, ref: ObjectRef, issues: FieldIssue[]) =>
+  logger.warn(`settings of ${ref.object} are invalid`, { ...ref, issues });
+
+export const logWarnings = (logger: Logger, ref: ObjectRef, warnings: string[]) => {
+  for (const warning of warnings) logger.warn(warning, { ...ref });
+};
+
+export const logJobCreated = (logger: Logger, ref: ObjectRef, job: JobRecord) =>
+  logger.info(`job ${job.id} created for ${ref.object} (${job.state})`, {
+    ...ref,
+    jobId: job.id,
+    state: job.state,
+    approvalRequired: job.approval.required,
+    estimateUsd: job.estimate?.costUsd,
+  });
+
+export const logJobOutcome = (logger: Logger, ref: ObjectRef, job: JobRecord) =>
+  logger.info(`job ${job.id} is ${job.state}`, {
+    ...ref,
+    jobId: job.id,
+    state: job.state,
+    providerJobName: job.provider.jobName,
+    nextAttemptTime: job.nextAttemptTime,
+  });
+
+export const logTransientFailure = (logger: Logger, ref: ObjectRef, error: unknown) =>
+  logger.warn(`ingest of ${ref.object} failed transiently; the event will be retried`, { ...ref, error });
+
+export const logPermanentFailure = (logger: Logger, ref: ObjectRef, error: unknown) =>
+  logger.error(`ingest of ${ref.object} failed permanently; acknowledged`, { ...ref, error });

@@ -1,0 +1,424 @@
+/**
+ * Job settings a user gives tunedrop: the `tuning.json` manifest of a folder drop, the custom
+ * metadata overrides of a single-file drop, and the preflight checks both share with the CLI.
+ * Preflight repeats what Vertex AI checks on `tuningJobs.create`, so a mistake is reported with
+ * the dataset (and costs nothing) instead of surfacing later as a failed job.
+ *
+ * Every problem is a FieldIssue naming the field as a JSON pointer: `/epochCount: must be positive`.
+ */
+import { posix } from 'node:path';
+import { type ZodError, z } from 'zod';
+import { AdapterSize, type ApprovalPolicy } from '../config/index.ts';
+import { findModel, MODELS } from '../dataset/models.ts';
+import { jobIdLabel, type TuningSpec } from './model.ts';
+
+export const manifestFileName = 'tuning.json';
+
+export interface FieldIssue {
+  /** JSON pointer of the field, `''` for the whole document. */
+  path: string;
+  message: string;
+}
+
+export function formatIssue(issue: FieldIssue): string {
+  return `${issue.path || '/'}: ${issue.message}`;
+}
+
+export type Checked<T> = { ok: true; value: T } | { ok: false; issues: FieldIssue[] };
+
+// ---------------------------------------------------------------------------------------------
+// Field rules (Vertex AI's, as documented for TuningJob and resource labels)
+
+export const maxDisplayNameLength = 128;
+export const maxLabelLength = 63;
+/** Vertex AI allows 64 labels; tunedrop adds two of its own (job id and managed marker). */
+export const maxUserLabels = 62;
+/** Label keys tunedrop sets itself; a user label may not take one of them. */
+export const reservedLabelPrefix = 'tunedrop-';
+
+// Lowercase letters of any script (\p{Ll}), letters of scripts without case (\p{Lo}, and the
+// modifier letters they use, \p{Lm}, such as the katakana ー), digits, _ and -.
+const labelKeyPattern = /^[\p{Ll}\p{Lo}][\p{Ll}\p{Lo}\p{Lm}\p{Nd}_-]*$/u;
+const labelValuePattern = /^[\p{Ll}\p{Lo}\p{Lm}\p{Nd}_-]*$/u;
+// Bucket names: 3-222 characters of lowercase letters, digits, -, _ and ., starting and ending
+// with a letter or digit; the object part must be non-empty and have no empty segment at its start.
+const gcsUriPattern = /^gs:\/\/([a-z0-9][a-z0-9._-]{1,220}[a-z0-9])\/([^\r\n]+)$/;
+const kmsKeyPattern = /^projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+\/cryptoKeys\/[^/]+$/;
+const emailPattern = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
+const length = (value: string) => [...value].length;
+
+export function parseGcsUri(uri: string): { bucket: string; object: string } | undefined {
+  const match = gcsUriPattern.exec(uri);
+  if (!match || match[2]!.startsWith('/') || match[1]!.includes('..')) return undefined;
+  return { bucket: match[1]!, object: match[2]! };
+}
+
+export const GcsUri = z.string().refine((value) => parseGcsUri(value) !== undefined, {
+  error: 'must be a gs://BUCKET/OBJECT URI',
+});
+
+export const DisplayName = z
+  .string()
+  .min(1, 'must not be empty')
+  .refine((value) => length(value) <= maxDisplayNameLength, {
+    error: `must be at most ${maxDisplayNameLength} characters`,
+  });
+
+export const EpochCount = z.number().int('must be a whole number').positive('must be positive');
+export const LearningRateMultiplier = z.number().positive('must be positive');
+
+/** Checks a label set; issues are relative to the labels object (`/team`). */
+export function labelIssues(labels: Record<string, string>): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  const entries = Object.entries(labels);
+  if (entries.length > maxUserLabels) {
+    issues.push({
+      path: '',
+      message: `at most ${maxUserLabels} labels (Vertex AI allows 64 and tunedrop adds ${jobIdLabel} and tunedrop-managed)`,
+    });
+  }
+  for (const [key, value] of entries) {
+    const path = `/${escapePointer(key)}`;
+    if (key.startsWith(reservedLabelPrefix)) {
+      issues.push({
+        path,
+        message: `label keys starting with ${reservedLabelPrefix} are reserved for tunedrop`,
+      });
+    } else if (length(key) > maxLabelLength) {
+      issues.push({ path, message: `label key must be at most ${maxLabelLength} characters` });
+    } else if (!labelKeyPattern.test(key)) {
+      issues.push({
+        path,
+        message:
+          'label key must start with a lowercase letter and hold only lowercase letters, digits, _ and -',
+      });
+    }
+    if (typeof value !== 'string') {
+      issues.push({ path, message: 'label value must be a string' });
+    } else if (length(value) > maxLabelLength) {
+      issues.push({ path, message: `label value must be at most ${maxLabelLength} characters` });
+    } else if (!labelValuePattern.test(value)) {
+      issues.push({ path, message: 'label value may hold only lowercase letters, digits, _ and -' });
+    }
+  }
+  return issues;
+}
+
+export const Labels = z.record(z.string(), z.string()).superRefine((labels, ctx) => {
+  for (const issue of labelIssues(labels)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: issue.message,
+      path: issue.path ? [unescapePointer(issue.path.slice(1))] : [],
+    });
+  }
+});
+
+export function modelIssue(id: string): string | undefined {
+  if (findModel(id)) return undefined;
+  return `unknown model "${id}" (known: ${MODELS.map((model) => model.id).join(', ')})`;
+}
+
+/**
+ * Everything Vertex AI would refuse in a complete spec. The CLI's `submit`, the manifest and the
+ * metadata overrides all end here, so the rules live in one place.
+ */
+export function preflightSpec(spec: TuningSpec): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  const unknownModel = modelIssue(spec.baseModel);
+  if (unknownModel) issues.push({ path: '/baseModel', message: unknownModel });
+  if (!parseGcsUri(spec.trainingDatasetUri)) {
+    issues.push({ path: '/trainingDatasetUri', message: 'must be a gs://BUCKET/OBJECT URI' });
+  }
+  if (spec.validationDatasetUri !== undefined && !parseGcsUri(spec.validationDatasetUri)) {
+    issues.push({ path: '/validationDatasetUri', message: 'must be a gs://BUCKET/OBJECT URI' });
+  }
+  const fields: [string, z.ZodType, unknown][] = [
+    ['/epochCount', EpochCount, spec.epochCount],
+    ['/learningRateMultiplier', LearningRateMultiplier, spec.learningRateMultiplier],
+    ['/adapterSize', AdapterSize, spec.adapterSize],
+    ['/tunedModelDisplayName', DisplayName, spec.tunedModelDisplayName],
+  ];
+  for (const [path, schema, value] of fields) {
+    if (value === undefined) continue;
+    const result = schema.safeParse(value);
+    if (!result.success)
+      issues.push(...toFieldIssues(result.error).map((i) => ({ ...i, path: path + i.path })));
+  }
+  if (spec.kmsKeyName !== undefined && !kmsKeyPattern.test(spec.kmsKeyName)) {
+    issues.push({
+      path: '/kmsKeyName',
+      message: 'must be projects/P/locations/L/keyRings/R/cryptoKeys/K',
+    });
+  }
+  if (spec.serviceAccount !== undefined && !emailPattern.test(spec.serviceAccount)) {
+    issues.push({ path: '/serviceAccount', message: 'must be a service account email' });
+  }
+  issues.push(...labelIssues(spec.labels).map((issue) => ({ ...issue, path: `/labels${issue.path}` })));
+  return issues;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The manifest
+
+const approvalError = 'must be "auto", "manual" or {"maxCostUsd": <USD>}';
+export const ManifestApproval = z.union(
+  [
+    z.literal('auto'),
+    z.literal('manual'),
+    z.strictObject({ maxCostUsd: z.number().nonnegative('must not be negative') }),
+  ],
+  { error: approvalError },
+);
+export type ManifestApproval = z.infer<typeof ManifestApproval>;
+
+/** A path relative to the manifest's folder, or a gs:// URI. */
+const DatasetRef = z
+  .string()
+  .min(1, 'must not be empty')
+  .refine((value) => !value.startsWith('gs://') || parseGcsUri(value) !== undefined, {
+    error: 'must be a gs://BUCKET/OBJECT URI or a path relative to the manifest',
+  })
+  .refine((value) => !value.startsWith('/'), { error: 'must be relative to the manifest, not absolute' });
+
+export const Manifest = z.strictObject({
+  baseModel: z
+    .string()
+    .min(1, 'must not be empty')
+    .refine((id) => modelIssue(id) === undefined, { error: (issue) => modelIssue(String(issue.input)) })
+    .optional(),
+  trainingDataset: DatasetRef,
+  validationDataset: DatasetRef.optional(),
+  epochCount: EpochCount.optional(),
+  learningRateMultiplier: LearningRateMultiplier.optional(),
+  adapterSize: AdapterSize.optional(),
+  tunedModelDisplayName: DisplayName.optional(),
+  description: z.string().optional(),
+  labels: Labels.optional(),
+  kmsKeyName: z
+    .string()
+    .regex(kmsKeyPattern, 'must be projects/P/locations/L/keyRings/R/cryptoKeys/K')
+    .optional(),
+  serviceAccount: z.string().regex(emailPattern, 'must be a service account email').optional(),
+  approval: ManifestApproval.optional(),
+});
+export type Manifest = z.infer<typeof Manifest>;
+
+const manifestFields = Object.keys(Manifest.shape);
+
+/** Parses a manifest's text. Unknown fields are errors: a typo must not be silently ignored. */
+export function parseManifest(text: string): Checked<Manifest> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    return { ok: false, issues: [{ path: '', message: `not valid JSON: ${(error as Error).message}` }] };
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    return { ok: false, issues: [{ path: '', message: 'must be a JSON object' }] };
+  }
+  const parsed = Manifest.safeParse(raw, { reportInput: true });
+  if (!parsed.success) return { ok: false, issues: toFieldIssues(parsed.error, manifestFields) };
+  return { ok: true, value: parsed.data };
+}
+
+export function approvalPolicyOf(approval: ManifestApproval): ApprovalPolicy {
+  if (approval === 'auto' || approval === 'manual') return { mode: approval };
+  return { mode: 'budget', maxCostUsd: approval.maxCostUsd };
+}
+
+/**
+ * Resolves a manifest's dataset reference to a gs:// URI: gs:// URIs as they are, other paths
+ * relative to the manifest's folder. A relative path may not climb out of the bucket.
+ */
+export function resolveDatasetRef(ref: string, manifest: { bucket: string; name: string }): Checked<string> {
+  if (ref.startsWith('gs://')) {
+    return parseGcsUri(ref)
+      ? { ok: true, value: ref }
+      : { ok: false, issues: [{ path: '', message: 'must be a gs://BUCKET/OBJECT URI' }] };
+  }
+  const joined = posix.normalize(posix.join(posix.dirname(manifest.name), ref));
+  if (joined.startsWith('../') || joined === '..' || joined === '.' || joined.endsWith('/')) {
+    return { ok: false, issues: [{ path: '', message: `${ref} points outside the bucket` }] };
+  }
+  return { ok: true, value: `gs://${manifest.bucket}/${joined}` };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Custom metadata overrides of a single-file drop (`x-goog-meta-*` on the uploaded object)
+
+export const metadataOverrideKeys = [
+  'base-model',
+  'epoch-count',
+  'learning-rate-multiplier',
+  'adapter-size',
+  'display-name',
+  'approval',
+] as const;
+
+export interface MetadataOverrides {
+  baseModel?: string;
+  epochCount?: number;
+  learningRateMultiplier?: number;
+  adapterSize?: AdapterSize;
+  tunedModelDisplayName?: string;
+  approval?: ApprovalPolicy;
+  /** Metadata keys that look like a misspelt override (`epochs`, `base_model`): reported, not used. */
+  unknownKeys: string[];
+}
+
+const budgetPattern = /^budget:(\d+(?:\.\d+)?)$/;
+
+/**
+ * Reads the overrides from an object's custom metadata. Metadata values are strings, so numbers
+ * are parsed strictly (`"2"` yes, `"2 epochs"` no). `approval` is `auto`, `manual` or `budget:<USD>`.
+ * Other metadata keys belong to the user; only near-misses of ours are reported.
+ */
+export function parseMetadataOverrides(metadata: Record<string, string>): Checked<MetadataOverrides> {
+  const issues: FieldIssue[] = [];
+  const out: MetadataOverrides = { unknownKeys: [] };
+  const number = (key: string, raw: string, schema: z.ZodType<number>): number | undefined => {
+    const value = /^\s*-?\d+(?:\.\d+)?(?:e-?\d+)?\s*$/i.test(raw) ? Number(raw) : Number.NaN;
+    if (Number.isNaN(value)) {
+      issues.push({ path: `/${key}`, message: `must be a number, got "${raw}"` });
+      return undefined;
+    }
+    const result = schema.safeParse(value);
+    if (!result.success) {
+      issues.push(...toFieldIssues(result.error).map((issue) => ({ ...issue, path: `/${key}` })));
+      return undefined;
+    }
+    return result.data;
+  };
+  for (const [rawKey, raw] of Object.entries(metadata)) {
+    const key = rawKey.toLowerCase();
+    const value = raw.trim();
+    switch (key) {
+      case 'base-model': {
+        const problem = modelIssue(value);
+        if (problem) issues.push({ path: '/base-model', message: problem });
+        else out.baseModel = value;
+        break;
+      }
+      case 'epoch-count':
+        out.epochCount = number(key, value, EpochCount);
+        break;
+      case 'learning-rate-multiplier':
+        out.learningRateMultiplier = number(key, value, LearningRateMultiplier);
+        break;
+      case 'adapter-size': {
+        const size = AdapterSize.safeParse(value.toUpperCase());
+        if (size.success) out.adapterSize = size.data;
+        else
+          issues.push({ path: '/adapter-size', message: `must be one of ${AdapterSize.options.join(', ')}` });
+        break;
+      }
+      case 'display-name': {
+        const name = DisplayName.safeParse(value);
+        if (name.success) out.tunedModelDisplayName = name.data;
+        else issues.push(...toFieldIssues(name.error).map((issue) => ({ ...issue, path: '/display-name' })));
+        break;
+      }
+      case 'approval': {
+        const budget = budgetPattern.exec(value);
+        if (value === 'auto' || value === 'manual') out.approval = { mode: value };
+        else if (budget) out.approval = { mode: 'budget', maxCostUsd: Number(budget[1]) };
+        else issues.push({ path: '/approval', message: 'must be auto, manual or budget:<USD>' });
+        break;
+      }
+      default:
+        if (closest(key, metadataOverrideKeys)) out.unknownKeys.push(rawKey);
+    }
+  }
+  return issues.length > 0 ? { ok: false, issues } : { ok: true, value: out };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue formatting
+
+function escapePointer(segment: string): string {
+  return segment.replaceAll('~', '~0').replaceAll('/', '~1');
+}
+
+function unescapePointer(segment: string): string {
+  return segment.replaceAll('~1', '/').replaceAll('~0', '~');
+}
+
+function pointer(path: readonly PropertyKey[]): string {
+  return path.map((segment) => `/${escapePointer(String(segment))}`).join('');
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return `a ${typeof value}`;
+}
+
+/** zod issues as FieldIssues with short messages; unknown keys get a "did you mean" when close. */
+export function toFieldIssues(error: ZodError, knownFields: readonly string[] = []): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  for (const issue of error.issues) {
+    const path = pointer(issue.path);
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) {
+        const suggestion = issue.path.length === 0 ? closest(key, knownFields) : undefined;
+        issues.push({
+          path: `${path}/${escapePointer(key)}`,
+          message: suggestion ? `unknown field (did you mean "${suggestion}"?)` : 'unknown field',
+        });
+      }
+    } else if (issue.code === 'invalid_type' && issue.message.startsWith('Invalid input')) {
+      const input = (issue as { input?: unknown }).input;
+      issues.push({
+        path,
+        message:
+          input === undefined && !path.includes('/', 1)
+            ? 'is required'
+            : `must be ${issue.expected === 'object' ? 'an object' : `a ${issue.expected}`}${input === undefined ? '' : `, got ${typeName(input)}`}`,
+      });
+    } else if (issue.code === 'invalid_value') {
+      issues.push({
+        path,
+        message: `must be one of ${issue.values.map((value) => JSON.stringify(value)).join(', ')}`,
+      });
+    } else {
+      issues.push({ path, message: issue.message });
+    }
+  }
+  return issues;
+}
+
+/**
+ * The known name `name` most likely meant (case- and separator-insensitive): within edit distance
+ * 2, or sharing its first five characters (`epochs` → epochCount), or ending it (`displayName` →
+ * tunedModelDisplayName).
+ */
+function closest(name: string, known: readonly string[]): string | undefined {
+  const normal = (value: string) => value.toLowerCase().replace(/[-_\s]/g, '');
+  const wanted = normal(name);
+  let best: { name: string; distance: number } | undefined;
+  for (const candidate of known) {
+    const target = normal(candidate);
+    const distance = editDistance(wanted, target);
+    const related =
+      distance <= 2 ||
+      (wanted.length >= 5 && target.slice(0, 5) === wanted.slice(0, 5)) ||
+      (wanted.length >= 4 && target.endsWith(wanted));
+    if (related && (!best || distance < best.distance)) best = { name: candidate, distance };
+  }
+  return best?.name;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}

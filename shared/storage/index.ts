@@ -1,0 +1,13 @@
+export { createGcsBlobStore, type GcsBlobStoreOptions } from './gcs.ts';
+export { createLocalBlobStore, type LocalBlobStoreOptions } from './local.ts';
+export {
+  assertWritable,
+  incomingPrefix,
+  isLocalTempName,
+  isMetadataSidecar,
+  metadataSidecarSuffix,
+  reportNameFor,
+  reportsPrefix,
+  sidecarNameFor,
+} from './paths.ts';
+export type { BlobInfo, BlobStore } from './types.ts';

@@ -1,0 +1,126 @@
+/**
+ * A local folder standing in for ONE bucket (the local stack and tests): every bucket name maps to
+ * the root. An object's generation is its mtime in microseconds, as Cloud Storage generations are
+ * microsecond timestamps (and as the local bucket watcher reports them). Custom metadata lives in
+ * an optional `<name>.metadata.json` sidecar holding a flat JSON object of strings, e.g.
+ * `{"base-model": "gemini-2.5-flash", "epoch-count": "2"}`; sidecars are not objects (list skips
+ * them, ingest ignores them). Write the sidecar before the object it describes.
+ */
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
+import type { Readable } from 'node:stream';
+import { PermanentError } from '../errors/index.ts';
+import { assertWritable, isLocalTempName, isMetadataSidecar, sidecarNameFor } from './paths.ts';
+import type { BlobInfo, BlobStore } from './types.ts';
+
+export interface LocalBlobStoreOptions {
+  root: string;
+}
+
+const contentTypes: Record<string, string> = {
+  jsonl: 'application/jsonl',
+  json: 'application/json',
+};
+
+function contentTypeOf(name: string): string | undefined {
+  return contentTypes[name.slice(name.lastIndexOf('.') + 1)];
+}
+
+export function createLocalBlobStore(options: LocalBlobStoreOptions): BlobStore {
+  const root = resolve(options.root);
+
+  // An object name must stay inside the root: `..` segments or absolute names could reach any file.
+  const pathOf = (name: string): string => {
+    const path = resolve(root, name);
+    if (name === '' || name.startsWith('/') || !path.startsWith(`${root}${sep}`)) {
+      throw new PermanentError(`invalid object name ${JSON.stringify(name)}`, 'invalid-object-name');
+    }
+    return path;
+  };
+
+  const readMetadata = async (name: string): Promise<Record<string, string>> => {
+    let text: string;
+    try {
+      text = await readFile(pathOf(sidecarNameFor(name)), 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+      throw error;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new PermanentError(`${sidecarNameFor(name)} is not valid JSON`, 'invalid-metadata-sidecar');
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      throw new PermanentError(`${sidecarNameFor(name)} must hold a JSON object`, 'invalid-metadata-sidecar');
+    }
+    // Cloud Storage metadata values are strings; numbers written by hand become their text.
+    return Object.fromEntries(Object.entries(parsed).map(([key, value]) => [key, String(value)]));
+  };
+
+  const statObject = async (bucket: string, name: string): Promise<BlobInfo | undefined> => {
+    let info: Awaited<ReturnType<typeof stat>> & { mtimeNs: bigint };
+    try {
+      info = await stat(pathOf(name), { bigint: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+    if (!info.isFile()) return undefined;
+    return {
+      bucket,
+      name,
+      size: Number(info.size),
+      generation: (info.mtimeNs / 1000n).toString(),
+      contentType: contentTypeOf(name),
+      metadata: await readMetadata(name),
+      updateTime: new Date(Number(info.mtimeNs / 1_000_000n)).toISOString(),
+    };
+  };
+
+  return {
+    read(_bucket: string, name: string): Readable {
+      return createReadStream(pathOf(name));
+    },
+
+    async readText(_bucket: string, name: string): Promise<string> {
+      return readFile(pathOf(name), 'utf8');
+    },
+
+    stat: statObject,
+
+    async write(_bucket: string, name: string, data: string | Buffer): Promise<void> {
+      assertWritable(name);
+      const path = pathOf(name);
+      await mkdir(dirname(path), { recursive: true });
+      // Temp file + rename: a reader or a folder watcher sees the old file or the whole new one.
+      const temp = join(dirname(path), `.tunedrop-tmp-${randomBytes(6).toString('hex')}`);
+      try {
+        await writeFile(temp, data);
+        await rename(temp, path);
+      } catch (error) {
+        await rm(temp, { force: true });
+        throw error;
+      }
+    },
+
+    async list(bucket: string, prefix: string): Promise<BlobInfo[]> {
+      let entries: string[];
+      try {
+        entries = await readdir(root, { recursive: true });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+        throw error;
+      }
+      const names = entries
+        .map((entry) => entry.split(sep).join('/'))
+        .filter((name) => name.startsWith(prefix) && !isMetadataSidecar(name) && !isLocalTempName(name))
+        .sort();
+      const infos = await Promise.all(names.map((name) => statObject(bucket, name)));
+      return infos.filter((info): info is BlobInfo => info !== undefined);
+    },
+  };
+}

@@ -1,0 +1,604 @@
+/**
+ * ingest-dataset end to end on the real Firestore and Pub/Sub emulators and the Vertex AI
+ * emulator, with a local folder standing in for the bucket. Each test uses its own collection,
+ * topic and object names, so nothing leaks between tests.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { Firestore } from '@google-cloud/firestore';
+import type { CloudEvent as FrameworkEvent } from '@google-cloud/functions-framework';
+import { type Message, PubSub, type Subscription } from '@google-cloud/pubsub';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  createIngestHandler,
+  type IngestOutcome,
+  type IngestReport,
+} from '../../functions/ingest-dataset/index.ts';
+import { startVertexEmulator, type VertexEmulator } from '../../local/vertex-emulator/index.ts';
+import type { ApprovalPolicy } from '../../shared/config/index.ts';
+import { type CloudEvent, createPubSubPublisher, type EventPublisher } from '../../shared/events/index.ts';
+import {
+  createFirestore,
+  createFirestoreJobStore,
+  type JobRecord,
+  type JobStore,
+  jobIdFor,
+  jobIdLabel,
+  startJob,
+} from '../../shared/jobs/index.ts';
+import { createMemoryLogger } from '../../shared/logging/index.ts';
+import { ProviderError, type TuningProvider } from '../../shared/providers/types.ts';
+import { createVertexProvider } from '../../shared/providers/vertex/index.ts';
+import { createLocalBlobStore } from '../../shared/storage/index.ts';
+import { uniqueName } from '../support/names.ts';
+
+const project = process.env.GOOGLE_CLOUD_PROJECT ?? 'tunedrop-test';
+const bucket = 'tunedrop-test-bucket';
+let root: string;
+let firestore: Firestore;
+let pubsub: PubSub;
+let emulator: VertexEmulator;
+let provider: TuningProvider;
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'tunedrop-ingest-'));
+  firestore = createFirestore({ project });
+  pubsub = new PubSub({ projectId: project });
+  emulator = await startVertexEmulator({ port: 0, jobSeconds: 3600, bucketDir: root });
+  provider = createVertexProvider({ project, region: 'us-central1', endpoint: emulator.url });
+});
+afterAll(async () => {
+  await emulator?.close();
+  await firestore?.terminate();
+  await pubsub?.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+const example = (question: string, answer: string) =>
+  JSON.stringify({
+    contents: [
+      { role: 'user', parts: [{ text: question }] },
+      { role: 'model', parts: [{ text: answer }] },
+    ],
+  });
+// Enough text for an estimate of at least a cent, so approval by budget has something to weigh.
+const goodDataset = `${Array.from({ length: 200 }, (_, i) =>
+  example(`What is ${i} + 1? Explain the steps.`, `${i + 1}. ${'Add one to the number. '.repeat(12)}`),
+).join('\n')}\n`;
+const badDataset = `${example('hi', 'hello')}\n{"contents": [{"role": "user", "parts": []}]}\nnot json\n`;
+
+interface Harness {
+  store: JobStore;
+  subscription: Subscription;
+  handle: (event: FrameworkEvent<unknown>) => Promise<IngestOutcome | undefined>;
+  logs: ReturnType<typeof createMemoryLogger>;
+  publisher: EventPublisher;
+  prefix: string;
+}
+
+async function harness(
+  options: { approval?: ApprovalPolicy; provider?: TuningProvider } = {},
+): Promise<Harness> {
+  const topic = uniqueName('events');
+  await pubsub.createTopic(topic);
+  const [subscription] = await pubsub.topic(topic).createSubscription(uniqueName('sub'));
+  const logs = createMemoryLogger('ingest');
+  const store = createFirestoreJobStore({ firestore, collection: uniqueName('jobs') });
+  const publisher = createPubSubPublisher({ pubsub, topic, logger: logs });
+  const handle = createIngestHandler({
+    config: {
+      project,
+      defaults: { baseModel: 'gemini-2.5-flash' },
+      approval: options.approval ?? { mode: 'auto' },
+      eventMaxAgeMs: 24 * 60 * 60_000,
+    },
+    store,
+    provider: options.provider ?? provider,
+    publisher,
+    blobs: createLocalBlobStore({ root }),
+    logger: logs,
+    clock: () => new Date(),
+  });
+  return { store, subscription, handle, logs, publisher, prefix: uniqueName('t') };
+}
+
+/** Puts a file in the bucket folder, with custom metadata in its sidecar when given. */
+async function put(name: string, content: string, metadata?: Record<string, string>): Promise<void> {
+  const path = join(root, name);
+  await mkdir(dirname(path), { recursive: true });
+  if (metadata) await writeFile(`${path}.metadata.json`, JSON.stringify(metadata));
+  await writeFile(path, content);
+}
+
+/** The finalized CloudEvent Eventarc would deliver for the file as it is now. */
+async function finalized(
+  name: string,
+  overrides: Record<string, unknown> = {},
+): Promise<FrameworkEvent<unknown>> {
+  const info = await createLocalBlobStore({ root }).stat(bucket, name);
+  if (!info) throw new Error(`no ${name}`);
+  return {
+    specversion: '1.0',
+    id: uniqueName('ce'),
+    type: 'google.cloud.storage.object.v1.finalized',
+    source: `//storage.googleapis.com/projects/_/buckets/${bucket}`,
+    subject: `objects/${name}`,
+    time: new Date().toISOString(),
+    data: {
+      bucket,
+      name,
+      generation: info.generation,
+      metageneration: '1',
+      size: String(info.size),
+      contentType: info.contentType,
+      timeCreated: info.updateTime,
+      updated: info.updateTime,
+      ...overrides,
+    },
+  };
+}
+
+const jobIdOf = async (name: string) => {
+  const info = await createLocalBlobStore({ root }).stat(bucket, name);
+  return jobIdFor({ bucket, object: name, generation: info!.generation });
+};
+
+/** Resolves with the first message of `type` the subscription delivers (others are acknowledged). */
+function receive(
+  subscription: Subscription,
+  type: string,
+): Promise<CloudEvent & { attributes: Record<string, string> }> {
+  return new Promise((resolve) => {
+    const onMessage = (message: Message) => {
+      message.ack();
+      const event = JSON.parse(message.data.toString('utf8')) as CloudEvent;
+      if (event.type !== type) return;
+      subscription.off('message', onMessage);
+      resolve({ ...event, attributes: message.attributes });
+    };
+    subscription.on('message', onMessage);
+  });
+}
+
+const vertexJobsFor = async (jobId: string) =>
+  (await emulator.jobs()).filter(
+    (job) => (job.labels as Record<string, string> | undefined)?.[jobIdLabel] === jobId,
+  );
+
+const readReport = async (name: string): Promise<IngestReport> =>
+  JSON.parse(await createLocalBlobStore({ root }).readText(bucket, `reports/${name}.report.json`));
+
+const asJob = (outcome: IngestOutcome | undefined): JobRecord => {
+  if (outcome?.outcome !== 'job') throw new Error(`expected a job, got ${JSON.stringify(outcome)}`);
+  return outcome.job;
+};
+
+beforeEach(() => {
+  emulator.faults.reset();
+});
+
+describe('ingest-dataset', () => {
+  it('turns a single-file drop into one Vertex AI job labelled with the record id, and announces it', async () => {
+    const h = await harness();
+    const name = `incoming/${h.prefix}-support.jsonl`;
+    await put(name, goodDataset);
+    const started = receive(h.subscription, 'tunedrop.v1.job.started');
+
+    const job = asJob(await h.handle(await finalized(name)));
+
+    expect(job.id).toBe(await jobIdOf(name));
+    expect(job.state).toBe('PENDING');
+    expect(job.spec).toMatchObject({
+      baseModel: 'gemini-2.5-flash',
+      trainingDatasetUri: `gs://${bucket}/${name}`,
+      tunedModelDisplayName: `${h.prefix}-support`,
+    });
+    expect(job.validation.examples).toBe(200);
+    expect(job.estimate?.costUsd).toBeGreaterThan(0);
+    const vertexJobs = await vertexJobsFor(job.id);
+    expect(vertexJobs.map((vertexJob) => vertexJob.name)).toEqual([job.provider.jobName]);
+    const event = await started;
+    expect(event).toMatchObject({
+      id: `${job.id}.v1.job.started`,
+      subject: job.id,
+      data: { state: 'PENDING' },
+    });
+    expect(event.attributes).toMatchObject({
+      type: 'tunedrop.v1.job.started',
+      jobId: job.id,
+      state: 'PENDING',
+    });
+    const report = await readReport(name);
+    expect(report).toMatchObject({ status: 'accepted', kind: 'dataset', jobId: job.id, problems: [] });
+    expect(report.datasets.training?.valid).toBe(true);
+    await h.subscription.close();
+  });
+
+  it('starts a job from a tuning.json manifest, with datasets relative to it', async () => {
+    const h = await harness();
+    const folder = `incoming/${h.prefix}`;
+    await put(`${folder}/train.jsonl`, goodDataset);
+    await put(`${folder}/val.jsonl`, goodDataset);
+    await put(
+      `${folder}/tuning.json`,
+      JSON.stringify({
+        baseModel: 'gemini-2.5-flash-lite',
+        trainingDataset: 'train.jsonl',
+        validationDataset: 'val.jsonl',
+        epochCount: 2,
+        adapterSize: 'FOUR',
+        tunedModelDisplayName: 'support bot',
+        labels: { team: 'support' },
+      }),
+    );
+
+    const job = asJob(await h.handle(await finalized(`${folder}/tuning.json`)));
+
+    expect(job.state).toBe('PENDING');
+    expect(job.source.manifest).toBe(true);
+    expect(job.spec).toMatchObject({
+      baseModel: 'gemini-2.5-flash-lite',
+      trainingDatasetUri: `gs://${bucket}/${folder}/train.jsonl`,
+      validationDatasetUri: `gs://${bucket}/${folder}/val.jsonl`,
+      epochCount: 2,
+      labels: { team: 'support' },
+    });
+    expect(job.validation.validationExamples).toBe(200);
+    const [vertexJob] = await vertexJobsFor(job.id);
+    expect(vertexJob).toMatchObject({
+      tunedModelDisplayName: 'support bot',
+      labels: { team: 'support', [jobIdLabel]: job.id },
+      supervisedTuningSpec: { hyperParameters: { epochCount: '2', adapterSize: 'ADAPTER_SIZE_FOUR' } },
+    });
+    const report = await readReport(`${folder}/tuning.json`);
+    expect(report.datasets.validation?.role).toBe('validation');
+
+    // The dataset's own upload event belongs to the manifest: no second job.
+    const ignored = await h.handle(await finalized(`${folder}/train.jsonl`));
+    expect(ignored).toEqual({ outcome: 'ignored', reason: `part of manifest ${folder}/tuning.json` });
+    expect(await vertexJobsFor(await jobIdOf(`${folder}/train.jsonl`))).toEqual([]);
+    await h.subscription.close();
+  });
+
+  it('lets a manifest uploaded before its datasets wait for them', async () => {
+    const h = await harness();
+    const folder = `incoming/${h.prefix}`;
+    await put(`${folder}/tuning.json`, JSON.stringify({ trainingDataset: 'train.jsonl' }));
+    const waiting = await h.handle(await finalized(`${folder}/tuning.json`));
+    expect(waiting).toMatchObject({ outcome: 'waiting', missing: [`gs://${bucket}/${folder}/train.jsonl`] });
+    expect((await readReport(`${folder}/tuning.json`)).status).toBe('waiting');
+
+    await put(`${folder}/train.jsonl`, goodDataset);
+    const job = asJob(await h.handle(await finalized(`${folder}/train.jsonl`)));
+    expect(job.id).toBe(await jobIdOf(`${folder}/tuning.json`));
+    expect(job.state).toBe('PENDING');
+    await h.subscription.close();
+  });
+
+  it('rejects an invalid dataset: report written, dataset.rejected published, no job', async () => {
+    const h = await harness();
+    const name = `incoming/${h.prefix}-bad.jsonl`;
+    await put(name, badDataset);
+    const rejected = receive(h.subscription, 'tunedrop.v1.dataset.rejected');
+
+    const outcome = await h.handle(await finalized(name));
+
+    const jobId = await jobIdOf(name);
+    expect(outcome).toMatchObject({
+      outcome: 'rejected',
+      jobId,
+      reportUri: `gs://${bucket}/reports/${name}.report.json`,
+    });
+    const report = await readReport(name);
+    expect(report.status).toBe('rejected');
+    const errorLines = report.datasets.training?.errors.map((error) => error.line) ?? [];
+    expect(new Set(errorLines)).toEqual(new Set([2, 3]));
+    const event = await rejected;
+    expect(event).toMatchObject({
+      id: `${jobId}.v1.dataset.rejected`,
+      subject: jobId,
+      data: { errorCount: errorLines.length, reportUri: `gs://${bucket}/reports/${name}.report.json` },
+    });
+    expect((event.data as { errors: { line: number }[] }).errors.map((error) => error.line)).toEqual(
+      errorLines,
+    );
+    expect(await h.store.get(jobId)).toBeUndefined();
+    expect(await vertexJobsFor(jobId)).toEqual([]);
+    await h.subscription.close();
+  });
+
+  it('rejects an invalid manifest, naming each wrong field', async () => {
+    const h = await harness();
+    const folder = `incoming/${h.prefix}`;
+    await put(`${folder}/train.jsonl`, goodDataset);
+    await put(
+      `${folder}/tuning.json`,
+      JSON.stringify({ trainingDataset: 'train.jsonl', epochCount: 0, epoch: 3 }),
+    );
+    const rejected = receive(h.subscription, 'tunedrop.v1.dataset.rejected');
+
+    const outcome = await h.handle(await finalized(`${folder}/tuning.json`));
+
+    expect(outcome).toMatchObject({ outcome: 'rejected', errorCount: 2 });
+    expect((await readReport(`${folder}/tuning.json`)).problems).toEqual([
+      '/epochCount: must be positive',
+      '/epoch: unknown field (did you mean "epochCount"?)',
+    ]);
+    const event = await rejected;
+    expect((event.data as { errors: { field?: string }[] }).errors.map((error) => error.field)).toEqual([
+      '/epochCount',
+      '/epoch',
+    ]);
+    expect(await h.store.get(await jobIdOf(`${folder}/tuning.json`))).toBeUndefined();
+    await h.subscription.close();
+  });
+
+  it('parks a job as a DRAFT under a manual policy and announces the estimate', async () => {
+    const h = await harness({ approval: { mode: 'manual' } });
+    const name = `incoming/${h.prefix}.jsonl`;
+    // Asking for auto cannot loosen the deployment's policy.
+    await put(name, goodDataset, { approval: 'auto' });
+    const drafted = receive(h.subscription, 'tunedrop.v1.job.drafted');
+
+    const job = asJob(await h.handle(await finalized(name)));
+
+    expect(job.state).toBe('DRAFT');
+    expect(job.approval).toEqual({ policy: { mode: 'manual' }, required: true });
+    expect(job.provider.createIntentTime).toBeUndefined();
+    const event = await drafted;
+    expect(event.data).toMatchObject({ state: 'DRAFT', estimate: job.estimate });
+    expect(job.estimate?.costUsd).toBeGreaterThan(0);
+    expect((await readReport(name)).notes).toEqual([
+      'approval "auto" is looser than the deployment\'s "manual"; the deployment\'s policy applies',
+    ]);
+    expect(await vertexJobsFor(job.id)).toEqual([]);
+    await h.subscription.close();
+  });
+
+  it('starts a job under budget at once and drafts one over budget', async () => {
+    const h = await harness({ approval: { mode: 'budget', maxCostUsd: 1000 } });
+    const cheap = `incoming/${h.prefix}-cheap.jsonl`;
+    const dear = `incoming/${h.prefix}-dear.jsonl`;
+    await put(cheap, goodDataset);
+    await put(dear, goodDataset, { approval: 'budget:0' });
+    expect(asJob(await h.handle(await finalized(cheap))).state).toBe('PENDING');
+    expect(asJob(await h.handle(await finalized(dear))).state).toBe('DRAFT');
+    await h.subscription.close();
+  });
+
+  it('gives 50 concurrent deliveries of one event one record and one Vertex AI job', async () => {
+    const h = await harness();
+    const name = `incoming/${h.prefix}.jsonl`;
+    await put(name, goodDataset);
+    const event = await finalized(name);
+    emulator.resetStats();
+
+    const outcomes = await Promise.all(Array.from({ length: 50 }, () => h.handle(structuredClone(event))));
+
+    const jobId = await jobIdOf(name);
+    expect(new Set(outcomes.map((outcome) => asJob(outcome).id))).toEqual(new Set([jobId]));
+    expect(outcomes.filter((outcome) => outcome?.outcome === 'job' && outcome.created)).toHaveLength(1);
+    expect((await h.store.list()).jobs.map((job) => job.id)).toEqual([jobId]);
+    expect(await vertexJobsFor(jobId)).toHaveLength(1);
+    expect(emulator.stats().create).toBe(1);
+    const job = await h.store.get(jobId);
+    expect(job?.state).toBe('PENDING');
+    await h.subscription.close();
+  });
+
+  it('adopts the Vertex AI job of a start that died between create and the record update', async () => {
+    // The first instance dies inside create: Vertex has made the job, the record only has the intent.
+    const dying: TuningProvider = {
+      ...provider,
+      name: provider.name,
+      createJob: async (spec, recordId) => {
+        await provider.createJob(spec, recordId);
+        return new Promise(() => {});
+      },
+    };
+    const first = await harness({ provider: dying });
+    const name = `incoming/${first.prefix}.jsonl`;
+    await put(name, goodDataset);
+    const event = await finalized(name);
+    const jobId = await jobIdOf(name);
+    void first.handle(event);
+    await expect.poll(async () => (await vertexJobsFor(jobId)).length, { timeout: 20_000 }).toBe(1);
+    const orphan = await first.store.get(jobId);
+    expect(orphan?.provider.createIntentTime).toBeDefined();
+    expect(orphan?.provider.jobName).toBeUndefined();
+
+    // Eventarc redelivers to a healthy instance.
+    const second = createIngestHandler({
+      config: {
+        project,
+        defaults: { baseModel: 'gemini-2.5-flash' },
+        approval: { mode: 'auto' },
+        eventMaxAgeMs: 86_400_000,
+      },
+      store: first.store,
+      provider,
+      publisher: { publish: async () => 'ok' },
+      blobs: createLocalBlobStore({ root }),
+      logger: first.logs,
+      clock: () => new Date(),
+    });
+    const job = asJob(await second(event));
+
+    const vertexJobs = await vertexJobsFor(jobId);
+    expect(vertexJobs).toHaveLength(1);
+    expect(job.state).toBe('PENDING');
+    expect(job.provider.jobName).toBe(vertexJobs[0]?.name);
+    expect(job.history.at(-1)?.reason).toMatch(/adopted/);
+    await first.subscription.close();
+  });
+
+  it('after a create that timed out, looks the label up before creating again', async () => {
+    const timingOut: TuningProvider = {
+      ...provider,
+      name: provider.name,
+      createJob: async (spec, recordId) => {
+        await provider.createJob(spec, recordId);
+        throw new ProviderError('timed out', 0, 'DEADLINE_EXCEEDED', true);
+      },
+    };
+    const h = await harness({ provider: timingOut });
+    const name = `incoming/${h.prefix}.jsonl`;
+    await put(name, goodDataset);
+    const queued = asJob(await h.handle(await finalized(name)));
+    expect(queued.state).toBe('QUEUED');
+    expect(queued.provider.createIntentTime).toBeDefined();
+
+    emulator.resetStats();
+    const later = new Date(Date.parse(queued.nextAttemptTime!) + 1);
+    const job = await startJob(
+      {
+        store: h.store,
+        provider,
+        publisher: { publish: async () => 'ok' },
+        logger: h.logs,
+        now: () => later,
+        project,
+      },
+      queued.id,
+    );
+    expect(job.state).toBe('PENDING');
+    expect(emulator.stats().create).toBe(0);
+    expect(await vertexJobsFor(queued.id)).toHaveLength(1);
+    await h.subscription.close();
+  });
+
+  it('queues a job Vertex AI refused with 429 and starts it on a later attempt', async () => {
+    const h = await harness();
+    const name = `incoming/${h.prefix}.jsonl`;
+    await put(name, goodDataset);
+    emulator.faults.set({ rateLimitCreates: 1 });
+
+    const queued = asJob(await h.handle(await finalized(name)));
+
+    expect(queued.state).toBe('QUEUED');
+    expect(queued.attempts).toBe(1);
+    expect(queued.nextAttemptTime && queued.nextAttemptTime > queued.updateTime).toBe(true);
+    expect(queued.provider.createIntentTime).toBeUndefined();
+    expect(await vertexJobsFor(queued.id)).toEqual([]);
+
+    const deps = { store: h.store, provider, publisher: h.publisher, logger: h.logs, project };
+    // Not due yet: nothing happens.
+    expect((await startJob({ ...deps, now: () => new Date() }, queued.id)).state).toBe('QUEUED');
+    expect(await vertexJobsFor(queued.id)).toEqual([]);
+
+    const later = new Date(Date.parse(queued.nextAttemptTime!) + 1);
+    const started = receive(h.subscription, 'tunedrop.v1.job.started');
+    const job = await startJob({ ...deps, now: () => later }, queued.id);
+    expect(job.state).toBe('PENDING');
+    expect(job.attempts).toBe(2);
+    expect(await vertexJobsFor(queued.id)).toHaveLength(1);
+    expect((await started).subject).toBe(queued.id);
+    await h.subscription.close();
+  });
+
+  it('fails a job Vertex AI rejects with 400, keeping its field violations', async () => {
+    const h = await harness();
+    const name = `incoming/${h.prefix}.jsonl`;
+    // A model tunedrop knows but this Vertex AI (the emulator) no longer tunes.
+    await put(name, goodDataset, { 'base-model': 'gemini-1.0-pro-002' });
+    const failed = receive(h.subscription, 'tunedrop.v1.job.failed');
+
+    const job = asJob(await h.handle(await finalized(name)));
+
+    expect(job.state).toBe('FAILED');
+    expect(job.error).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringMatching(/not supported/),
+    });
+    expect(JSON.stringify(job.error?.details)).toMatch(/base_model/);
+    expect((await failed).data).toMatchObject({ state: 'FAILED', error: { code: 'INVALID_ARGUMENT' } });
+    expect(await vertexJobsFor(job.id)).toEqual([]);
+    await h.subscription.close();
+  });
+
+  it('applies object metadata overrides to a single-file drop', async () => {
+    const h = await harness();
+    const name = `incoming/${h.prefix}.jsonl`;
+    await put(name, goodDataset, {
+      'base-model': 'gemini-2.5-flash-lite',
+      'epoch-count': '4',
+      'learning-rate-multiplier': '0.5',
+      'adapter-size': 'EIGHT',
+      'display-name': 'from metadata',
+    });
+
+    const job = asJob(await h.handle(await finalized(name)));
+
+    expect(job.spec).toMatchObject({
+      baseModel: 'gemini-2.5-flash-lite',
+      epochCount: 4,
+      learningRateMultiplier: 0.5,
+      adapterSize: 'EIGHT',
+      tunedModelDisplayName: 'from metadata',
+    });
+    expect(job.estimate?.epochs).toBe(4);
+    const [vertexJob] = await vertexJobsFor(job.id);
+    expect(vertexJob?.supervisedTuningSpec).toMatchObject({
+      hyperParameters: { epochCount: '4', learningRateMultiplier: 0.5, adapterSize: 'ADAPTER_SIZE_EIGHT' },
+    });
+    await h.subscription.close();
+  });
+
+  it('rejects an invalid metadata override like an invalid manifest', async () => {
+    const h = await harness();
+    const name = `incoming/${h.prefix}.jsonl`;
+    await put(name, goodDataset, { 'epoch-count': 'three' });
+    const outcome = await h.handle(await finalized(name));
+    expect(outcome).toMatchObject({ outcome: 'rejected', errorCount: 1 });
+    expect((await readReport(name)).problems).toEqual([
+      '/metadata/epoch-count: must be a number, got "three"',
+    ]);
+    await h.subscription.close();
+  });
+
+  it('ignores what is not an upload to act on, saying why, and creates nothing', async () => {
+    const h = await harness();
+    await put(`incoming/${h.prefix}/notes.txt`, 'hello');
+    await put(`other/${h.prefix}.jsonl`, goodDataset);
+    await put(`incoming/${h.prefix}-meta.jsonl`, goodDataset);
+    await createLocalBlobStore({ root }).write(
+      bucket,
+      `reports/${h.prefix}.report.json`,
+      '{}',
+      'application/json',
+    );
+
+    const outcomes = [
+      await h.handle(await finalized(`incoming/${h.prefix}/notes.txt`)),
+      await h.handle(await finalized(`other/${h.prefix}.jsonl`)),
+      await h.handle(await finalized(`reports/${h.prefix}.report.json`)),
+      await h.handle(await finalized(`incoming/${h.prefix}-meta.jsonl`, { metageneration: '2' })),
+      await h.handle({ ...(await finalized(`incoming/${h.prefix}-meta.jsonl`)), data: { name: 42 } }),
+    ];
+
+    expect(outcomes).toEqual([
+      { outcome: 'ignored', reason: 'not a .jsonl dataset or a tuning.json manifest' },
+      { outcome: 'ignored', reason: 'outside incoming/' },
+      { outcome: 'ignored', reason: "tunedrop's own output (reports/)" },
+      { outcome: 'ignored', reason: 'a metadata update (metageneration 2), not a new upload' },
+      undefined,
+    ]);
+    expect(h.logs.entries.map((entry) => entry.message)).toContain(
+      `ignored incoming/${h.prefix}/notes.txt: not a .jsonl dataset or a tuning.json manifest`,
+    );
+    expect((await h.store.list()).jobs).toEqual([]);
+    await h.subscription.close();
+  });
+
+  it('acknowledges an event older than the retry cut-off without acting on it', async () => {
+    const h = await harness();
+    const name = `incoming/${h.prefix}.jsonl`;
+    await put(name, goodDataset);
+    const event = await finalized(name);
+    const outcome = await h.handle({ ...event, time: new Date(Date.now() - 2 * 86_400_000).toISOString() });
+    expect(outcome).toMatchObject({ outcome: 'too-old' });
+    expect((await h.store.list()).jobs).toEqual([]);
+    await h.subscription.close();
+  });
+});

@@ -1,0 +1,103 @@
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PermanentError } from '../../../shared/errors/index.ts';
+import {
+  type BlobStore,
+  createLocalBlobStore,
+  isMetadataSidecar,
+  reportNameFor,
+} from '../../../shared/storage/index.ts';
+
+let root: string;
+let blobs: BlobStore;
+
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), 'tunedrop-blobs-'));
+  blobs = createLocalBlobStore({ root });
+});
+afterEach(() => rm(root, { recursive: true, force: true }));
+
+const text = async (stream: NodeJS.ReadableStream) => {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+};
+
+describe('local blob store', () => {
+  it('writes reports and reads them back, under any bucket name', async () => {
+    await blobs.write(
+      'some-bucket',
+      'reports/incoming/a.jsonl.report.json',
+      '{"ok":true}',
+      'application/json',
+    );
+    expect(await blobs.readText('other-bucket', 'reports/incoming/a.jsonl.report.json')).toBe('{"ok":true}');
+    expect(await text(blobs.read('b', 'reports/incoming/a.jsonl.report.json'))).toBe('{"ok":true}');
+  });
+
+  it('refuses to write under incoming/, where user uploads live', async () => {
+    await expect(blobs.write('b', 'incoming/a.jsonl', 'x', 'application/jsonl')).rejects.toBeInstanceOf(
+      PermanentError,
+    );
+    await expect(readdir(root)).resolves.toEqual([]);
+  });
+
+  it('replaces a file atomically and leaves no temporary file behind', async () => {
+    await blobs.write('b', 'reports/r.json', 'first', 'application/json');
+    await blobs.write('b', 'reports/r.json', 'second', 'application/json');
+    expect(await readdir(join(root, 'reports'))).toEqual(['r.json']);
+    expect(await blobs.readText('b', 'reports/r.json')).toBe('second');
+  });
+
+  it('reports the mtime in microseconds as the generation', async () => {
+    await writeFile(join(root, 'data.jsonl'), '{}\n');
+    const info = await blobs.stat('b', 'data.jsonl');
+    const { mtimeNs } = await stat(join(root, 'data.jsonl'), { bigint: true });
+    expect(info).toMatchObject({
+      bucket: 'b',
+      name: 'data.jsonl',
+      size: 3,
+      contentType: 'application/jsonl',
+    });
+    expect(info?.generation).toBe((mtimeNs / 1000n).toString());
+  });
+
+  it('reads custom metadata from a sidecar and keeps sidecars out of listings', async () => {
+    await writeFile(
+      join(root, 'a.jsonl.metadata.json'),
+      JSON.stringify({ 'epoch-count': 2, 'base-model': 'x' }),
+    );
+    await writeFile(join(root, 'a.jsonl'), '{}\n');
+    await writeFile(join(root, 'b.jsonl'), '{}\n');
+    expect((await blobs.stat('b', 'a.jsonl'))?.metadata).toEqual({ 'epoch-count': '2', 'base-model': 'x' });
+    expect((await blobs.stat('b', 'b.jsonl'))?.metadata).toEqual({});
+    expect((await blobs.list('b', '')).map((info) => info.name)).toEqual(['a.jsonl', 'b.jsonl']);
+    expect(isMetadataSidecar('a.jsonl.metadata.json')).toBe(true);
+  });
+
+  it('lists by prefix across folders', async () => {
+    await blobs.write('b', 'reports/x/one.json', '1', 'application/json');
+    await blobs.write('b', 'reports/two.json', '2', 'application/json');
+    await blobs.write('b', 'other/three.json', '3', 'application/json');
+    expect((await blobs.list('b', 'reports/')).map((info) => info.name)).toEqual([
+      'reports/two.json',
+      'reports/x/one.json',
+    ]);
+  });
+
+  it('answers undefined for a missing object and errors the stream', async () => {
+    expect(await blobs.stat('b', 'nope.jsonl')).toBeUndefined();
+    await expect(text(blobs.read('b', 'nope.jsonl'))).rejects.toThrow(/ENOENT/);
+  });
+
+  it('refuses names that would leave the folder', async () => {
+    expect(() => blobs.read('b', '../etc/passwd')).toThrow(PermanentError);
+    await expect(blobs.write('b', 'reports/../../x', 'x', 'text/plain')).rejects.toThrow(PermanentError);
+  });
+
+  it('names reports after the object path', () => {
+    expect(reportNameFor('incoming/team/tuning.json')).toBe('reports/incoming/team/tuning.json.report.json');
+  });
+});
