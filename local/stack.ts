@@ -112,6 +112,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     for (const emulator of emulators) stoppers.push(() => emulator.stop());
     const [pubsubHost, firestoreHost] = emulators.map((emulator) => emulator.hostPort) as [string, string];
     process.env.PUBSUB_EMULATOR_HOST = pubsubHost;
+    // Nothing local may wait on (or warn about) a metadata server that is not there.
+    process.env.METADATA_SERVER_DETECTION = 'none';
     process.env.FIRESTORE_EMULATOR_HOST = firestoreHost;
 
     const pubsub = new PubSub({ projectId: project, apiEndpoint: pubsubHost });

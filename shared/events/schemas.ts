@@ -83,7 +83,9 @@ void _publicViewMatches;
 
 export const JobDraftedData = JobView.extend({
   state: z.literal('DRAFT'),
-  estimate: CostEstimate.describe('The cost estimate the approver decides on.'),
+  estimate: CostEstimate.optional().describe(
+    'The cost estimate the approver decides on; absent only for a model without a published tuning price.',
+  ),
 });
 export const JobStartedData = JobView.extend({ state: z.literal('PENDING') });
 export const JobRunningData = JobView.extend({ state: z.literal('RUNNING') });
