@@ -11,7 +11,7 @@ import {
 import { createApiHandler } from './api/index.ts';
 import { createDeliverWebhooksHandler } from './deliver-webhooks/index.ts';
 import { createIngestHandler } from './ingest-dataset/index.ts';
-import { createPollJobsHandler, createPollJobsDeps } from './poll-jobs/index.ts';
+import { createPollJobsDeps, createPollJobsHandler } from './poll-jobs/index.ts';
 import { lazyHandler, type Runtime } from './runtime.ts';
 
 const common = (runtime: Runtime, component: string) => ({
@@ -31,7 +31,9 @@ functions.cloudEvent(
 
 functions.http(
   'pollJobs',
-  lazyHandler((runtime) => createPollJobsHandler(createPollJobsDeps(runtime.config, runtime.logger('poll-jobs')))),
+  lazyHandler((runtime) =>
+    createPollJobsHandler(createPollJobsDeps(runtime.config, runtime.logger('poll-jobs'), runtime)),
+  ),
 );
 
 functions.cloudEvent(

@@ -1,0 +1,74 @@
+/**
+ * Every line poll-jobs writes, by name, so the log is searchable and its fields stay stable.
+ * One `poll run finished` line per run carries the summary, including how many Vertex calls it made.
+ */
+import type { JobState } from '../../shared/jobs/index.ts';
+import type { Logger } from '../../shared/logging/index.ts';
+import type { PollSummary } from './poll.ts';
+
+export const logs = {
+  runSkipped: (logger: Logger) => logger.info('poll run skipped: another run holds the lease'),
+
+  runFinished: (logger: Logger, summary: PollSummary, durationMs: number) =>
+    logger.log(summary.errors > 0 ? 'WARNING' : 'INFO', 'poll run finished', { ...summary, durationMs }),
+
+  runFailed: (logger: Logger, error: unknown) => logger.error('poll run failed', { error }),
+
+  listFailed: (logger: Logger, error: unknown, vertexCalls: number) =>
+    logger.error('listing provider jobs failed; no job was refreshed this run', { error, vertexCalls }),
+
+  jobTransitioned: (logger: Logger, jobId: string, from: JobState, to: JobState, providerState?: string) =>
+    logger.info('job state changed', { jobId, from, to, providerState }),
+
+  jobAdopted: (logger: Logger, jobId: string, providerJobName: string) =>
+    logger.warn(
+      'adopted a provider job whose name was never recorded (crash between create and record update)',
+      {
+        jobId,
+        providerJobName,
+      },
+    ),
+
+  intentExpired: (logger: Logger, jobId: string, createIntentTime: string | undefined) =>
+    logger.warn('create intent expired with no provider job; job queued for a new attempt', {
+      jobId,
+      createIntentTime,
+    }),
+
+  jobStalled: (logger: Logger, jobId: string, state: JobState, stateTime: string) =>
+    logger.warn('job stalled: no state change within the stall timeout', { jobId, state, stateTime }),
+
+  illegalReport: (logger: Logger, jobId: string, from: JobState, reported: JobState) =>
+    logger.error('provider reported a state the lifecycle forbids from the current one; ignored', {
+      jobId,
+      from,
+      reported,
+    }),
+
+  providerJobMissing: (logger: Logger, jobId: string, providerJobName: string) =>
+    logger.warn('a provider job named in a record was not in the list; left unchanged', {
+      jobId,
+      providerJobName,
+    }),
+
+  duplicateProviderJobs: (logger: Logger, jobId: string, names: string[]) =>
+    logger.error('several provider jobs carry the same record label; tracking the recorded (or oldest) one', {
+      jobId,
+      names,
+    }),
+
+  jobUpdateFailed: (logger: Logger, jobId: string, error: unknown) =>
+    logger.error('refreshing a job failed; it is retried next run', { jobId, error }),
+
+  startDeferred: (logger: Logger, jobId: string, nextAttemptTime: string | undefined) =>
+    logger.info('starting a queued job was deferred by the provider; starting no more this run', {
+      jobId,
+      nextAttemptTime,
+    }),
+
+  startFailed: (logger: Logger, jobId: string, error: unknown) =>
+    logger.error('starting a queued job failed; it is retried next run', { jobId, error }),
+
+  capacityFull: (logger: Logger, waiting: number, active: number, maxConcurrentJobs: number) =>
+    logger.info('queued jobs wait for capacity', { waiting, active, maxConcurrentJobs }),
+};

@@ -1,0 +1,151 @@
+/**
+ * What one poll does to one record, as a pure function: given the record and what the provider
+ * reports for it (if anything), the record it should become, or undefined to leave it alone. The
+ * poller runs it twice: once on the listed record to skip the transaction when nothing would
+ * change (most records, most runs), and again inside `JobStore.update` on the fresh record, so a
+ * concurrent writer is never overwritten. Pure, so a transaction retry just runs it again.
+ */
+import { applyReportedState, markStalled } from '../../shared/events/index.ts';
+import { classifyTransition, isTerminal, type JobRecord, type JobState } from '../../shared/jobs/index.ts';
+import type { ProviderJob } from '../../shared/providers/index.ts';
+
+export interface ReconcileOptions {
+  now: Date;
+  project: string;
+  stallTimeoutMs: number;
+  /** How old a create intent without a job name must be before the create is known not to have happened. */
+  intentGraceMs: number;
+}
+
+export interface ReconcileOutcome {
+  /** The record to write; undefined when nothing changes. */
+  job: JobRecord | undefined;
+  from: JobState;
+  to: JobState;
+  /** The provider job this run adopted (the record had an intent but no job name). */
+  adopted?: string;
+  /** The record had an intent older than the grace period and no provider job: back to QUEUED. */
+  intentExpired: boolean;
+  stalled: boolean;
+  /** The provider reported a state the lifecycle forbids from here (a bug or a tampered record). */
+  illegal?: JobState;
+}
+
+/** States in which nothing moving for a long time is worth telling someone (a DRAFT waits for a person by design). */
+const stallable: readonly JobState[] = ['QUEUED', 'PENDING', 'RUNNING', 'CANCELLING'];
+
+/** A create intent with no provider job name: the create may be in flight, or the process died around it. */
+export const hasOpenIntent = (job: JobRecord): boolean =>
+  job.provider.createIntentTime !== undefined && job.provider.jobName === undefined;
+
+/** Not yet known to the provider as far as the record says: no job name recorded. */
+const notStarted = (job: JobRecord) => job.state === 'QUEUED' || job.state === 'DRAFT';
+
+const sameProgress = (a: JobRecord['progress'], b: JobRecord['progress']) =>
+  a?.currentStep === b?.currentStep && a?.totalSteps === b?.totalSteps;
+
+/** Applies what the provider reports: adoption, provider state, progress, and a forward state move. */
+function observe(job: JobRecord, observed: ProviderJob, options: ReconcileOptions) {
+  const provider = {
+    ...job.provider,
+    jobName: job.provider.jobName ?? observed.name,
+    state: observed.providerState,
+  };
+  const progress = observed.progress ? { ...job.progress, ...observed.progress } : job.progress;
+  const adopted = job.provider.jobName === undefined ? observed.name : undefined;
+  const kind = classifyTransition(job.state, observed.state);
+  if (kind === 'forward' || (kind === 'illegal' && notStarted(job))) {
+    const patch: Partial<JobRecord> = { provider };
+    if (progress) patch.progress = progress;
+    if (observed.result) patch.result = { ...job.result, ...observed.result };
+    if (observed.error) patch.error = observed.error;
+    const context = { now: options.now, project: options.project };
+    let from = job;
+    // A job adopted beyond PENDING still started: subscribers get `job.started` first, as they
+    // would have had the start been recorded (and a DRAFT cannot jump to RUNNING directly).
+    if (
+      notStarted(job) &&
+      observed.state !== 'PENDING' &&
+      classifyTransition('PENDING', observed.state) === 'forward'
+    ) {
+      from =
+        applyReportedState(job, 'PENDING', { ...context, reason: 'adopted a started provider job', patch }) ??
+        job;
+    }
+    const moved = applyReportedState(from, observed.state, {
+      ...context,
+      reason: `provider reported ${observed.providerState}`,
+      patch,
+    });
+    if (moved) return { job: moved, adopted };
+  }
+  // Same state, or a stale/backward report (ignored), or an illegal one (reported): keep the
+  // state, but still record the provider's word and the progress.
+  const unchanged =
+    provider.jobName === job.provider.jobName &&
+    provider.state === job.provider.state &&
+    sameProgress(progress, job.progress);
+  const next = unchanged
+    ? job
+    : { ...job, provider, ...(progress ? { progress } : {}), updateTime: options.now.toISOString() };
+  return { job: next, adopted, illegal: kind === 'illegal' ? observed.state : undefined };
+}
+
+/**
+ * The intent is older than the grace period and no provider job carries the record's label: the
+ * create call certainly did not create a job (it has a client timeout far below the grace period,
+ * and a job Vertex accepted is listed with its labels from the moment create returns), so the
+ * record goes back to "not started, retry now". startJob looks the label up again before it
+ * creates, so even a wrong conclusion here cannot produce a second job unless the list missed it
+ * twice.
+ */
+function expireIntent(job: JobRecord, now: Date): JobRecord {
+  const { createIntentTime: _dropped, ...provider } = job.provider;
+  return { ...job, provider, nextAttemptTime: now.toISOString(), updateTime: now.toISOString() };
+}
+
+export function reconcile(
+  job: JobRecord,
+  observed: ProviderJob | undefined,
+  options: ReconcileOptions,
+): ReconcileOutcome {
+  const outcome: ReconcileOutcome = {
+    job: undefined,
+    from: job.state,
+    to: job.state,
+    intentExpired: false,
+    stalled: false,
+  };
+  if (isTerminal(job.state)) return outcome;
+  let next = job;
+
+  if (observed) {
+    const seen = observe(job, observed, options);
+    next = seen.job;
+    if (seen.adopted) outcome.adopted = seen.adopted;
+    if (seen.illegal) outcome.illegal = seen.illegal;
+  } else if (
+    hasOpenIntent(job) &&
+    notStarted(job) &&
+    options.now.getTime() - Date.parse(job.provider.createIntentTime as string) >= options.intentGraceMs
+  ) {
+    next = expireIntent(job, options.now);
+    outcome.intentExpired = true;
+  }
+
+  if (
+    stallable.includes(next.state) &&
+    !next.stalledNotified &&
+    options.now.getTime() - Date.parse(next.stateTime) >= options.stallTimeoutMs
+  ) {
+    const marked = markStalled(next, { now: options.now, project: options.project });
+    if (marked) {
+      next = marked;
+      outcome.stalled = true;
+    }
+  }
+
+  outcome.to = next.state;
+  outcome.job = next === job ? undefined : next;
+  return outcome;
+}

@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { type ReconcileOptions, reconcile } from '../../../functions/poll-jobs/reconcile.ts';
+import { providerJob } from './fakes.ts';
+import { recordIn } from './fixtures.ts';
+
+const start = new Date('2025-06-01T12:00:00.000Z');
+const later = (ms: number) => new Date(start.getTime() + ms);
+const options = (now: Date, overrides: Partial<ReconcileOptions> = {}): ReconcileOptions => ({
+  now,
+  project: 'p',
+  stallTimeoutMs: 60 * 60_000,
+  intentGraceMs: 10 * 60_000,
+  ...overrides,
+});
+const started = (state: 'PENDING' | 'RUNNING' | 'CANCELLING' = 'PENDING') =>
+  recordIn(state, { time: start, jobName: 'projects/p/locations/l/tuningJobs/1' });
+const types = (job: { outbox: { event: Record<string, unknown> }[] } | undefined) =>
+  job?.outbox.map((entry) => entry.event.type);
+
+describe('reconciling a record with what the provider reports', () => {
+  it('moves forward to the reported state and appends its event', () => {
+    const job = started();
+    const outcome = reconcile(
+      job,
+      providerJob(job.id, 'RUNNING', {
+        name: job.provider.jobName,
+        progress: { currentStep: 3, totalSteps: 10 },
+      }),
+      options(later(30_000)),
+    );
+    expect(outcome).toMatchObject({ from: 'PENDING', to: 'RUNNING', stalled: false });
+    expect(outcome.job?.progress).toEqual({ currentStep: 3, totalSteps: 10 });
+    expect(outcome.job?.provider.state).toBe('JOB_STATE_RUNNING');
+    expect(types(outcome.job)).toEqual(['tunedrop.v1.job.running']);
+  });
+
+  it('ignores a report that points backwards but keeps the progress it carries', () => {
+    const job = started('RUNNING');
+    const outcome = reconcile(
+      job,
+      providerJob(job.id, 'PENDING', {
+        name: job.provider.jobName,
+        progress: { currentStep: 5, totalSteps: 10 },
+      }),
+      options(later(1000)),
+    );
+    expect(outcome.job?.state).toBe('RUNNING');
+    expect(outcome.job?.progress).toEqual({ currentStep: 5, totalSteps: 10 });
+    expect(outcome.job?.outbox).toEqual([]);
+  });
+
+  it('records the tuned model and endpoint on success, in the record and the event', () => {
+    const job = started('RUNNING');
+    const result = {
+      tunedModel: 'projects/p/locations/l/models/9@1',
+      endpoint: 'projects/p/locations/l/endpoints/8',
+    };
+    const outcome = reconcile(
+      job,
+      providerJob(job.id, 'SUCCEEDED', { name: job.provider.jobName, result }),
+      options(later(1000)),
+    );
+    expect(outcome.job?.result).toEqual(result);
+    const event = outcome.job?.outbox[0]?.event as { type: string; data: { result: unknown } };
+    expect(event.type).toBe('tunedrop.v1.job.succeeded');
+    expect(event.data.result).toEqual(result);
+  });
+
+  it('records the provider error on failure', () => {
+    const job = started('RUNNING');
+    const error = { code: 13, message: 'internal' };
+    const outcome = reconcile(
+      job,
+      providerJob(job.id, 'FAILED', { name: job.provider.jobName, error }),
+      options(later(1000)),
+    );
+    expect(outcome.job?.error).toEqual(error);
+    expect(types(outcome.job)).toEqual(['tunedrop.v1.job.failed']);
+  });
+
+  it('changes nothing when the report matches the record', () => {
+    const job = started('RUNNING');
+    const observed = providerJob(job.id, 'RUNNING', { name: job.provider.jobName });
+    const first = reconcile(job, observed, options(later(1000))).job ?? job;
+    expect(reconcile(first, observed, options(later(2000))).job).toBeUndefined();
+  });
+
+  it('never touches a terminal record', () => {
+    const job = recordIn('CANCELLED', { time: start, jobName: 'projects/p/locations/l/tuningJobs/1' });
+    expect(
+      reconcile(job, providerJob(job.id, 'RUNNING'), options(later(99 * 60 * 60_000))).job,
+    ).toBeUndefined();
+  });
+
+  it('adopts the provider job of a start that crashed before recording it, emitting job.started first', () => {
+    const job = recordIn('QUEUED', { time: start, createIntentTime: start.toISOString(), attempts: 1 });
+    const observed = providerJob(job.id, 'RUNNING');
+    const outcome = reconcile(job, observed, options(later(30_000)));
+    expect(outcome.adopted).toBe(observed.name);
+    expect(outcome.job?.provider.jobName).toBe(observed.name);
+    expect(outcome.job?.history.map((entry) => entry.state)).toEqual(['QUEUED', 'PENDING', 'RUNNING']);
+    expect(types(outcome.job)).toEqual(['tunedrop.v1.job.started', 'tunedrop.v1.job.running']);
+  });
+
+  it('puts a record back in the queue when its create intent is older than the grace period and no job exists', () => {
+    const job = recordIn('QUEUED', { time: start, createIntentTime: start.toISOString(), attempts: 1 });
+    expect(reconcile(job, undefined, options(later(9 * 60_000))).job).toBeUndefined();
+    const outcome = reconcile(job, undefined, options(later(10 * 60_000)));
+    expect(outcome.intentExpired).toBe(true);
+    expect(outcome.job?.state).toBe('QUEUED');
+    expect(outcome.job?.provider.createIntentTime).toBeUndefined();
+    expect(outcome.job?.nextAttemptTime).toBe(later(10 * 60_000).toISOString());
+  });
+
+  it('appends job.stalled once when the state has not changed for the stall timeout', () => {
+    const job = started('RUNNING');
+    const observed = providerJob(job.id, 'RUNNING', { name: job.provider.jobName });
+    expect(reconcile(job, undefined, options(later(59 * 60_000))).stalled).toBe(false);
+    const outcome = reconcile(job, observed, options(later(60 * 60_000)));
+    expect(outcome.stalled).toBe(true);
+    expect(outcome.job?.stalledNotified).toBe(true);
+    expect(types(outcome.job)).toEqual(['tunedrop.v1.job.stalled']);
+    const again = reconcile(outcome.job ?? job, observed, options(later(5 * 60 * 60_000)));
+    expect(again.job).toBeUndefined();
+  });
+
+  it('does not call a draft awaiting approval stalled', () => {
+    const job = recordIn('DRAFT', { time: start });
+    expect(reconcile(job, undefined, options(later(48 * 60 * 60_000))).job).toBeUndefined();
+  });
+});
