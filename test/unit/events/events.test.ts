@@ -76,10 +76,14 @@ describe('job events', () => {
     expect(ok.data.error).toEqual({ code: 400, message: 'bad' });
   });
 
-  it('refuse a job.drafted without the cost estimate, and a type whose state does not match', () => {
-    expect(() =>
-      buildJobEvent(jobFixture('DRAFT', { estimate: undefined }), 'tunedrop.v1.job.drafted', context),
-    ).toThrow();
+  it('carry the estimate in job.drafted, and draft a job of an unpriced model without one', () => {
+    const drafted = buildJobEvent(jobFixture('DRAFT'), 'tunedrop.v1.job.drafted', context);
+    expect(drafted.data).toHaveProperty('estimate.costUsd');
+    const unpriced = buildJobEvent(jobFixture('DRAFT', { estimate: undefined }), 'tunedrop.v1.job.drafted', context);
+    expect(unpriced.data).not.toHaveProperty('estimate');
+  });
+
+  it('refuse a type whose state does not match', () => {
     expect(() => buildJobEvent(jobFixture('QUEUED'), 'tunedrop.v1.job.running', context)).toThrow();
   });
 
