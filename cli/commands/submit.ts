@@ -1,10 +1,433 @@
+/**
+ * `tunedrop submit FILE|DIR`: validate locally, upload into `incoming/`, print the job id.
+ *
+ * - FILE: uploaded as `incoming/<name>`; `--model` becomes the object's `base-model` metadata.
+ * - DIR with a tuning.json (or FILE/DIR with `--manifest`): a manifest drop. The datasets the
+ *   manifest names (paths relative to it) go to `incoming/<dir name>/...` first and the manifest
+ *   LAST, since its arrival is what starts the job; files it does not name are not uploaded.
+ *
+ * Nothing is uploaded unless every local dataset and the manifest are valid. The job id is
+ * `jobIdFor(bucket, trigger object, generation)`: the generation Cloud Storage returned, or the
+ * local file's mtime in microseconds, exactly as the pipeline computes it.
+ */
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../../shared/config/index.ts';
+import {
+  type DatasetRole,
+  findModel,
+  MODELS,
+  type ValidationReport,
+  validateDataset,
+} from '../../shared/dataset/index.ts';
+import { type JobState, jobIdFor } from '../../shared/jobs/index.ts';
+import {
+  formatIssue,
+  type Manifest,
+  manifestFileName,
+  parseManifest,
+  preflightSpec,
+  resolveDatasetRef,
+} from '../../shared/jobs/manifest.ts';
+import { createApiClient, describeError, resolveApiUrl } from '../lib/api-client.ts';
+import {
+  type BucketTarget,
+  createGcsTarget,
+  createLocalTarget,
+  ObjectExistsError,
+  parseBucketUrl,
+} from '../lib/bucket-target.ts';
+import { FollowTimeoutError, followJob } from '../lib/follow.ts';
 import type { Command } from './index.ts';
 
-// Placeholder until this command lands; replaced by its owner.
+const usage = `Usage: tunedrop submit FILE|DIR [options]
+
+Validates a dataset (or a folder with a tuning.json manifest) locally, uploads it into the
+bucket's incoming/ folder and prints the id of the job it starts.
+
+Options:
+  --model ID           base model for a single FILE (default: $TUNEDROP_DEFAULT_BASE_MODEL or
+                       gemini-2.5-flash); one of ${MODELS.map((model) => model.id).join(', ')}
+  --manifest FILE      a tuning.json to use (default: DIR/tuning.json)
+  --bucket gs://NAME   upload to this Cloud Storage bucket
+  --bucket-dir DIR     upload to the local stack's bucket folder (default: $TUNEDROP_BUCKET_DIR
+                       or .tunedrop/bucket)
+  --wait               follow the job until it ends (exit 0 only if it SUCCEEDED)
+  --timeout SECONDS    with --wait, give up after this long (default: never)
+  --api URL            the admin API for --wait (default: $TUNEDROP_API_URL or http://127.0.0.1:8084)
+  --json               print the upload's details as JSON on stdout
+
+Exit status: 0 uploaded (and, with --wait, succeeded), 1 invalid input, an existing object or a
+job that did not succeed, 2 usage or I/O error.`;
+
+const options = {
+  model: { type: 'string' },
+  manifest: { type: 'string' },
+  bucket: { type: 'string' },
+  'bucket-dir': { type: 'string' },
+  wait: { type: 'boolean', default: false },
+  timeout: { type: 'string' },
+  api: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+/** One file to upload: where it is, where it goes, and how to check it first. */
+interface Upload {
+  localPath: string;
+  object: string;
+  contentType: string;
+  metadata?: Record<string, string>;
+  /** Datasets are validated before anything is uploaded; the manifest is checked separately. */
+  dataset?: { role: DatasetRole; model: string };
+}
+
+interface Plan {
+  uploads: Upload[];
+  /** The object whose arrival creates the job: the file, or the manifest (uploaded last). */
+  trigger: string;
+  /** Problems found before validating any dataset (the manifest, missing files). */
+  problems: string[];
+  notes: string[];
+}
+
+class Failure extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
+
+const say = (message: string) => console.error(message);
+
+async function statOrFail(path: string) {
+  try {
+    return await stat(path);
+  } catch (error) {
+    throw new Failure(
+      `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      2,
+    );
+  }
+}
+
+function singleFilePlan(file: string, model: string, modelGiven: boolean): Plan {
+  const object = `incoming/${basename(file)}`;
+  return {
+    uploads: [
+      {
+        localPath: file,
+        object,
+        contentType: 'application/jsonl',
+        ...(modelGiven ? { metadata: { 'base-model': model } } : {}),
+        dataset: { role: 'training', model },
+      },
+    ],
+    trigger: object,
+    problems: [],
+    notes: [],
+  };
+}
+
+/**
+ * A manifest drop. `baseDir` is where the manifest's relative paths point locally; `folder` the
+ * name of the drop under incoming/.
+ */
+async function manifestPlan(
+  manifestPath: string,
+  baseDir: string,
+  folder: string,
+  bucket: string,
+  defaultModel: string,
+  file: string | undefined,
+): Promise<Plan> {
+  const manifestObject = `incoming/${folder}/${manifestFileName}`;
+  const plan: Plan = { uploads: [], trigger: manifestObject, problems: [], notes: [] };
+  let text: string;
+  try {
+    text = await readFile(manifestPath, 'utf8');
+  } catch (error) {
+    throw new Failure(
+      `cannot read ${manifestPath}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      2,
+    );
+  }
+  const parsed = parseManifest(text);
+  if (!parsed.ok) {
+    plan.problems.push(...parsed.issues.map((issue) => `${manifestPath}: ${formatIssue(issue)}`));
+    return plan;
+  }
+  const manifest: Manifest = parsed.value;
+  const model = manifest.baseModel ?? defaultModel;
+  const refs: [DatasetRole, string | undefined][] = [
+    ['training', manifest.trainingDataset],
+    ['validation', manifest.validationDataset],
+  ];
+  const uris: Partial<Record<DatasetRole, string>> = {};
+  const uploaded = new Set<string>();
+  for (const [role, ref] of refs) {
+    if (ref === undefined) continue;
+    const resolved = resolveDatasetRef(ref, { bucket, name: manifestObject });
+    if (!resolved.ok) {
+      const field = role === 'training' ? '/trainingDataset' : '/validationDataset';
+      plan.problems.push(...resolved.issues.map((issue) => `${manifestPath}: ${field}: ${issue.message}`));
+      continue;
+    }
+    uris[role] = resolved.value;
+    if (ref.startsWith('gs://')) {
+      plan.notes.push(`${role} dataset ${ref} is already in Cloud Storage; ingest validates it`);
+      continue;
+    }
+    const object = resolved.value.slice(`gs://${bucket}/`.length);
+    const localPath = join(baseDir, ...object.slice(`incoming/${folder}/`.length).split('/'));
+    if (uploaded.has(object)) continue;
+    uploaded.add(object);
+    plan.uploads.push({ localPath, object, contentType: 'application/jsonl', dataset: { role, model } });
+  }
+  if (file && !plan.uploads.some((upload) => resolve(upload.localPath) === resolve(file))) {
+    plan.problems.push(
+      `${manifestPath}: names no dataset at ${file} (trainingDataset is "${manifest.trainingDataset}")`,
+    );
+  }
+  if (uris.training) {
+    const issues = preflightSpec({
+      baseModel: model,
+      trainingDatasetUri: uris.training,
+      validationDatasetUri: uris.validation,
+      epochCount: manifest.epochCount,
+      learningRateMultiplier: manifest.learningRateMultiplier,
+      adapterSize: manifest.adapterSize,
+      tunedModelDisplayName: manifest.tunedModelDisplayName,
+      description: manifest.description,
+      labels: manifest.labels ?? {},
+      kmsKeyName: manifest.kmsKeyName,
+      serviceAccount: manifest.serviceAccount,
+    });
+    plan.problems.push(...issues.map((issue) => `${manifestPath}: ${formatIssue(issue)}`));
+  }
+  // Last: the manifest's arrival is what starts the job, so every dataset must be there before it.
+  plan.uploads.push({ localPath: manifestPath, object: manifestObject, contentType: 'application/json' });
+  return plan;
+}
+
+async function validateUpload(upload: Upload): Promise<ValidationReport | string> {
+  const { dataset } = upload;
+  if (!dataset) throw new Error('not a dataset');
+  try {
+    const info = await stat(upload.localPath);
+    if (!info.isFile()) return `${upload.localPath} is not a file`;
+  } catch {
+    return `${upload.localPath}: no such file (the manifest names it)`;
+  }
+  return validateDataset(createReadStream(upload.localPath, { highWaterMark: 1 << 20 }), {
+    model: dataset.model,
+    role: dataset.role,
+    fileName: upload.localPath,
+  });
+}
+
+/** Errors the way `tunedrop validate` prints them: `FILE:LINE code message (at PATH)`. */
+function printReportErrors(file: string, report: ValidationReport): void {
+  for (const issue of report.errors) {
+    say(`${file}:${issue.line} ${issue.code} ${issue.message}${issue.path ? ` (at ${issue.path})` : ''}`);
+  }
+  if (report.errorsOmitted > 0) say(`... and ${report.errorsOmitted} more errors not listed`);
+  const count = report.errors.length + report.errorsOmitted;
+  say(
+    `invalid: ${count} error${count === 1 ? '' : 's'} in ${report.examples} examples for ${report.model} (${report.role})`,
+  );
+}
+
+function describeValid(file: string, report: ValidationReport): string {
+  const cost = report.stats.estimate.cost?.estimatedUsd;
+  return `valid: ${file}: ${report.examples} examples for ${report.model} (${report.role})${
+    cost === undefined || cost === null ? '' : `, about $${cost.toFixed(2)}`
+  }`;
+}
+
+async function submitRun(args: string[]): Promise<number> {
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>;
+  try {
+    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new Failure(`${(error as Error).message}\n\n${usage}`, 2);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    console.log(usage);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new Failure(`expected exactly one FILE or DIR\n\n${usage}`, 2);
+  if (values.bucket !== undefined && values['bucket-dir'] !== undefined) {
+    throw new Failure('give --bucket or --bucket-dir, not both', 2);
+  }
+  let timeoutMs = 0;
+  if (values.timeout !== undefined) {
+    const seconds = Number(values.timeout);
+    if (!Number.isFinite(seconds) || seconds <= 0)
+      throw new Failure('--timeout must be a positive number of seconds', 2);
+    timeoutMs = seconds * 1000;
+  }
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new Failure(error.message, 2);
+    throw error;
+  }
+  if (values.model !== undefined && !findModel(values.model)) {
+    throw new Failure(
+      `unknown model "${values.model}"; known: ${MODELS.map((model) => model.id).join(', ')}`,
+      2,
+    );
+  }
+
+  let target: BucketTarget;
+  if (values.bucket !== undefined) {
+    const bucket = parseBucketUrl(values.bucket);
+    if (!bucket) throw new Failure(`--bucket must be gs://BUCKET, got "${values.bucket}"`, 2);
+    const { Storage } = await import('@google-cloud/storage');
+    target = createGcsTarget(new Storage(), bucket);
+  } else {
+    target = createLocalTarget(values['bucket-dir'] ?? config.bucketDir ?? '.tunedrop/bucket', config.bucket);
+  }
+
+  // Plan what goes where.
+  const input = positionals[0]!;
+  const info = await statOrFail(input);
+  const defaultModel = values.model ?? config.defaults.baseModel;
+  let plan: Plan;
+  if (info.isDirectory()) {
+    const manifestPath = values.manifest ?? join(input, manifestFileName);
+    if (values.manifest === undefined) {
+      const found = await stat(manifestPath).catch(() => undefined);
+      if (!found?.isFile()) {
+        throw new Failure(`${input} has no ${manifestFileName}; submit a single FILE, or give --manifest`, 2);
+      }
+    }
+    if (values.model !== undefined)
+      throw new Failure('--model is for a single FILE; set baseModel in the manifest', 2);
+    plan = await manifestPlan(
+      manifestPath,
+      input,
+      basename(resolve(input)),
+      target.bucket,
+      defaultModel,
+      undefined,
+    );
+  } else if (values.manifest !== undefined) {
+    if (values.model !== undefined)
+      throw new Failure('--model is for a single FILE; set baseModel in the manifest', 2);
+    const folder = basename(input).replace(/\.jsonl$/i, '');
+    plan = await manifestPlan(values.manifest, dirname(input), folder, target.bucket, defaultModel, input);
+  } else {
+    plan = singleFilePlan(input, defaultModel, values.model !== undefined);
+  }
+
+  // Validate everything before uploading anything.
+  let invalid = plan.problems.length > 0;
+  for (const problem of plan.problems) say(problem);
+  for (const upload of plan.uploads) {
+    if (!upload.dataset) continue;
+    let report: ValidationReport | string;
+    try {
+      report = await validateUpload(upload);
+    } catch (error) {
+      throw new Failure(`cannot read ${upload.localPath}: ${(error as Error).message}`, 2);
+    }
+    if (typeof report === 'string') {
+      say(report);
+      invalid = true;
+    } else if (!report.valid) {
+      printReportErrors(upload.localPath, report);
+      invalid = true;
+    } else {
+      say(describeValid(upload.localPath, report));
+    }
+  }
+  for (const note of plan.notes) say(`note: ${note}`);
+  if (invalid) {
+    say('Nothing uploaded.');
+    return 1;
+  }
+
+  // Upload, the trigger last.
+  let triggerGeneration = '';
+  const uploaded: { object: string; generation: string }[] = [];
+  for (const upload of plan.uploads) {
+    let result: { generation: string };
+    try {
+      result = await target.put(upload.object, upload.localPath, {
+        contentType: upload.contentType,
+        ...(upload.metadata ? { metadata: upload.metadata } : {}),
+      });
+    } catch (error) {
+      if (error instanceof ObjectExistsError) throw new Failure(error.message, 1);
+      throw new Failure(
+        `uploading ${upload.localPath} to ${target.describe(upload.object)} failed: ${(error as Error).message}`,
+        2,
+      );
+    }
+    uploaded.push({ object: upload.object, generation: result.generation });
+    if (upload.object === plan.trigger) triggerGeneration = result.generation;
+    say(`uploaded ${upload.localPath} → ${target.describe(upload.object)} (generation ${result.generation})`);
+  }
+  const jobId = jobIdFor({ bucket: target.bucket, object: plan.trigger, generation: triggerGeneration });
+  if (values.json) {
+    console.log(
+      JSON.stringify(
+        { jobId, bucket: target.bucket, object: plan.trigger, generation: triggerGeneration, uploaded },
+        null,
+        2,
+      ),
+    );
+  } else {
+    say(`job id:`);
+    console.log(jobId);
+  }
+  if (!values.wait) return 0;
+
+  // Follow the job.
+  const client = createApiClient({ baseUrl: resolveApiUrl(values.api, process.env) });
+  try {
+    const outcome = await followJob(client, jobId, {
+      timeoutMs,
+      rejection: () => target.readReport(plan.trigger),
+      onState: (job) =>
+        say(
+          `${new Date().toISOString()} ${job.state}${job.state === 'FAILED' && job.error ? `: ${job.error.message}` : ''}`,
+        ),
+    });
+    if (outcome.kind === 'rejected') {
+      say(`the pipeline rejected the dataset; see reports/${plan.trigger}.report.json`);
+      return 1;
+    }
+    const finalState: JobState = outcome.job.state;
+    if (outcome.job.result?.tunedModel) say(`tuned model: ${outcome.job.result.tunedModel}`);
+    if (outcome.job.result?.endpoint) say(`endpoint:    ${outcome.job.result.endpoint}`);
+    return finalState === 'SUCCEEDED' ? 0 : 1;
+  } catch (error) {
+    if (error instanceof FollowTimeoutError) throw new Failure(error.message, 1);
+    throw new Failure(`following job ${jobId}: ${describeError(error)}`, 2);
+  }
+}
+
 export const submit: Command = {
-  summary: '(not yet available)',
-  async run() {
-    console.error('tunedrop submit: not yet available');
-    return 2;
+  summary: 'validate a dataset locally, upload it into incoming/ and print its job id',
+  async run(args) {
+    try {
+      return await submitRun(args);
+    } catch (error) {
+      if (error instanceof Failure) {
+        console.error(`tunedrop submit: ${error.message}`);
+        return error.exitCode;
+      }
+      console.error(`tunedrop submit: ${(error as Error).message}`);
+      return 2;
+    }
   },
 };

@@ -30,7 +30,9 @@ describe('tunedrop validate', { timeout: 60_000 }, () => {
     const file = fixture('invalid.jsonl');
     const result = tunedrop(file);
     expect(result.code).toBe(1);
-    const lines = result.stdout.split('\n').filter((line) => line.startsWith(`${file}:`));
+    const lines = result.stdout
+      .split('\n')
+      .filter((line) => line.startsWith(`${file}:`) && !line.includes(' warning: '));
     expect(lines.map((line) => line.split(' ').slice(0, 2).join(' '))).toEqual([
       `${file}:2 first_role`,
       `${file}:3 empty_text`,

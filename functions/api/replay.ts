@@ -1,0 +1,35 @@
+/**
+ * Re-publishing a job's events exactly as they were first built: same CloudEvent, same id, in
+ * their original order, so subscribers that deduplicate on the id see nothing new and those that
+ * lost an event get it back. The outbox is not touched: an entry still pending is also published
+ * by the next flush, which is the at-least-once delivery subscribers already handle.
+ */
+import { CloudEventEnvelope } from '../../shared/events/index.ts';
+import type { ApiDeps } from './deps.ts';
+import { ApiError } from './errors.ts';
+import { logs } from './logs.ts';
+
+export async function replayEvents(
+  deps: ApiDeps,
+  jobId: string,
+): Promise<{ jobId: string; eventIds: string[] }> {
+  const job = await deps.store.get(jobId);
+  if (!job) throw new ApiError('NOT_FOUND', `job ${jobId} not found`);
+  const eventIds: string[] = [];
+  for (const entry of job.outbox) {
+    const event = CloudEventEnvelope.parse(entry.event);
+    try {
+      await deps.publisher.publish(event);
+    } catch (error) {
+      throw new ApiError(
+        'UNAVAILABLE',
+        `replayed ${eventIds.length} of ${job.outbox.length} events; publishing ${event.id} failed: ${
+          error instanceof Error ? error.message : String(error)
+        }`,
+      );
+    }
+    eventIds.push(event.id);
+  }
+  logs.eventsReplayed(deps.logger, jobId, eventIds);
+  return { jobId, eventIds };
+}

@@ -1,0 +1,147 @@
+/**
+ * The API's routes. Each handler validates its input with zod, then calls one operation module.
+ *
+ *   GET  /jobs                 ?state=&label=key=value&pageSize=&pageToken=
+ *   GET  /jobs/{id}
+ *   GET  /jobs/{id}/report
+ *   POST /jobs/{id}:approve    {approvedBy?}
+ *   POST /jobs/{id}:cancel     {reason?}
+ *   POST /jobs/{id}:replay
+ */
+import type { z } from 'zod';
+import { publicView } from '../../shared/jobs/index.ts';
+import { approveJob } from './approve.ts';
+import { cancelJob } from './cancel.ts';
+import type { ApiDeps } from './deps.ts';
+import { ApiError, invalidArgument } from './errors.ts';
+import { authenticatedEmail, type Headers } from './identity.ts';
+import { replayEvents } from './replay.ts';
+import { readReport } from './report.ts';
+import type { Params, Route } from './router.ts';
+import { ApproveBody, CancelBody, JobId, ListJobsQuery, listQueryInput, ReplayBody } from './schemas.ts';
+
+export interface RequestContext {
+  deps: ApiDeps;
+  query: URLSearchParams;
+  headers: Headers;
+  /** The raw body; empty for none. */
+  rawBody: string;
+}
+
+/** Who did it, for the record and the logs when the caller names nobody. */
+const anonymous = 'anonymous';
+
+function jobId(params: Params): string {
+  const parsed = JobId.safeParse(params.id);
+  if (!parsed.success) {
+    const description = parsed.error.issues[0]?.message ?? 'invalid';
+    throw new ApiError('INVALID_ARGUMENT', `job id: ${description}`, [{ field: 'id', description }]);
+  }
+  return parsed.data;
+}
+
+function body<T extends z.ZodType>(context: RequestContext, schema: T): z.infer<T> {
+  let raw: unknown = {};
+  if (context.rawBody.trim() !== '') {
+    try {
+      raw = JSON.parse(context.rawBody);
+    } catch {
+      throw new ApiError('INVALID_ARGUMENT', 'the request body is not valid JSON');
+    }
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) throw invalidArgument(parsed.error, 'body');
+  return parsed.data;
+}
+
+function noQuery(context: RequestContext): void {
+  const names = [...new Set(context.query.keys())];
+  if (names.length > 0) {
+    throw new ApiError(
+      'INVALID_ARGUMENT',
+      `unknown query parameter${names.length > 1 ? 's' : ''}: ${names.join(', ')}`,
+      names.map((field) => ({ field, description: 'unknown field' })),
+    );
+  }
+}
+
+export const routes: Route<RequestContext>[] = [
+  {
+    method: 'GET',
+    pattern: '/jobs',
+    async handle(context) {
+      const parsed = ListJobsQuery.safeParse(listQueryInput(context.query));
+      if (!parsed.success) throw invalidArgument(parsed.error, 'query');
+      const { state, label, pageSize, pageToken } = parsed.data;
+      let page: Awaited<ReturnType<ApiDeps['store']['list']>>;
+      try {
+        page = await context.deps.store.list({
+          states: state.length > 0 ? [...new Set(state)] : undefined,
+          labels: label.length > 0 ? Object.fromEntries(label) : undefined,
+          limit: pageSize,
+          pageToken,
+        });
+      } catch (error) {
+        if ((error as { code?: unknown }).code === 'INVALID_PAGE_TOKEN') {
+          throw new ApiError('INVALID_ARGUMENT', 'pageToken: not a token this API issued', [
+            { field: 'pageToken', description: 'invalid page token' },
+          ]);
+        }
+        throw error;
+      }
+      return { body: { jobs: page.jobs.map(publicView), nextPageToken: page.nextPageToken } };
+    },
+  },
+  {
+    method: 'GET',
+    pattern: '/jobs/{id}',
+    async handle(context, params) {
+      noQuery(context);
+      const id = jobId(params);
+      const job = await context.deps.store.get(id);
+      if (!job) throw new ApiError('NOT_FOUND', `job ${id} not found`);
+      return { body: publicView(job) };
+    },
+  },
+  {
+    method: 'GET',
+    pattern: '/jobs/{id}/report',
+    async handle(context, params) {
+      noQuery(context);
+      return { body: await readReport(context.deps, jobId(params)) };
+    },
+  },
+  {
+    method: 'POST',
+    pattern: '/jobs/{id}:approve',
+    async handle(context, params) {
+      noQuery(context);
+      const id = jobId(params);
+      const input = body(context, ApproveBody);
+      // The identity IAM verified outranks a name the caller typed.
+      const approvedBy = authenticatedEmail(context.headers) ?? input.approvedBy ?? anonymous;
+      return { body: publicView(await approveJob(context.deps, id, approvedBy)) };
+    },
+  },
+  {
+    method: 'POST',
+    pattern: '/jobs/{id}:cancel',
+    async handle(context, params) {
+      noQuery(context);
+      const id = jobId(params);
+      const input = body(context, CancelBody);
+      const by = authenticatedEmail(context.headers) ?? anonymous;
+      return { body: publicView(await cancelJob(context.deps, id, { by, reason: input.reason })) };
+    },
+  },
+  {
+    method: 'POST',
+    pattern: '/jobs/{id}:replay',
+    async handle(context, params) {
+      noQuery(context);
+      const id = jobId(params);
+      body(context, ReplayBody);
+      return { body: await replayEvents(context.deps, id) };
+    },
+  },
+];

@@ -1,0 +1,337 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventIdFor } from '../../shared/events/index.ts';
+import { uniqueName } from '../support/names.ts';
+import { type ApiStack, createJob, startApiStack } from './api-fixtures.ts';
+
+let stack: ApiStack;
+
+beforeAll(async () => {
+  stack = await startApiStack();
+});
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const response = await fetch(`${stack.url}${path}`, {
+    method,
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  // biome-ignore lint/suspicious/noExplicitAny: the assertions check the body field by field
+  return { status: response.status, headers: response.headers, body: (await response.json()) as any };
+}
+
+const id = () => uniqueName('job').replace(/-/g, '');
+
+describe('GET /jobs', () => {
+  const team = uniqueName('team');
+  const ids: Record<string, string> = {};
+
+  beforeAll(async () => {
+    // Distinct createTimes: the list is newest first.
+    const specs = [
+      ['a', 'DRAFT', { team, tier: 'gold' }],
+      ['b', 'RUNNING', { team, tier: 'gold' }],
+      ['c', 'RUNNING', { team, tier: 'silver' }],
+      ['d', 'SUCCEEDED', { team }],
+      ['e', 'PENDING', { team }],
+    ] as const;
+    for (const [index, [name, state, labels]] of specs.entries()) {
+      ids[name] = id();
+      await createJob(stack, ids[name]!, {
+        state,
+        labels,
+        createTime: new Date(Date.UTC(2030, 0, 1, 0, 0, index)).toISOString(),
+      });
+    }
+  });
+
+  it('filters by state, repeated or comma-separated, and by label', async () => {
+    const running = await call('GET', `/jobs?state=RUNNING&label=team=${team}`);
+    expect(running.status).toBe(200);
+    expect(running.body.jobs.map((job: { id: string }) => job.id)).toEqual([ids.c, ids.b]);
+
+    const comma = await call('GET', `/jobs?state=running,draft&label=team=${team}`);
+    expect(comma.body.jobs.map((job: { id: string }) => job.id)).toEqual([ids.c, ids.b, ids.a]);
+    const repeated = await call('GET', `/jobs?state=RUNNING&state=DRAFT&label=team=${team}`);
+    expect(repeated.body.jobs).toEqual(comma.body.jobs);
+
+    const gold = await call('GET', `/jobs?label=team=${team}&label=tier=gold`);
+    expect(gold.body.jobs.map((job: { id: string }) => job.id)).toEqual([ids.b, ids.a]);
+  });
+
+  it('pages with pageSize and pageToken until no token is left', async () => {
+    const seen: string[] = [];
+    let token: string | undefined;
+    let pages = 0;
+    do {
+      const page = await call(
+        'GET',
+        `/jobs?label=team=${team}&pageSize=2${token ? `&pageToken=${encodeURIComponent(token)}` : ''}`,
+      );
+      expect(page.status).toBe(200);
+      expect(page.body.jobs.length).toBeLessThanOrEqual(2);
+      seen.push(...page.body.jobs.map((job: { id: string }) => job.id));
+      token = page.body.nextPageToken;
+      pages++;
+    } while (token);
+    expect(pages).toBe(3);
+    expect(seen).toEqual([ids.e, ids.d, ids.c, ids.b, ids.a]);
+  });
+
+  it('shows the public view: no outbox, no internals', async () => {
+    const page = await call('GET', `/jobs?label=team=${team}&pageSize=1`);
+    const [job] = page.body.jobs;
+    expect(job.id).toBe(ids.e);
+    expect(job.baseModel).toBe('gemini-2.5-flash');
+    expect(job).not.toHaveProperty('outbox');
+    expect(job).not.toHaveProperty('outboxLease');
+  });
+
+  it.each([
+    ['pageSize=0', 'pageSize'],
+    ['pageSize=501', 'pageSize'],
+    ['pageSize=two', 'pageSize'],
+    ['state=SLEEPING', 'state.0'],
+    ['label=teamonly', 'label.0'],
+    ['colour=red', 'colour'],
+    ['pageToken=not-a-token', 'pageToken'],
+  ])('rejects the query %s with 400 INVALID_ARGUMENT naming %s', async (query, field) => {
+    const response = await call('GET', `/jobs?${query}`);
+    expect(response.status).toBe(400);
+    expect(response.body.error).toMatchObject({ code: 400, status: 'INVALID_ARGUMENT' });
+    const fields = response.body.error.details[0].fieldViolations.map((v: { field: string }) => v.field);
+    expect(fields).toContain(field);
+  });
+});
+
+describe('GET /jobs/{id} and /jobs/{id}/report', () => {
+  it('returns a job, and 404 NOT_FOUND in the Google error shape for an unknown id', async () => {
+    const jobId = id();
+    await createJob(stack, jobId);
+    const found = await call('GET', `/jobs/${jobId}`);
+    expect(found.status).toBe(200);
+    expect(found.body).toMatchObject({ id: jobId, state: 'DRAFT', estimate: { costUsd: 0.18 } });
+
+    const missing = await call('GET', '/jobs/nosuchjob');
+    expect(missing.status).toBe(404);
+    expect(missing.body).toEqual({
+      error: { code: 404, status: 'NOT_FOUND', message: 'job nosuchjob not found' },
+    });
+  });
+
+  it('rejects a malformed job id with 400', async () => {
+    const response = await call('GET', '/jobs/bad.id');
+    expect(response.status).toBe(400);
+    expect(response.body.error.status).toBe('INVALID_ARGUMENT');
+  });
+
+  it('returns the validation report from the bucket, 404 when there is none', async () => {
+    const jobId = id();
+    await createJob(stack, jobId);
+    const missing = await call('GET', `/jobs/${jobId}/report`);
+    expect(missing.status).toBe(404);
+
+    const report = { valid: true, model: 'gemini-2.5-flash', examples: 20, errors: [] };
+    await stack.blobs.write(
+      'tunedrop-test-bucket',
+      `reports/incoming/${jobId}.jsonl.report.json`,
+      JSON.stringify(report),
+      'application/json',
+    );
+    const found = await call('GET', `/jobs/${jobId}/report`);
+    expect(found.status).toBe(200);
+    expect(found.body).toEqual(report);
+  });
+});
+
+describe('POST /jobs/{id}:approve', () => {
+  it('starts a DRAFT in Vertex AI, records the authenticated approver and publishes job.started', async () => {
+    const jobId = id();
+    await createJob(stack, jobId);
+    const response = await call('POST', `/jobs/${jobId}:approve`, undefined, {
+      'x-goog-authenticated-user-email': 'accounts.google.com:alice@example.com',
+    });
+    expect(response.status).toBe(200);
+    expect(response.body.state).toBe('PENDING');
+    expect(response.body.approval).toMatchObject({ approvedBy: 'alice@example.com' });
+    expect(response.body.providerJobName).toMatch(/\/tuningJobs\//);
+
+    const atVertex = await stack.provider.findJobByRecordId(jobId);
+    expect(atVertex?.name).toBe(response.body.providerJobName);
+    await stack.waitForMessages((received) =>
+      received.some((m) => m.id === eventIdFor(jobId, 'tunedrop.v1.job.started')),
+    );
+    const started = stack.received.find((m) => m.id === eventIdFor(jobId, 'tunedrop.v1.job.started'));
+    expect(started?.attributes).toMatchObject({ type: 'tunedrop.v1.job.started', jobId, state: 'PENDING' });
+  });
+
+  it('takes the approver from the body when the request carries no identity', async () => {
+    const jobId = id();
+    await createJob(stack, jobId);
+    const response = await call('POST', `/jobs/${jobId}:approve`, { approvedBy: 'bob' });
+    expect(response.status).toBe(200);
+    expect(response.body.approval.approvedBy).toBe('bob');
+  });
+
+  it('routes a percent-encoded colon like a plain one', async () => {
+    const jobId = id();
+    await createJob(stack, jobId);
+    const response = await call('POST', `/jobs/${jobId}%3Aapprove`, {});
+    expect(response.status).toBe(200);
+    expect(response.body.state).toBe('PENDING');
+  });
+
+  it('refuses a job that is not a DRAFT with 409 FAILED_PRECONDITION, creating nothing', async () => {
+    const jobId = id();
+    await createJob(stack, jobId, { state: 'QUEUED' });
+    const response = await call('POST', `/jobs/${jobId}:approve`, {});
+    expect(response.status).toBe(409);
+    expect(response.body.error).toMatchObject({ code: 409, status: 'FAILED_PRECONDITION' });
+    expect(response.body.error.message).toContain('QUEUED');
+    expect(await stack.provider.findJobByRecordId(jobId)).toBeUndefined();
+  });
+
+  it('rejects an invalid body with 400 naming the field, and a body that is not JSON', async () => {
+    const jobId = id();
+    await createJob(stack, jobId);
+    const wrongType = await call('POST', `/jobs/${jobId}:approve`, { approvedBy: 5 });
+    expect(wrongType.status).toBe(400);
+    expect(wrongType.body.error.details[0].fieldViolations[0].field).toBe('approvedBy');
+    const unknown = await call('POST', `/jobs/${jobId}:approve`, { approver: 'x' });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error.message).toContain('approver');
+    const notJson = await call('POST', `/jobs/${jobId}:approve`, '{not json');
+    expect(notJson.status).toBe(400);
+    expect((await stack.store.get(jobId))?.state).toBe('DRAFT');
+  });
+
+  it('answers 404 for an unknown job', async () => {
+    const response = await call('POST', '/jobs/nosuchjob:approve', {});
+    expect(response.status).toBe(404);
+  });
+});
+
+describe('POST /jobs/{id}:cancel', () => {
+  it('cancels a DRAFT at once and publishes job.cancelled', async () => {
+    const jobId = id();
+    await createJob(stack, jobId);
+    const response = await call('POST', `/jobs/${jobId}:cancel`, { reason: 'not needed' });
+    expect(response.status).toBe(200);
+    expect(response.body.state).toBe('CANCELLED');
+    expect(response.body.history.at(-1)).toMatchObject({ state: 'CANCELLED', reason: 'not needed' });
+    await stack.waitForMessages((received) =>
+      received.some((m) => m.id === eventIdFor(jobId, 'tunedrop.v1.job.cancelled')),
+    );
+  });
+
+  it('asks Vertex AI to cancel a started job and records CANCELLING', async () => {
+    const jobId = id();
+    await createJob(stack, jobId);
+    const approved = await call('POST', `/jobs/${jobId}:approve`, {});
+    expect(approved.body.state).toBe('PENDING');
+    const response = await call('POST', `/jobs/${jobId}:cancel`);
+    expect(response.status).toBe(200);
+    expect(response.body.state).toBe('CANCELLING');
+    const atVertex = await stack.provider.getJob(approved.body.providerJobName);
+    expect(['JOB_STATE_CANCELLING', 'JOB_STATE_CANCELLED']).toContain(atVertex.providerState);
+
+    const again = await call('POST', `/jobs/${jobId}:cancel`);
+    expect(again.status).toBe(200);
+    expect(again.body.state).toBe('CANCELLING');
+  });
+
+  it('cancels the provider job of an interrupted start it finds by label', async () => {
+    const jobId = id();
+    const created = await stack.provider.createJob(
+      {
+        baseModel: 'gemini-2.5-flash',
+        trainingDatasetUri: 'gs://tunedrop-test-bucket/incoming/support-answers.jsonl',
+        labels: {},
+      },
+      jobId,
+    );
+    await createJob(stack, jobId, { state: 'QUEUED', createIntentTime: new Date().toISOString() });
+    const response = await call('POST', `/jobs/${jobId}:cancel`);
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ state: 'CANCELLING', providerJobName: created.name });
+  });
+
+  it('answers 409 ABORTED while a create call may still be in flight, and cancels once it is over', async () => {
+    const inFlight = id();
+    await createJob(stack, inFlight, { state: 'QUEUED', createIntentTime: new Date().toISOString() });
+    const busy = await call('POST', `/jobs/${inFlight}:cancel`);
+    expect(busy.status).toBe(409);
+    expect(busy.body.error.status).toBe('ABORTED');
+    expect((await stack.store.get(inFlight))?.state).toBe('QUEUED');
+
+    const abandoned = id();
+    await createJob(stack, abandoned, { state: 'QUEUED', createIntentTime: '2020-01-01T00:00:00.000Z' });
+    const done = await call('POST', `/jobs/${abandoned}:cancel`);
+    expect(done.status).toBe(200);
+    expect(done.body.state).toBe('CANCELLED');
+  });
+
+  it('refuses a finished job with 409 FAILED_PRECONDITION', async () => {
+    const jobId = id();
+    await createJob(stack, jobId, { state: 'SUCCEEDED' });
+    const response = await call('POST', `/jobs/${jobId}:cancel`);
+    expect(response.status).toBe(409);
+    expect(response.body.error.status).toBe('FAILED_PRECONDITION');
+  });
+});
+
+describe('POST /jobs/{id}:replay', () => {
+  it('re-publishes every outbox event with its original id', async () => {
+    const jobId = id();
+    await createJob(stack, jobId);
+    await call('POST', `/jobs/${jobId}:cancel`);
+    const ids = [
+      eventIdFor(jobId, 'tunedrop.v1.job.drafted'),
+      eventIdFor(jobId, 'tunedrop.v1.job.cancelled'),
+    ];
+    const count = (eventId: string) => stack.received.filter((m) => m.id === eventId).length;
+    // The cancel flushed the outbox: both events went out once.
+    await stack.waitForMessages(() => ids.every((eventId) => count(eventId) === 1));
+    const before = ids.map(count);
+
+    const response = await call('POST', `/jobs/${jobId}:replay`);
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({ jobId, eventIds: ids });
+    await stack.waitForMessages(() => ids.every((eventId, index) => count(eventId) === before[index]! + 1));
+    const replayed = stack.received.filter((m) => m.id === ids[0]).at(-1);
+    expect(replayed).toMatchObject({
+      type: 'tunedrop.v1.job.drafted',
+      attributes: { jobId, state: 'DRAFT' },
+    });
+  });
+
+  it('answers 404 for an unknown job', async () => {
+    expect((await call('POST', '/jobs/nosuchjob:replay')).status).toBe(404);
+  });
+});
+
+describe('routing', () => {
+  it.each([
+    ['GET', '/'],
+    ['GET', '/jobz'],
+    ['POST', '/jobs/abc:explode'],
+    ['GET', '/jobs/abc/report/extra'],
+  ])('answers 404 for %s %s', async (method, path) => {
+    const response = await call(method, path);
+    expect(response.status).toBe(404);
+    expect(response.body.error.status).toBe('NOT_FOUND');
+  });
+
+  it.each([
+    ['DELETE', '/jobs/abc', 'GET'],
+    ['GET', '/jobs/abc:approve', 'POST'],
+    ['POST', '/jobs', 'GET'],
+  ])('answers 405 for %s %s with Allow: %s', async (method, path, allow) => {
+    const response = await call(method, path);
+    expect(response.status).toBe(405);
+    expect(response.headers.get('allow')).toBe(allow);
+  });
+});

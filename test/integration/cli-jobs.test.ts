@@ -1,0 +1,175 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventIdFor } from '../../shared/events/index.ts';
+import { uniqueName } from '../support/names.ts';
+import { type ApiStack, createJob, startApiStack } from './api-fixtures.ts';
+
+const bin = fileURLToPath(new URL('../../bin/tunedrop.js', import.meta.url));
+
+/** Runs the real CLI as a child process (asynchronously: the API it calls runs in this process). */
+function tunedrop(args: string[], env: Record<string, string> = {}) {
+  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile('node', [bin, ...args], { env: { ...process.env, ...env } }, (error, stdout, stderr) => {
+      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+let stack: ApiStack;
+const team = uniqueName('team');
+const ids = { draft: '', running: '', done: '' };
+
+beforeAll(async () => {
+  stack = await startApiStack();
+  ids.draft = uniqueName('draft').replace(/-/g, '');
+  ids.running = uniqueName('running').replace(/-/g, '');
+  ids.done = uniqueName('done').replace(/-/g, '');
+  await createJob(stack, ids.draft, { labels: { team }, createTime: '2031-01-01T00:00:02.000Z' });
+  await createJob(stack, ids.running, {
+    state: 'RUNNING',
+    labels: { team },
+    createTime: '2031-01-01T00:00:01.000Z',
+  });
+  await createJob(stack, ids.done, {
+    state: 'SUCCEEDED',
+    labels: { team },
+    createTime: '2031-01-01T00:00:00.000Z',
+  });
+});
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+describe('tunedrop jobs', () => {
+  it('lists jobs as JSON for scripts, filtered by label and state', async () => {
+    const all = await tunedrop(['jobs', 'list', '--api', stack.url, '--json', '--label', `team=${team}`]);
+    expect(all.code).toBe(0);
+    expect(JSON.parse(all.stdout).jobs.map((job: { id: string }) => job.id)).toEqual([
+      ids.draft,
+      ids.running,
+      ids.done,
+    ]);
+
+    const running = await tunedrop(
+      ['jobs', 'list', '--json', '--label', `team=${team}`, '--state', 'running'],
+      {
+        TUNEDROP_API_URL: stack.url,
+      },
+    );
+    expect(running.code).toBe(0);
+    expect(JSON.parse(running.stdout).jobs.map((job: { id: string }) => job.id)).toEqual([ids.running]);
+  });
+
+  it('prints a table with the chosen --fields, and follows every page with --all', async () => {
+    const result = await tunedrop([
+      'jobs',
+      'list',
+      '--api',
+      stack.url,
+      '--label',
+      `team=${team}`,
+      '--fields',
+      'id,state,estimate,tunedModel',
+      '--page-size',
+      '1',
+      '--all',
+    ]);
+    expect(result.code).toBe(0);
+    const lines = result.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^ID\s+STATE\s+ESTIMATE\s+TUNED_MODEL$/);
+    expect(lines.slice(1).map((line) => line.split(/\s+/)[0])).toEqual([ids.draft, ids.running, ids.done]);
+    expect(lines[1]).toContain('$0.18');
+    expect(lines[3]).toContain('projects/p/locations/l/models/m');
+  });
+
+  it('shows one job, and its chosen fields as JSON', async () => {
+    const human = await tunedrop(['jobs', 'get', ids.running, '--api', stack.url]);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(new RegExp(`^id:\\s+${ids.running}$`, 'm'));
+    expect(human.stdout).toMatch(/^state:\s+RUNNING$/m);
+
+    const json = await tunedrop([
+      'jobs',
+      'get',
+      ids.running,
+      '--api',
+      stack.url,
+      '--json',
+      '--fields',
+      'id,state',
+    ]);
+    expect(JSON.parse(json.stdout)).toEqual({ id: ids.running, state: 'RUNNING' });
+  });
+
+  it('approves a draft, which starts it', async () => {
+    const result = await tunedrop([
+      'jobs',
+      'approve',
+      ids.draft,
+      '--api',
+      stack.url,
+      '--by',
+      'carol',
+      '--json',
+    ]);
+    expect(result.code).toBe(0);
+    const job = JSON.parse(result.stdout);
+    expect(job).toMatchObject({ id: ids.draft, state: 'PENDING', approval: { approvedBy: 'carol' } });
+    expect(await stack.provider.findJobByRecordId(ids.draft)).toBeDefined();
+  });
+
+  it('exits 1 with the API message when the API says no', async () => {
+    const notDraft = await tunedrop(['jobs', 'approve', ids.done, '--api', stack.url]);
+    expect(notDraft.code).toBe(1);
+    expect(notDraft.stderr).toContain('only a DRAFT job can be approved');
+    expect(notDraft.stderr).toContain('409 FAILED_PRECONDITION');
+
+    const missing = await tunedrop(['jobs', 'get', 'nosuchjob', '--api', stack.url]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('job nosuchjob not found');
+  });
+
+  it('cancels a job and replays its events with their ids', async () => {
+    const cancelled = await tunedrop([
+      'jobs',
+      'cancel',
+      ids.draft,
+      '--api',
+      stack.url,
+      '--reason',
+      'test over',
+      '--json',
+    ]);
+    expect(cancelled.code).toBe(0);
+    expect(JSON.parse(cancelled.stdout).state).toBe('CANCELLING');
+
+    const replayed = await tunedrop(['jobs', 'replay', ids.draft, '--api', stack.url]);
+    expect(replayed.code).toBe(0);
+    expect(replayed.stdout.trim().split('\n')).toEqual([
+      eventIdFor(ids.draft, 'tunedrop.v1.job.drafted'),
+      eventIdFor(ids.draft, 'tunedrop.v1.job.started'),
+    ]);
+  });
+
+  it('exits 2 on usage errors and when the API cannot be reached', async () => {
+    const badField = await tunedrop(['jobs', 'list', '--api', stack.url, '--fields', 'id,colour']);
+    expect(badField.code).toBe(2);
+    expect(badField.stderr).toContain('colour');
+
+    const noId = await tunedrop(['jobs', 'get', '--api', stack.url]);
+    expect(noId.code).toBe(2);
+
+    const unknown = await tunedrop(['jobs', 'explode']);
+    expect(unknown.code).toBe(2);
+
+    const badState = await tunedrop(['jobs', 'list', '--api', stack.url, '--state', 'SLEEPING']);
+    expect(badState.code).toBe(2);
+    expect(badState.stderr).toContain('INVALID_ARGUMENT');
+
+    const unreachable = await tunedrop(['jobs', 'list', '--api', 'http://127.0.0.1:9']);
+    expect(unreachable.code).toBe(2);
+    expect(unreachable.stderr).toContain('cannot reach the tunedrop API');
+  });
+});

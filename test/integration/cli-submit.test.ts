@@ -1,0 +1,166 @@
+import { execFile, spawn } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jobIdFor } from '../../shared/jobs/index.ts';
+import { type ApiStack, createJob, startApiStack } from './api-fixtures.ts';
+
+const bin = fileURLToPath(new URL('../../bin/tunedrop.js', import.meta.url));
+const sample = fileURLToPath(new URL('../../local/sample/support-answers.jsonl', import.meta.url));
+const bucket = 'submit-test-bucket';
+const env = { ...process.env, TUNEDROP_BUCKET: bucket, TUNEDROP_BUCKET_DIR: '' };
+
+function tunedrop(args: string[]) {
+  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile('node', [bin, ...args], { env }, (error, stdout, stderr) => {
+      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+async function generationOf(path: string): Promise<string> {
+  return ((await stat(path, { bigint: true })).mtimeNs / 1000n).toString();
+}
+
+let work: string;
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'tunedrop-submit-'));
+});
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+describe('tunedrop submit', () => {
+  it('uploads a valid file under incoming/ and prints the job id of the written generation', async () => {
+    const bucketDir = join(work, 'bucket-single');
+    const result = await tunedrop([
+      'submit',
+      sample,
+      '--bucket-dir',
+      bucketDir,
+      '--model',
+      'gemini-2.5-flash-lite',
+    ]);
+    expect(result.code).toBe(0);
+    const object = 'incoming/support-answers.jsonl';
+    const written = join(bucketDir, object);
+    expect(await readFile(written, 'utf8')).toBe(await readFile(sample, 'utf8'));
+    const expected = jobIdFor({ bucket, object, generation: await generationOf(written) });
+    expect(result.stdout.trim()).toBe(expected);
+    // --model is the object's base-model metadata, in the local store's sidecar.
+    expect(JSON.parse(await readFile(`${written}.metadata.json`, 'utf8'))).toEqual({
+      'base-model': 'gemini-2.5-flash-lite',
+    });
+  });
+
+  it('never overwrites an existing object (exit 1)', async () => {
+    const bucketDir = join(work, 'bucket-twice');
+    expect((await tunedrop(['submit', sample, '--bucket-dir', bucketDir])).code).toBe(0);
+    const before = await generationOf(join(bucketDir, 'incoming/support-answers.jsonl'));
+    const again = await tunedrop(['submit', sample, '--bucket-dir', bucketDir]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('exists already');
+    expect(await generationOf(join(bucketDir, 'incoming/support-answers.jsonl'))).toBe(before);
+  });
+
+  it('uploads nothing when the dataset is invalid, printing the errors (exit 1)', async () => {
+    const bucketDir = join(work, 'bucket-invalid');
+    const bad = join(work, 'bad.jsonl');
+    await writeFile(bad, '{"contents": "not a list"}\nnot json at all\n');
+    const result = await tunedrop(['submit', bad, '--bucket-dir', bucketDir]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/bad\.jsonl:2 /);
+    expect(result.stderr).toContain('Nothing uploaded.');
+    await expect(stat(join(bucketDir, 'incoming'))).rejects.toThrow();
+  });
+
+  it('uploads a folder with a manifest as incoming/<dir>/, the manifest last, job id from the manifest', async () => {
+    const dir = join(work, 'support-run');
+    await mkdir(join(dir, 'data'), { recursive: true });
+    await copyFile(sample, join(dir, 'data', 'train.jsonl'));
+    await writeFile(join(dir, 'notes.txt'), 'not uploaded');
+    await writeFile(
+      join(dir, 'tuning.json'),
+      JSON.stringify({ baseModel: 'gemini-2.5-flash', trainingDataset: 'data/train.jsonl', epochCount: 2 }),
+    );
+    const bucketDir = join(work, 'bucket-manifest');
+    const result = await tunedrop(['submit', dir, '--bucket-dir', bucketDir, '--json']);
+    expect(result.code).toBe(0);
+    const output = JSON.parse(result.stdout);
+    const manifest = join(bucketDir, 'incoming/support-run/tuning.json');
+    expect(output.object).toBe('incoming/support-run/tuning.json');
+    expect(output.uploaded.map((u: { object: string }) => u.object)).toEqual([
+      'incoming/support-run/data/train.jsonl',
+      'incoming/support-run/tuning.json',
+    ]);
+    expect(output.jobId).toBe(
+      jobIdFor({
+        bucket,
+        object: 'incoming/support-run/tuning.json',
+        generation: await generationOf(manifest),
+      }),
+    );
+    const dataset = join(bucketDir, 'incoming/support-run/data/train.jsonl');
+    expect(BigInt(await generationOf(manifest))).toBeGreaterThanOrEqual(BigInt(await generationOf(dataset)));
+    await expect(stat(join(bucketDir, 'incoming/support-run/notes.txt'))).rejects.toThrow();
+  });
+
+  it('uploads nothing when the manifest is invalid', async () => {
+    const dir = join(work, 'bad-manifest');
+    await mkdir(dir, { recursive: true });
+    await copyFile(sample, join(dir, 'train.jsonl'));
+    await writeFile(join(dir, 'tuning.json'), JSON.stringify({ trainingDataset: 'train.jsonl', epochs: 2 }));
+    const bucketDir = join(work, 'bucket-bad-manifest');
+    const result = await tunedrop(['submit', dir, '--bucket-dir', bucketDir]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('/epochs: unknown field (did you mean "epochCount"?)');
+    await expect(stat(join(bucketDir, 'incoming'))).rejects.toThrow();
+  });
+
+  it('exits 2 on usage errors', async () => {
+    expect((await tunedrop(['submit'])).code).toBe(2);
+    expect((await tunedrop(['submit', sample, '--model', 'gpt-4'])).code).toBe(2);
+    expect((await tunedrop(['submit', join(work, 'missing.jsonl'), '--bucket-dir', work])).code).toBe(2);
+    expect((await tunedrop(['submit', sample, '--bucket', 'gs://b', '--bucket-dir', work])).code).toBe(2);
+  });
+});
+
+describe('tunedrop submit --wait', () => {
+  let stack: ApiStack;
+  beforeAll(async () => {
+    stack = await startApiStack();
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('follows the job through the API to SUCCEEDED and exits 0', async () => {
+    const bucketDir = join(work, 'bucket-wait');
+    const child = spawn(
+      'node',
+      [bin, 'submit', sample, '--bucket-dir', bucketDir, '--wait', '--api', stack.url],
+      {
+        env,
+      },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    const jobId = await new Promise<string>((resolve) => {
+      child.stdout.on('data', (chunk) => {
+        stdout += chunk;
+        if (stdout.includes('\n')) resolve(stdout.trim());
+      });
+    });
+    const exit = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    // Stand in for ingest and the poller: the record appears, runs, and succeeds.
+    await createJob(stack, jobId, { state: 'SUCCEEDED' });
+    expect(await exit).toBe(0);
+    expect(stderr).toMatch(/SUCCEEDED/);
+    expect(stderr).toContain('tuned model: projects/p/locations/l/models/m');
+  });
+});
