@@ -3,9 +3,10 @@
  * first request (never at import): Firestore, Pub/Sub, Vertex AI and blob clients are reused by
  * later requests, as Cloud Run instances serve many.
  */
+
+import type { Firestore } from '@google-cloud/firestore';
 import { PubSub } from '@google-cloud/pubsub';
 import { Storage } from '@google-cloud/storage';
-import type { Firestore } from '@google-cloud/firestore';
 import { type Config, loadConfig } from '../shared/config/index.ts';
 import { createPubSubPublisher, type EventPublisher } from '../shared/events/index.ts';
 import { createFirestore, createFirestoreJobStore, type JobStore } from '../shared/jobs/index.ts';

@@ -79,7 +79,11 @@ describe('job events', () => {
   it('carry the estimate in job.drafted, and draft a job of an unpriced model without one', () => {
     const drafted = buildJobEvent(jobFixture('DRAFT'), 'tunedrop.v1.job.drafted', context);
     expect(drafted.data).toHaveProperty('estimate.costUsd');
-    const unpriced = buildJobEvent(jobFixture('DRAFT', { estimate: undefined }), 'tunedrop.v1.job.drafted', context);
+    const unpriced = buildJobEvent(
+      jobFixture('DRAFT', { estimate: undefined }),
+      'tunedrop.v1.job.drafted',
+      context,
+    );
     expect(unpriced.data).not.toHaveProperty('estimate');
   });
 

@@ -135,7 +135,7 @@ describe('delivering an event to webhook endpoints', () => {
   });
 
   it('does not follow a redirect and reports it as a failure', async () => {
-    receiver.respond((request, response) => {
+    receiver.respond((_request, response) => {
       response.writeHead(302, { location: receiver.url('/elsewhere') }).end();
       return undefined;
     });
