@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stopProcessGroup } from './process-group.ts';
 
 export interface FunctionSpec {
   /** The entry point registered in functions/index.ts. */
@@ -45,26 +46,6 @@ async function waitForPort(url: string, child: ChildProcess, timeoutMs: number, 
   throw new Error(
     `function did not listen at ${url} within ${timeoutMs} ms:\n${output.slice(-20).join('\n')}`,
   );
-}
-
-export function stopProcessGroup(child: ChildProcess, graceMs = 5000): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null || !child.pid) return resolve();
-    const pid = child.pid;
-    const signal = (name: NodeJS.Signals) => {
-      try {
-        process.kill(-pid, name);
-      } catch {
-        // Already gone.
-      }
-    };
-    const force = setTimeout(() => signal('SIGKILL'), graceMs);
-    child.once('exit', () => {
-      clearTimeout(force);
-      resolve();
-    });
-    signal('SIGTERM');
-  });
 }
 
 export async function startFunctionProcess(

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stopProcessGroup } from '../process-group.ts';
 
 export type EmulatorKind = 'pubsub' | 'firestore';
 
@@ -98,28 +99,6 @@ async function waitUntilAnswering(url: string, child: ChildProcess, timeoutMs: n
   );
 }
 
-function stopGroup(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null || !child.pid) return resolve();
-    const pid = child.pid;
-    const signalGroup = (signal: NodeJS.Signals) => {
-      try {
-        process.kill(-pid, signal);
-      } catch {
-        // The group is already gone.
-      }
-    };
-    const force = setTimeout(() => signalGroup('SIGKILL'), 5000);
-    child.once('exit', () => {
-      clearTimeout(force);
-      // The Java child may outlive the wrapper by a moment; make sure the whole group is gone.
-      signalGroup('SIGKILL');
-      resolve();
-    });
-    signalGroup('SIGTERM');
-  });
-}
-
 export async function startEmulator(
   kind: EmulatorKind,
   options: StartEmulatorOptions,
@@ -148,7 +127,7 @@ export async function startEmulator(
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
   const stop = async () => {
-    await stopGroup(child);
+    await stopProcessGroup(child);
     rmSync(dataDir, { recursive: true, force: true });
   };
   try {
