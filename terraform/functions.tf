@@ -127,9 +127,10 @@ resource "google_cloudfunctions2_function" "poll" {
     max_instance_count               = 1
     min_instance_count               = 0
     max_instance_request_concurrency = 1
-    # Cloud Scheduler's HTTP calls are not guaranteed to count as internal traffic; the function is
-    # still closed to anyone without run.invoker on it (the scheduler's identity only).
-    ingress_settings               = "ALLOW_ALL"
+    # Cloud Scheduler in the same project, calling the default run.app URL (as scheduler.tf does),
+    # counts as internal traffic; nothing on the internet needs to reach the poller. run.invoker is
+    # still required on top (the scheduler's identity only).
+    ingress_settings               = "ALLOW_INTERNAL_ONLY"
     all_traffic_on_latest_revision = true
     service_account_email          = google_service_account.runtime["poll"].email
     environment_variables          = local.common_env
@@ -229,10 +230,12 @@ resource "google_cloudfunctions2_function" "api" {
     max_instance_count               = var.api_max_instances
     min_instance_count               = 0
     max_instance_request_concurrency = 20
-    ingress_settings                 = "ALLOW_ALL"
-    all_traffic_on_latest_revision   = true
-    service_account_email            = google_service_account.runtime["api"].email
-    environment_variables            = local.common_env
+    # The CLI calls it from people's machines, so it is reachable from the internet; Cloud Run
+    # rejects every caller without run.invoker on this service (api_invokers only, never public).
+    ingress_settings               = "ALLOW_ALL"
+    all_traffic_on_latest_revision = true
+    service_account_email          = google_service_account.runtime["api"].email
+    environment_variables          = local.common_env
   }
 
   depends_on = [

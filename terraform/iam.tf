@@ -66,26 +66,52 @@ resource "google_service_account" "build" {
 # ---------------------------------------------------------------------------------------------------
 
 locals {
-  project_grants = {
-    # Firestore grants data access per project (documents have no IAM of their own).
-    ingest_datastore   = { account = "ingest", role = "roles/datastore.user" }
-    poll_datastore     = { account = "poll", role = "roles/datastore.user" }
-    webhooks_datastore = { account = "webhooks", role = "roles/datastore.user" }
-    api_datastore      = { account = "api", role = "roles/datastore.user" }
-    # Vertex AI tuning jobs have no resource-level IAM: creating, listing and cancelling them is
-    # granted on the project.
-    ingest_aiplatform = { account = "ingest", role = "roles/aiplatform.user" }
-    poll_aiplatform   = { account = "poll", role = "roles/aiplatform.user" }
-    api_aiplatform    = { account = "api", role = "roles/aiplatform.user" }
+  # Firestore data access is granted on the project (documents and databases have no IAM policy of
+  # their own); the condition narrows each grant to tunedrop's database. webhooks needs it for its
+  # delivery ledger (which events each endpoint already got, which endpoints answered 410).
+  datastore_users = toset(["ingest", "poll", "webhooks", "api"])
+
+  # Vertex AI tuning jobs have no resource-level IAM: creating, listing and cancelling them is
+  # granted on the project.
+  aiplatform_users = toset(["ingest", "poll", "api"])
+}
+
+resource "google_project_iam_member" "datastore" {
+  for_each = local.datastore_users
+
+  project = var.project_id
+  role    = "roles/datastore.user"
+  member  = google_service_account.runtime[each.key].member
+
+  condition {
+    title       = "tunedrop-database-only"
+    description = "Only the Firestore database tunedrop uses"
+    expression  = "resource.name == \"projects/${var.project_id}/databases/${local.firestore_database}\""
   }
 }
 
-resource "google_project_iam_member" "runtime" {
-  for_each = local.project_grants
+resource "google_project_iam_member" "aiplatform" {
+  for_each = local.aiplatform_users
 
   project = var.project_id
-  role    = each.value.role
-  member  = google_service_account.runtime[each.value.account].member
+  role    = "roles/aiplatform.user"
+  member  = google_service_account.runtime[each.key].member
+}
+
+# These grants were once one for_each keyed by account and role; keep them in place on upgrade.
+moved {
+  from = google_project_iam_member.runtime["ingest_aiplatform"]
+  to   = google_project_iam_member.aiplatform["ingest"]
+}
+
+moved {
+  from = google_project_iam_member.runtime["poll_aiplatform"]
+  to   = google_project_iam_member.aiplatform["poll"]
+}
+
+moved {
+  from = google_project_iam_member.runtime["api_aiplatform"]
+  to   = google_project_iam_member.aiplatform["api"]
 }
 
 # Receiving events from Eventarc is a project-level permission (eventarc.events.receiveEvent has
@@ -137,11 +163,18 @@ resource "google_storage_bucket_iam_member" "ingest_writes_reports" {
   }
 }
 
-# The API serves validation reports.
-resource "google_storage_bucket_iam_member" "api_reads_bucket" {
+# The API serves validation reports (object reads by name, no listing), and nothing else: the
+# uploaded datasets stay out of its reach.
+resource "google_storage_bucket_iam_member" "api_reads_reports" {
   bucket = local.bucket_name
   role   = "roles/storage.objectViewer"
   member = google_service_account.runtime["api"].member
+
+  condition {
+    title       = "reports-only"
+    description = "Objects under reports/"
+    expression  = "resource.name.startsWith(\"projects/_/buckets/${local.bucket_name}/objects/reports/\")"
+  }
 }
 
 # Vertex AI reads the training data itself, as its service agent.

@@ -300,6 +300,18 @@ variable "webhook_endpoints" {
   }
 
   validation {
+    # The URL travels in a plain environment variable and the Terraform state; a password in it
+    # would be a secret outside Secret Manager. Receivers authenticate tunedrop by its signature.
+    condition     = alltrue([for endpoint in var.webhook_endpoints : !can(regex("^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*@", endpoint.url))])
+    error_message = "Webhook urls must not carry user:password@; the webhook signature authenticates tunedrop to the receiver."
+  }
+
+  validation {
+    condition     = !var.webhook_require_https || alltrue([for endpoint in var.webhook_endpoints : startswith(lower(endpoint.url), "https://")])
+    error_message = "With webhook_require_https (the default), every webhook url must be https://."
+  }
+
+  validation {
     condition     = alltrue([for endpoint in var.webhook_endpoints : length(endpoint.secret_ids) >= 1 && length(endpoint.secret_ids) <= 2])
     error_message = "Every webhook endpoint needs one secret id, or two while a secret rotates."
   }

@@ -4,6 +4,7 @@ import { parseArgs, parseEnv } from 'node:util';
 import { createFunctionLogSink, formatEventLine } from '../../local/console.ts';
 import { startLocalStack } from '../../local/stack.ts';
 import { createLogger } from '../../shared/logging/index.ts';
+import { displayUrl } from '../lib/api-client.ts';
 import type { Command } from './index.ts';
 
 const help = `Usage: tunedrop dev [options]   (also: npm start -- [options])
@@ -106,7 +107,7 @@ tunedrop is running.
   Jobs:             npx tunedrop jobs list            (API ${stack.urls.api})
   Vertex emulator:  ${stack.urls.vertex}
   Function logs:    .tunedrop/logs/
-  Webhooks:         ${urls.length ? urls.join(', ') : 'none (add --webhook URL --webhook-secret whsec_...)'}
+  Webhooks:         ${urls.length ? urls.map(displayUrl).join(', ') : 'none (add --webhook URL --webhook-secret whsec_...)'}
 Press Ctrl-C to stop. Job events appear below as they happen.
 `);
 

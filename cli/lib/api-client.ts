@@ -59,15 +59,38 @@ export interface ApiClient {
 
 export type HeaderSource = () => Promise<Record<string, string>>;
 
-/** Headers for calls to `url`: an ID token for https (a deployed API), nothing for http. */
-export function authHeadersFor(url: string): HeaderSource {
-  if (!url.startsWith('https://')) return async () => ({});
-  const audience = new URL(url).origin;
+/**
+ * A URL as it may be shown to a person: without `user:password@` and without the query string
+ * (either could carry a credential).
+ */
+export function displayUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.origin}${parsed.pathname === '/' ? '' : parsed.pathname}`;
+  } catch {
+    return '(invalid URL)';
+  }
+}
+
+/**
+ * Headers for calls to `url`: an ID token for https (a deployed API), nothing otherwise. The token
+ * is a bearer credential, so it never travels over plain http, where anyone on the path could
+ * replay it; the local stack's http:// API needs none.
+ */
+export function authHeadersFor(url: string, auth: () => GoogleAuth = () => new GoogleAuth()): HeaderSource {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return async () => ({});
+  }
+  if (parsed.protocol !== 'https:') return async () => ({});
+  const audience = parsed.origin;
   let client:
     | Promise<{ getRequestHeaders(url?: string): Promise<Headers | Record<string, string>> }>
     | undefined;
   return async () => {
-    client ??= new GoogleAuth().getIdTokenClient(audience);
+    client ??= auth().getIdTokenClient(audience);
     const headers = await (await client).getRequestHeaders(url);
     return headers instanceof Headers ? Object.fromEntries(headers.entries()) : { ...headers };
   };
@@ -84,8 +107,21 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
   const doFetch = options.fetch ?? globalThis.fetch;
   const headers = options.headers ?? authHeadersFor(baseUrl);
 
+  // What error messages show: never credentials or a query string.
+  const shownBase = displayUrl(baseUrl);
+
   const call = async <T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> => {
     const url = `${baseUrl}${path}`;
+    const shown = `${shownBase}${path.split('?')[0]}`;
+    let authHeaders: Record<string, string>;
+    try {
+      authHeaders = await headers();
+    } catch (error) {
+      // google-auth-library's messages name the problem (no credentials...), never a token.
+      throw new ApiUnreachableError(
+        `cannot get an identity token for ${shownBase}: ${(error as Error).message}`,
+      );
+    }
     let response: Response;
     try {
       response = await doFetch(url, {
@@ -93,14 +129,21 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
         headers: {
           accept: 'application/json',
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          ...(await headers()),
+          ...authHeaders,
         },
         body: body === undefined ? undefined : JSON.stringify(body),
+        // The API never redirects; following one could carry the ID token elsewhere.
+        redirect: 'manual',
       });
     } catch (error) {
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
       throw new ApiUnreachableError(
-        `cannot reach the tunedrop API at ${baseUrl}: ${cause?.code ?? cause?.message ?? (error as Error).message}`,
+        `cannot reach the tunedrop API at ${shownBase}: ${cause?.code ?? cause?.message ?? (error as Error).message}`,
+      );
+    }
+    if (response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400)) {
+      throw new ApiUnreachableError(
+        `${method} ${shown} answered with a redirect, which is not followed; is ${shownBase} the tunedrop API?`,
       );
     }
     const text = await response.text();
@@ -109,7 +152,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       parsed = text ? JSON.parse(text) : undefined;
     } catch {
       throw new ApiUnreachableError(
-        `${method} ${url} answered HTTP ${response.status} with a body that is not JSON; is ${baseUrl} the tunedrop API?`,
+        `${method} ${shown} answered HTTP ${response.status} with a body that is not JSON; is ${shownBase} the tunedrop API?`,
       );
     }
     if (!response.ok) {
@@ -117,7 +160,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       throw new ApiRequestError(
         response.status,
         typeof error?.status === 'string' ? error.status : `HTTP_${response.status}`,
-        typeof error?.message === 'string' ? error.message : `HTTP ${response.status} from ${url}`,
+        typeof error?.message === 'string' ? error.message : `HTTP ${response.status} from ${shown}`,
       );
     }
     return parsed as T;

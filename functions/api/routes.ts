@@ -118,8 +118,13 @@ export const routes: Route<RequestContext>[] = [
       noQuery(context);
       const id = jobId(params);
       const input = body(context, ApproveBody);
-      // The identity IAM verified outranks a name the caller typed.
-      const approvedBy = authenticatedEmail(context.headers) ?? input.approvedBy ?? anonymous;
+      // The identity IAM verified outranks a name the caller typed; and a caller who came with a
+      // token (a deployed API) may not name someone else as the approver in the body.
+      const verified = authenticatedEmail(context.headers);
+      const cameWithToken =
+        context.headers.authorization !== undefined ||
+        context.headers['x-serverless-authorization'] !== undefined;
+      const approvedBy = verified ?? (cameWithToken ? undefined : input.approvedBy) ?? anonymous;
       return { body: publicView(await approveJob(context.deps, id, approvedBy)) };
     },
   },

@@ -24,12 +24,57 @@ export interface LoggerOptions {
   write?: (line: string, severity: Severity) => void;
 }
 
-const secretKey = /secret|token|password|authorization|signature|api[-_]?key|credential/i;
+/**
+ * Keys whose values are secrets. `token` alone, `idToken` or `access_token` are; counts of model
+ * tokens (`billableTokens`, `tokenCount`) are not, so the dataset statistics stay readable.
+ */
+const secretKey =
+  /secret|passw(or)?d|authorization|signature|api[-_]?key|credential|cookie|private[-_]?key|token(?!s|[-_]?count)/i;
 
-/** Replaces the values of secret-looking keys, at any depth, with a marker. */
+/**
+ * Secrets embedded in free text: a URL's `user:pass@`, a query parameter whose name looks secret
+ * (`?token=`, `&sig=`...), an `Authorization` scheme's credentials, a JWT, a `whsec_` key. Each
+ * pattern keeps enough around the secret to say where it was.
+ */
+const textPatterns: [RegExp, string][] = [
+  // scheme://user:pass@host or scheme://token@host
+  [/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]+@/gi, '$1[redacted]@'],
+  [
+    /([?&;][^=&#\s"']*(?:token|secret|sig|signature|key|passw(?:or)?d|pwd|auth|credential|code|session)[^=&#\s"']*=)[^&#\s"']+/gi,
+    '$1[redacted]',
+  ],
+  [/(authorization["']?\s*[:=]\s*["']?)[^"'\n,}]+/gi, '$1[redacted]'],
+  [/\b(Bearer)\s+[A-Za-z0-9._~+/=-]{8,}/gi, '$1 [redacted]'],
+  [/\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g, '[redacted JWT]'],
+  [/\bwhsec_[A-Za-z0-9+/=]+/g, 'whsec_[redacted]'],
+];
+
+/** Masks secrets embedded in a string (URLs with credentials, bearer tokens, JWTs, whsec_ keys). */
+export function redactText(text: string): string {
+  let out = text;
+  for (const [pattern, replacement] of textPatterns) out = out.replace(pattern, replacement);
+  return out;
+}
+
+/** How deep `redact` walks; anything deeper is dropped rather than written unchecked. */
+const maxDepth = 6;
+
+/**
+ * Replaces the values of secret-looking keys, at any depth, with a marker, and masks secrets
+ * embedded in string values (see redactText).
+ */
 export function redact(value: unknown, depth = 0): unknown {
-  if (depth > 6 || value === null || typeof value !== 'object') return value;
-  if (value instanceof Error) return { name: value.name, message: value.message, stack: value.stack };
+  if (typeof value === 'string') return redactText(value);
+  if (value === null || typeof value !== 'object') return value;
+  if (depth > maxDepth) return '[too deep]';
+  if (value instanceof Error) {
+    return {
+      name: value.name,
+      message: redactText(value.message),
+      stack: value.stack && redactText(value.stack),
+    };
+  }
+  if (value instanceof URL) return redactText(value.href);
   if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {
@@ -47,7 +92,12 @@ export function createLogger(component: string, options: LoggerOptions = {}, bas
   const write = options.write ?? defaultWrite;
   const log = (severity: Severity, message: string, fields: LogFields = {}) => {
     if (rank[severity] < threshold) return;
-    const entry = { severity, message, component, ...(redact({ ...base, ...fields }) as LogFields) };
+    const entry = {
+      severity,
+      message: redactText(message),
+      component,
+      ...(redact({ ...base, ...fields }) as LogFields),
+    };
     write(JSON.stringify(entry), severity);
   };
   return {

@@ -74,11 +74,28 @@ export const isRetryable = (outcome: DeliveryOutcome): boolean => outcome.result
 export const wantsEvent = (endpoint: WebhookEndpoint, type: string): boolean =>
   endpoint.types.length === 0 || endpoint.types.includes(type);
 
+/**
+ * A path as it may be logged. Some receivers put their credential in the path itself (Slack's
+ * /services/T…/B…/<token>, Discord's /api/webhooks/<id>/<token>), so a segment that looks like a
+ * key (long, with digits or mixed case, or very long) is masked; readable names are kept.
+ */
+export function loggablePath(pathname: string): string {
+  return pathname
+    .split('/')
+    .map((segment) => {
+      const mixedCase = /[a-z]/.test(segment) && /[A-Z]/.test(segment);
+      const looksRandom = segment.length > 16 && (/\d/.test(segment) || mixedCase);
+      return looksRandom || segment.length > 32 ? '…' : segment;
+    })
+    .join('/');
+}
+
 function refOf(endpoint: WebhookEndpoint): EndpointRef {
   const endpointId = endpointIdOf(endpoint.url);
   try {
     const url = new URL(endpoint.url);
-    return { endpointId, host: url.host, path: url.pathname };
+    // url.host never includes user:password; the query string is left out entirely.
+    return { endpointId, host: url.host, path: loggablePath(url.pathname) };
   } catch {
     return { endpointId, host: '(invalid url)', path: '' };
   }

@@ -5,6 +5,7 @@ export {
   type EndpointRef,
   type FailureReason,
   isRetryable,
+  loggablePath,
   type WebhookEvent,
   wantsEvent,
 } from './deliver.ts';

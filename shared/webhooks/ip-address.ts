@@ -31,6 +31,7 @@ const ipv4Refused: Range4[] = [
   range4('172.16.0.0/12', 'private'),
   range4('192.0.0.0/24', 'IETF protocol assignments'),
   range4('192.0.2.0/24', 'documentation'),
+  range4('192.88.99.0/24', '6to4 relay anycast (deprecated)'),
   range4('192.168.0.0/16', 'private'),
   range4('198.18.0.0/15', 'benchmarking'),
   range4('198.51.100.0/24', 'documentation'),
@@ -95,6 +96,13 @@ function refusedIpv6(groups: number[]): string | undefined {
   if ((g(0) & 0xffc0) === 0xfe80) return 'link-local';
   if ((g(0) & 0xffc0) === 0xfec0) return 'site-local (deprecated)';
   if ((g(0) & 0xff00) === 0xff00) return 'multicast';
+  // Only global unicast (2000::/3) is the public internet; every other block is reserved. Checked
+  // after the embedded-IPv4 forms above, which carry their own verdict.
+  if ((g(0) & 0xe000) !== 0x2000) return 'reserved (not global unicast)';
+  if (g(0) === 0x2001 && g(1) === 0x0002 && g(2) === 0) return 'benchmarking';
+  // 2001::/23: Teredo, ORCHID, AS112 and the like; nothing a webhook receiver lives on.
+  if (g(0) === 0x2001 && (g(1) & 0xfe00) === 0) return 'IETF protocol assignments';
+  if (g(0) === 0x3fff && (g(1) & 0xf000) === 0) return 'documentation';
   return undefined;
 }
 

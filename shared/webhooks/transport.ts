@@ -3,7 +3,9 @@
  * `lookup` override hands that address to the socket, so no second DNS query happens, while the
  * Host header and TLS SNI (and certificate check) stay those of the URL's host. Redirects are never
  * followed (node:http does not), a fresh connection is used per request (no pooled socket to
- * another address), and the whole exchange up to the response headers has one deadline.
+ * another address), and the whole exchange up to the response headers (connect, TLS, sending the
+ * body, a receiver that trickles its headers or sends endless 1xx) has one deadline. The response
+ * body is never read, so its size and pace do not matter.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -52,6 +54,10 @@ export const httpTransport: Transport = (request) =>
       headers: { ...request.headers, 'content-length': String(Buffer.byteLength(request.body)) },
       lookup: pinnedLookup(request.address, request.family),
       agent: false,
+      // The receiver is untrusted: bound what it can make us parse (Node's default, pinned here so
+      // a --max-http-header-size flag cannot raise it). Its body is never read at all (below).
+      maxHeaderSize: 16 * 1024,
+      insecureHTTPParser: false,
       // SNI must be a name, never an IP literal.
       ...(isHttps && isIP(host.replace(/^\[|\]$/g, '')) === 0 ? { servername: host } : {}),
     });
@@ -61,7 +67,8 @@ export const httpTransport: Transport = (request) =>
     }, request.timeoutMs);
     req.on('response', (res) => {
       settle({ kind: 'response', status: res.statusCode ?? 0 });
-      // The body is not needed; the connection is not reused, so close it.
+      // The body is not needed and never read: a receiver that streams gigabytes, or trickles a
+      // byte a minute, costs nothing past its status line. The connection is not reused; close it.
       res.destroy();
     });
     req.on('error', (error: NodeJS.ErrnoException) => {

@@ -151,9 +151,17 @@ describe('POST /jobs/{id}:approve', () => {
   it('starts a DRAFT in Vertex AI, records the authenticated approver and publishes job.started', async () => {
     const jobId = id();
     await createJob(stack, jobId);
-    const response = await call('POST', `/jobs/${jobId}:approve`, undefined, {
-      'x-goog-authenticated-user-email': 'accounts.google.com:alice@example.com',
-    });
+    // Cloud Run verified this ID token before the request reached the function; the body's
+    // approvedBy must not outrank it.
+    const claims = Buffer.from(JSON.stringify({ email: 'alice@example.com', email_verified: true })).toString(
+      'base64url',
+    );
+    const response = await call(
+      'POST',
+      `/jobs/${jobId}:approve`,
+      { approvedBy: 'mallory@example.com' },
+      { authorization: `Bearer e30.${claims}.signature` },
+    );
     expect(response.status).toBe(200);
     expect(response.body.state).toBe('PENDING');
     expect(response.body.approval).toMatchObject({ approvedBy: 'alice@example.com' });

@@ -35,16 +35,55 @@ describe('the caller identity', () => {
   const token = (claims: object) =>
     `Bearer x.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.signature`;
 
-  it('reads the email from IAP’s header without its accounts.google.com prefix', () => {
+  it('reads the email from IAP’s header without its accounts.google.com prefix when IAP is trusted', () => {
     expect(
-      authenticatedEmail({ 'x-goog-authenticated-user-email': 'accounts.google.com:ann@example.com' }),
+      authenticatedEmail(
+        { 'x-goog-authenticated-user-email': 'accounts.google.com:ann@example.com' },
+        { trustIapHeader: true },
+      ),
     ).toBe('ann@example.com');
+  });
+
+  it('ignores an IAP header sent straight to Cloud Run, where anyone may set it', () => {
+    const spoofed = { 'x-goog-authenticated-user-email': 'accounts.google.com:boss@example.com' };
+    expect(authenticatedEmail(spoofed)).toBeUndefined();
+    expect(authenticatedEmail({ ...spoofed, authorization: token({ email: 'eve@example.com' }) })).toBe(
+      'eve@example.com',
+    );
   });
 
   it('reads the email claim of the ID token Cloud Run checked', () => {
     expect(authenticatedEmail({ authorization: token({ email: 'ci@proj.iam.gserviceaccount.com' }) })).toBe(
       'ci@proj.iam.gserviceaccount.com',
     );
+  });
+
+  it('believes the token Cloud Run checked in X-Serverless-Authorization, not the Authorization it passed on', () => {
+    const headers = {
+      'x-serverless-authorization': token({ email: 'eve@example.com' }),
+      authorization: token({ email: 'boss@example.com' }),
+    };
+    expect(authenticatedEmail(headers)).toBe('eve@example.com');
+    expect(
+      authenticatedEmail({
+        'x-serverless-authorization': 'Bearer garbage',
+        authorization: headers.authorization,
+      }),
+    ).toBeUndefined();
+  });
+
+  it('finds nobody in a token whose email is marked unverified', () => {
+    expect(
+      authenticatedEmail({ authorization: token({ email: 'a@example.com', email_verified: false }) }),
+    ).toBe(undefined);
+  });
+
+  it('finds nobody when an identity header is repeated', () => {
+    expect(
+      authenticatedEmail({
+        authorization: [token({ email: 'a@example.com' }), token({ email: 'b@example.com' })],
+      }),
+    ).toBeUndefined();
   });
 
   it('finds nobody in a token without an email or in garbage', () => {

@@ -22,6 +22,8 @@ describe('which addresses a webhook may reach', () => {
     ['224.0.0.251', 'multicast'],
     ['239.255.255.250', 'multicast'],
     ['255.255.255.255', 'reserved (incl. broadcast)'],
+    ['192.88.99.1', '6to4 relay anycast (deprecated)'],
+    ['198.18.0.1', 'benchmarking'],
   ])('refuses the IPv4 address %s (%s)', (address, reason) => {
     expect(refusedAddressReason(address)).toBe(reason);
   });
@@ -47,6 +49,16 @@ describe('which addresses a webhook may reach', () => {
     ['2002:7f00:1::', 'loopback (6to4)'],
     ['2001:0:4136:e378::1', 'Teredo'],
     ['[::1]', 'loopback'],
+    ['::ffff:100.64.0.1', 'shared address space (CGNAT) (IPv4-mapped)'],
+    ['64:ff9b:1::a00:1', 'local-use NAT64'],
+    ['100::1', 'discard-only'],
+    ['2001:db8::1', 'documentation'],
+    ['3fff::1', 'documentation'],
+    ['2001:2::1', 'benchmarking'],
+    ['2001:20::1', 'IETF protocol assignments'],
+    ['fec0::1', 'site-local (deprecated)'],
+    ['4000::1', 'reserved (not global unicast)'],
+    ['::ffff:0:a00:1', 'IPv4-translated'],
   ])('refuses the IPv6 address %s (%s)', (address, reason) => {
     expect(refusedAddressReason(address)).toBe(reason);
   });
