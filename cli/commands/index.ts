@@ -4,11 +4,15 @@ export interface Command {
   run(args: string[]): Promise<number>;
 }
 
-import { demo } from './demo.ts';
-import { dev } from './dev.ts';
-import { emulator } from './emulator.ts';
-import { jobs } from './jobs.ts';
-import { submit } from './submit.ts';
-import { validate } from './validate.ts';
-
-export const commands: Record<string, Command> = { validate, submit, jobs, dev, demo, emulator };
+/**
+ * Commands load on demand: `tunedrop validate` should not pay for the Google Cloud clients that
+ * `dev` and `jobs` need, nor fail because of them.
+ */
+export const commands: Record<string, () => Promise<Command>> = {
+  validate: async () => (await import('./validate.ts')).validate,
+  submit: async () => (await import('./submit.ts')).submit,
+  jobs: async () => (await import('./jobs.ts')).jobs,
+  dev: async () => (await import('./dev.ts')).dev,
+  demo: async () => (await import('./demo.ts')).demo,
+  emulator: async () => (await import('./emulator.ts')).emulator,
+};

@@ -7,7 +7,8 @@
  *   labels the first is the query filter and the rest are checked here.
  * - `outboxPending`: true while an outbox entry has no publishTime (listWithPendingEvents).
  *
- * Composite indexes needed in production (the emulator needs none): terraform/firestore-indexes.json.
+ * Composite indexes needed in production (the emulator needs none): google_firestore_index in
+ * terraform/firestore.tf.
  * Times are ISO 8601 UTC strings (`toISOString`), which sort as they compare.
  */
 import { FieldPath, Firestore, type Query, type QueryDocumentSnapshot } from '@google-cloud/firestore';
