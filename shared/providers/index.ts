@@ -7,3 +7,4 @@ export {
   type TuningProvider,
 } from './types.ts';
 export * from './vertex/index.ts';
+export * from './yandex/index.ts';

@@ -9,7 +9,6 @@ import { type Message, PubSub, type Subscription, type Topic } from '@google-clo
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeliverWebhooksHandler } from '../../functions/deliver-webhooks/index.ts';
-import { freePort } from '../../local/emulators/index.ts';
 import { TransientError } from '../../shared/errors/index.ts';
 import { createMemoryLogger } from '../../shared/logging/index.ts';
 import {
@@ -21,8 +20,8 @@ import {
 import { uniqueName } from '../support/names.ts';
 import {
   newWebhookSecret,
+  type ReceivedRequest,
   startReceiver,
-  type TestReceiver,
   webhookHeadersOf,
 } from '../unit/webhooks/receiver.ts';
 
@@ -136,31 +135,35 @@ function createHandler(port: number, secret: string, collections: { endpoints: s
 }
 
 describe('deliver-webhooks on the Pub/Sub and Firestore emulators', () => {
-  it('redelivers after the receiver was down and delivers exactly once, with the same webhook-id', async () => {
-    const port = await freePort();
+  it('redelivers after the receiver answered 503, with the same webhook-id and a valid signature each time', async () => {
+    const receiver = await startReceiver();
+    const port = receiver.port;
     const secret = newWebhookSecret();
     const collections = { endpoints: uniqueName('endpoints'), deliveries: uniqueName('deliveries') };
     const handler = createHandler(port, secret, collections);
-    let receiver: TestReceiver | undefined;
     const event = cloudEventFor(uniqueName('evt'), uniqueName('job'));
 
-    // Nothing listens on the port: the first attempt fails, the function throws, the message is
-    // nacked; the receiver then comes up and the redelivered message gets through.
-    const consumer = await startConsumer(handler, 1, async () => {
-      receiver ??= await startReceiver(port);
+    // The receiver is down for the first delivery (503): the function throws, the message is
+    // nacked, and the redelivered message is answered 204.
+    receiver.respond((_request, response) => {
+      response.writeHead(receiver.requests.length === 1 ? 503 : 204).end();
+      return undefined;
     });
+    const consumer = await startConsumer(handler, 1);
     await publish(event);
     const { handled } = await consumer.done;
 
     expect(handled).toBe(2);
-    expect(receiver?.requests).toHaveLength(1);
-    const request = receiver!.requests[0]!;
-    expect(request.headers['webhook-id']).toBe(event.id);
-    expect(new Webhook(secret).verify(request.body, webhookHeadersOf(request))).toEqual({
-      type: event.type,
-      timestamp: event.time,
-      data: event.data,
-    });
+    expect(receiver.requests).toHaveLength(2);
+    const [first, second] = receiver.requests as [ReceivedRequest, ReceivedRequest];
+    expect(first.headers['webhook-id']).toBe(event.id);
+    expect(second.headers['webhook-id']).toBe(first.headers['webhook-id']);
+    const expectedPayload = { type: event.type, timestamp: event.time, data: event.data };
+    for (const request of [first, second]) {
+      // Each attempt is signed afresh: webhook-timestamp may differ, and each one verifies.
+      expect(request.headers['webhook-timestamp']).toMatch(/^\d+$/);
+      expect(new Webhook(secret).verify(request.body, webhookHeadersOf(request))).toEqual(expectedPayload);
+    }
     const record = await firestore
       .collection(collections.deliveries)
       .doc(deliveryIdOf(event.id, endpointIdOf(`http://127.0.0.1:${port}/tunedrop`)))
@@ -172,8 +175,8 @@ describe('deliver-webhooks on the Pub/Sub and Firestore emulators', () => {
     const again = await startConsumer(createHandler(port, secret, collections), 1);
     await publish(event);
     await again.done;
-    expect(receiver!.requests).toHaveLength(1);
-    await receiver!.close();
+    expect(receiver.requests).toHaveLength(2);
+    await receiver.close();
   });
 
   it('remembers in Firestore that an endpoint answered 410 and sends it nothing more', async () => {

@@ -18,7 +18,7 @@ import {
   type TuningProvider,
 } from '../types.ts';
 import { errorFromNetwork, errorFromResponse } from './errors.ts';
-import { allOf, createdAtOrAfter, labelEquals, stateIn } from './filter.ts';
+import { allOf, labelEquals } from './filter.ts';
 import { adapterSizeEnum, ListTuningJobsResponse, TuningJobResource } from './schema.ts';
 import { toJobState, vertexStatesFor } from './states.ts';
 
@@ -26,9 +26,10 @@ import { toJobState, vertexStatesFor } from './states.ts';
 export const managedLabel = 'tunedrop-managed';
 
 /**
- * The page size tunedrop asks for when it lists many jobs. The v1 reference documents no maximum
- * for `tuningJobs.list` ("the standard list page size"); 100 is the largest value we rely on, and
- * the emulator caps pages at the same size.
+ * The page size tunedrop asks for when it lists many jobs. The v1 reference documents neither a
+ * default nor a maximum for `tuningJobs.list` ("the standard list page size"); AIP-158 lets a
+ * server coerce a larger value down, so this is a request: callers always follow nextPageToken.
+ * The emulator caps pages at the same size.
  */
 export const maxListPageSize = 100;
 
@@ -195,18 +196,19 @@ export function createVertexProvider(options: VertexProviderOptions): VertexProv
   }
 
   async function listJobs(list: ListJobsOptions = {}): Promise<JobPage> {
-    let stateFilter: string | undefined;
-    if (list.states) {
-      const vertexStates = vertexStatesFor(list.states);
-      // States such as DRAFT or QUEUED exist only in tunedrop: no Vertex job can be in them.
-      if (!vertexStates.length) return { jobs: [] };
-      stateFilter = stateIn(vertexStates);
-    }
-    const filter = allOf(
-      ...Object.entries(list.labels ?? {}).map(([key, value]) => labelEquals(key, value)),
-      stateFilter,
-      list.createdAfter ? createdAtOrAfter(list.createdAfter) : undefined,
-    );
+    const { states } = list;
+    // States such as DRAFT or QUEUED exist only in tunedrop: no Vertex job can be in them.
+    if (states && !vertexStatesFor(states).length) return { jobs: [] };
+    const labels = Object.entries(list.labels ?? {});
+    // Only label equality goes to Vertex (see filter.ts for why); states and the creation time
+    // are checked here, on every page, as are the labels again.
+    const filter = allOf(...labels.map(([key, value]) => labelEquals(key, value)));
+    const createdAfter = list.createdAfter ? Date.parse(list.createdAfter) : undefined;
+    const wanted = (job: ProviderJob) =>
+      labels.every(([key, value]) => job.labels[key] === value) &&
+      (!states || states.includes(job.state)) &&
+      // A job without a createTime cannot be proven old, so it is kept.
+      (createdAfter === undefined || !job.createTime || Date.parse(job.createTime) >= createdAfter);
     const query = new URLSearchParams();
     if (filter) query.set('filter', filter);
     if (list.pageSize) query.set('pageSize', String(list.pageSize));
@@ -223,7 +225,7 @@ export function createVertexProvider(options: VertexProviderOptions): VertexProv
         false,
       );
     }
-    const page: JobPage = { jobs: (parsed.data.tuningJobs ?? []).map(toProviderJob) };
+    const page: JobPage = { jobs: (parsed.data.tuningJobs ?? []).map(toProviderJob).filter(wanted) };
     if (parsed.data.nextPageToken) page.nextPageToken = parsed.data.nextPageToken;
     return page;
   }

@@ -9,7 +9,7 @@ export {
   type VertexProviderOptions,
 } from './client.ts';
 export { errorFromNetwork, errorFromResponse, isTransientHttp } from './errors.ts';
-export { allOf, createdAtOrAfter, labelEquals, labelPresent, stateIn } from './filter.ts';
+export { allOf, labelEquals } from './filter.ts';
 export { adapterSizeEnum, Int64, TuningJobResource } from './schema.ts';
 export {
   type StateRow,

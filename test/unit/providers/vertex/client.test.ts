@@ -140,9 +140,29 @@ describe('Vertex AI client: requests', () => {
     ]);
   });
 
-  it('lists with an AIP-160 filter built from labels, states and a creation time', async () => {
-    const { vertex, calls } = provider([{ status: 200, body: {} }]);
-    await vertex.listJobs({
+  it('sends only label equality to Vertex and applies states and the creation time to each page', async () => {
+    const job = (id: string, state: string, createTime: string, labels = { 'tunedrop-managed': 'true' }) => ({
+      name: `${jobName}${id}`,
+      state,
+      createTime,
+      labels,
+    });
+    const { vertex, calls } = provider([
+      {
+        status: 200,
+        body: {
+          tuningJobs: [
+            job('1', 'JOB_STATE_RUNNING', '2026-01-02T00:00:00Z'),
+            job('2', 'JOB_STATE_PAUSED', '2026-01-01T00:00:00Z'),
+            job('3', 'JOB_STATE_RUNNING', '2025-12-31T23:59:59Z'),
+            job('4', 'JOB_STATE_SUCCEEDED', '2026-01-03T00:00:00Z'),
+            job('5', 'JOB_STATE_RUNNING', '2026-01-03T00:00:00Z', { 'tunedrop-managed': 'false' }),
+          ],
+          nextPageToken: 'more',
+        },
+      },
+    ]);
+    const page = await vertex.listJobs({
       labels: { 'tunedrop-managed': 'true' },
       states: ['RUNNING'],
       createdAfter: '2026-01-01T00:00:00Z',
@@ -151,11 +171,33 @@ describe('Vertex AI client: requests', () => {
     });
     const url = new URL(calls[0]?.url ?? '');
     expect(url.pathname).toBe('/v1/projects/proj/locations/us-central1/tuningJobs');
-    expect(url.searchParams.get('filter')).toBe(
-      'labels.tunedrop-managed="true" AND (state="JOB_STATE_RUNNING" OR state="JOB_STATE_PAUSED" OR state="JOB_STATE_UPDATING") AND create_time>="2026-01-01T00:00:00Z"',
-    );
+    expect(url.searchParams.get('filter')).toBe('labels.tunedrop-managed="true"');
     expect(url.searchParams.get('pageSize')).toBe('50');
     expect(url.searchParams.get('pageToken')).toBe('tok');
+    expect(page.jobs.map((found) => found.name)).toEqual([`${jobName}1`, `${jobName}2`]);
+    expect(page.nextPageToken).toBe('more');
+  });
+
+  it('keeps following the page token when a page has nothing left after client-side filtering', async () => {
+    const { vertex } = provider([
+      {
+        status: 200,
+        body: {
+          tuningJobs: [{ name: jobName, state: 'JOB_STATE_SUCCEEDED', createTime: '2020-01-01T00:00:00Z' }],
+          nextPageToken: 'p2',
+        },
+      },
+    ]);
+    expect(await vertex.listJobs({ createdAfter: '2026-01-01T00:00:00Z' })).toEqual({
+      jobs: [],
+      nextPageToken: 'p2',
+    });
+  });
+
+  it('sends no filter at all when nothing is asked of the labels', async () => {
+    const { vertex, calls } = provider([{ status: 200, body: {} }]);
+    await vertex.listJobs({ states: ['RUNNING'], createdAfter: '2026-01-01T00:00:00Z' });
+    expect(new URL(calls[0]?.url ?? '').searchParams.has('filter')).toBe(false);
   });
 
   it('escapes quotes in label values so a value cannot change the filter', async () => {
@@ -177,9 +219,7 @@ describe('Vertex AI client: requests', () => {
     const page = await listManagedJobs(vertex, { createdAfter: '2026-02-01T00:00:00Z' });
     expect(page.nextPageToken).toBe('next');
     const url = new URL(calls[0]?.url ?? '');
-    expect(url.searchParams.get('filter')).toBe(
-      'labels.tunedrop-managed="true" AND create_time>="2026-02-01T00:00:00Z"',
-    );
+    expect(url.searchParams.get('filter')).toBe('labels.tunedrop-managed="true"');
     expect(url.searchParams.get('pageSize')).toBe('100');
   });
 
@@ -188,11 +228,24 @@ describe('Vertex AI client: requests', () => {
       {
         status: 200,
         body: {
-          tuningJobs: [{ name: `${jobName}9`, createTime: '2026-03-01T00:00:02Z' }],
+          tuningJobs: [
+            {
+              name: `${jobName}9`,
+              createTime: '2026-03-01T00:00:02Z',
+              labels: { 'tunedrop-job-id': 'rec1' },
+            },
+          ],
           nextPageToken: 'p2',
         },
       },
-      { status: 200, body: { tuningJobs: [{ name: jobName, createTime: '2026-03-01T00:00:01Z' }] } },
+      {
+        status: 200,
+        body: {
+          tuningJobs: [
+            { name: jobName, createTime: '2026-03-01T00:00:01Z', labels: { 'tunedrop-job-id': 'rec1' } },
+          ],
+        },
+      },
     ]);
     const found = await vertex.findJobByRecordId('rec1');
     expect(found?.name).toBe(jobName);

@@ -1,0 +1,8 @@
+export {
+  isYandexTuningState,
+  type YandexTuningState,
+  yandexStatesFor,
+  yandexStateTable,
+  yandexToJobState,
+  yandexTuningStates,
+} from './states.ts';
