@@ -51,6 +51,19 @@ function importedPackages(metafile) {
   return names;
 }
 
+/**
+ * Packages the code reads by path (`require.resolve('pkg/file.json')`, like the Gemma 3 tokenizer's
+ * vocabulary in shared/dataset/tokens.ts) rather than imports: the bundler does not see them, so
+ * they are found in the bundle's text (where esbuild may have renamed `require` to `require2`).
+ */
+function resolvedByPath(bundleText) {
+  const names = new Set();
+  for (const match of bundleText.matchAll(/\brequire\w*\.resolve\(\s*["'`]((?:@[^/"'`]+\/)?[^/"'`]+)/g)) {
+    if (!isBuiltin(match[1])) names.add(match[1]);
+  }
+  return names;
+}
+
 /** The dependencies of the deployed package: imported ∩ runtime dependencies, at the locked versions. */
 function pinnedDependencies(imported, rootPackage, lock) {
   const runtime = rootPackage.dependencies ?? {};
@@ -126,7 +139,9 @@ async function main() {
 
   const rootPackage = readJson(join(root, 'package.json'));
   const lock = readJson(join(root, 'package-lock.json'));
-  const dependencies = pinnedDependencies(importedPackages(result.metafile), rootPackage, lock);
+  const bundleText = readFileSync(join(outdir, 'index.js'), 'utf8');
+  const used = new Set([...importedPackages(result.metafile), ...resolvedByPath(bundleText)]);
+  const dependencies = pinnedDependencies(used, rootPackage, lock);
   const manifest = {
     name: `${rootPackage.name}-functions`,
     version: rootPackage.version,

