@@ -124,8 +124,10 @@ async function main() {
   mkdirSync(outdir, { recursive: true });
 
   const result = await build({
-    entryPoints: [entry],
-    outfile: join(outdir, 'index.js'),
+    // The validator's worker thread is its own entry: shared/dataset/worker-pool.ts starts it from
+    // beside index.js (and validates on one thread if it is missing).
+    entryPoints: { index: entry, 'dataset-worker': join(root, 'shared', 'dataset', 'dataset-worker.ts') },
+    outdir,
     bundle: true,
     format: 'esm',
     platform: 'node',

@@ -3,11 +3,12 @@ import { validateDataset } from '../../shared/dataset/index.ts';
 
 /**
  * One measurement in its own process, so peak RSS is this workload's alone:
- * `measure.ts floor|validator FILE` prints {bytes, seconds, maxRssBytes, examples} as JSON.
+ * `measure.ts floor|validator FILE [WORKERS]` prints {bytes, seconds, maxRssBytes, examples} as JSON
+ * (WORKERS: the validator's worker threads, its default when absent; 0 keeps it on one thread).
  */
-const [mode, file] = process.argv.slice(2);
+const [mode, file, workersArg] = process.argv.slice(2);
 if (!file || (mode !== 'floor' && mode !== 'validator')) {
-  console.error('usage: measure.ts floor|validator FILE');
+  console.error('usage: measure.ts floor|validator FILE [WORKERS]');
   process.exit(2);
 }
 const HIGH_WATER_MARK = 1 << 20;
@@ -41,6 +42,7 @@ async function floor(path: string): Promise<{ bytes: number; examples: number }>
 async function validator(path: string): Promise<{ bytes: number; examples: number }> {
   const report = await validateDataset(createReadStream(path, { highWaterMark: HIGH_WATER_MARK }), {
     model: 'gemini-2.5-flash',
+    ...(workersArg === undefined ? {} : { parallel: { workers: Number(workersArg) } }),
   });
   if (!report.valid)
     throw new Error(`benchmark dataset is invalid: ${JSON.stringify(report.errors.slice(0, 3))}`);

@@ -1,3 +1,4 @@
+import { base64Problem } from './base64.ts';
 import { detectMistakenFormat, mistakenFormatMessage } from './formats.ts';
 import { type ModelSpec, PART_KINDS, type PartKind } from './models.ts';
 
@@ -265,8 +266,13 @@ function checkPartData(
       }
       if (!nonEmptyString(data.mimeType))
         error(code, `${path}/mimeType`, `\`${kind}.mimeType\` must be a non-empty string`);
-      if (!nonEmptyString(data[uriField])) {
+      const payload = data[uriField];
+      if (!nonEmptyString(payload)) {
         error(code, `${path}/${uriField}`, `\`${kind}.${uriField}\` must be a non-empty string`);
+      } else if (kind === 'inlineData') {
+        const problem = base64Problem(payload);
+        if (problem)
+          error('invalid_base64', `${path}/data`, `\`inlineData.data\` must be base64: ${problem}`);
       }
       metrics.mediaParts++;
       return;

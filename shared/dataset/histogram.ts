@@ -19,17 +19,22 @@ export interface HistogramSummary {
   p95: number;
 }
 
+/** A histogram's counts in a form that crosses threads cheaply (structured clone). */
 export interface HistogramState {
   count: number;
   sum: number;
   min: number;
   max: number;
   zeros: number;
+  /** The non-empty buckets only, as flat pairs [index, count, index, count, ...]: a block of a few
+   * hundred examples fills a handful of the ~2,800 buckets. */
   buckets: number[];
 }
 
 export class LogHistogram {
-  private readonly buckets = new Float64Array(BUCKETS);
+  /** Bucket index → count, non-empty buckets only: one histogram is made per block of lines, and
+   * a dense array of ~2,800 buckets per block was megabytes of garbage per second. */
+  private readonly buckets = new Map<number, number>();
   private zeros = 0;
   count = 0;
   sum = 0;
@@ -46,7 +51,7 @@ export class LogHistogram {
       return;
     }
     const index = Math.min(BUCKETS - 1, Math.floor(Math.log(value) / LOG_GROWTH));
-    this.buckets[index]! += 1;
+    this.buckets.set(index, (this.buckets.get(index) ?? 0) + 1);
   }
 
   /** Adds another histogram's counts (from another worker or block). */
@@ -57,18 +62,16 @@ export class LogHistogram {
     this.zeros += other.zeros;
     if (other.min < this.min) this.min = other.min;
     if (other.max > this.max) this.max = other.max;
-    for (let i = 0; i < other.buckets.length; i++) this.buckets[i]! += other.buckets[i]!;
+    for (let i = 0; i + 1 < other.buckets.length; i += 2) {
+      const index = other.buckets[i]!;
+      this.buckets.set(index, (this.buckets.get(index) ?? 0) + other.buckets[i + 1]!);
+    }
   }
 
   state(): HistogramState {
-    return {
-      count: this.count,
-      sum: this.sum,
-      min: this.min,
-      max: this.max,
-      zeros: this.zeros,
-      buckets: Array.from(this.buckets),
-    };
+    const buckets: number[] = [];
+    for (const [index, count] of this.buckets) buckets.push(index, count);
+    return { count: this.count, sum: this.sum, min: this.min, max: this.max, zeros: this.zeros, buckets };
   }
 
   quantile(q: number): number {
@@ -76,8 +79,8 @@ export class LogHistogram {
     const rank = Math.max(1, Math.ceil(q * this.count));
     let seen = this.zeros;
     if (seen >= rank) return this.min;
-    for (let i = 0; i < BUCKETS; i++) {
-      seen += this.buckets[i]!;
+    for (const i of [...this.buckets.keys()].sort((a, b) => a - b)) {
+      seen += this.buckets.get(i)!;
       if (seen >= rank) {
         const middle = Math.round(HISTOGRAM_GROWTH ** (i + 0.5));
         return Math.min(this.max, Math.max(this.min, middle));

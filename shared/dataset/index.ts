@@ -1,3 +1,4 @@
+export { base64Problem } from './base64.ts';
 export { estimateCost } from './cost.ts';
 export { checkExample, type ExampleMetrics } from './example-rules.ts';
 export { detectMistakenFormat, type MistakenFormat } from './formats.ts';
@@ -26,6 +27,7 @@ export {
   type ValidationStats,
   ValidationStatsSchema,
 } from './report.ts';
+export { RECOMMENDED_MIN_TRAINING_EXAMPLES } from './report-builder.ts';
 export {
   EXAMPLE_OVERHEAD_TOKENS,
   HEURISTIC_TOKENS_PER_BYTE,
@@ -36,8 +38,12 @@ export {
 } from './tokens.ts';
 export {
   type DatasetRole,
+  DEFAULT_BLOCK_BYTES,
   DEFAULT_MAX_ERRORS,
   DEFAULT_MAX_LINE_BYTES,
+  DEFAULT_PARALLEL_THRESHOLD_BYTES,
+  defaultWorkers,
+  type ParallelOptions,
   type ValidateOptions,
   validateDataset,
 } from './validate.ts';

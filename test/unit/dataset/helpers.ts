@@ -25,3 +25,7 @@ export async function validate(
 }
 
 export const codes = (report: ValidationReport) => report.errors.map((error) => error.code);
+
+/** Warnings about lines, without the file-level ones (such as few_examples on a tiny file). */
+export const lineWarnings = (report: ValidationReport) =>
+  report.warnings.filter((warning) => warning.line > 0);

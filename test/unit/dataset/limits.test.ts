@@ -3,6 +3,7 @@ import {
   estimateCost,
   findModel,
   MODELS,
+  RECOMMENDED_MIN_TRAINING_EXAMPLES,
   requireModel,
   UnknownModelError,
   ValidationReportSchema,
@@ -149,5 +150,39 @@ describe('stats and estimates', () => {
     const report = await validate(`${ok}\nnope\n${ok}\n`);
     expect(codes(report)).toEqual(['json_syntax']);
     expect(report.stats.validExamples).toBe(2);
+  });
+});
+
+describe('dataset size advice', () => {
+  it('warns when a training set has fewer examples than Vertex AI recommends', async () => {
+    const report = await validate(`${ok}\n`.repeat(99));
+    expect(report.valid).toBe(true);
+    expect(report.warnings[0]).toMatchObject({ line: 0, code: 'few_examples' });
+    expect(report.warnings[0]?.message).toContain('99 examples');
+    expect(report.warnings[0]?.message).toContain(String(RECOMMENDED_MIN_TRAINING_EXAMPLES));
+  });
+
+  it('does not warn at the recommended size, for a validation set, or for an empty file', async () => {
+    const fileLevel = (report: Awaited<ReturnType<typeof validate>>) =>
+      report.warnings.filter((warning) => warning.code === 'few_examples');
+    expect(fileLevel(await validate(`${ok}\n`.repeat(RECOMMENDED_MIN_TRAINING_EXAMPLES)))).toEqual([]);
+    expect(fileLevel(await validate(`${ok}\n`, { role: 'validation' }))).toEqual([]);
+    expect(fileLevel(await validate(''))).toEqual([]);
+  });
+
+  it('lists file-level errors first, within the error cap', async () => {
+    const report = await validate('nope\n'.repeat(300), {
+      model: 'gemini-1.5-flash-002',
+      role: 'validation',
+      maxErrors: 5,
+    });
+    expect(codes(report)).toEqual([
+      'too_many_examples',
+      'json_syntax',
+      'json_syntax',
+      'json_syntax',
+      'json_syntax',
+    ]);
+    expect(report.errorsOmitted).toBe(296);
   });
 });

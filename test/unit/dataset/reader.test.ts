@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type Segment, splitLines } from '../../../shared/dataset/index.ts';
-import { codes, example, line, validate } from './helpers.ts';
+import { codes, example, line, lineWarnings, validate } from './helpers.ts';
 
 const ok = line(example());
 
@@ -52,7 +52,7 @@ describe('streaming JSONL reader', () => {
   it('skips blank lines with a warning', async () => {
     const report = await validate(`${ok}\n\n${ok}\n`);
     expect(report.valid).toBe(true);
-    expect(report.warnings).toEqual([expect.objectContaining({ line: 2, code: 'blank_line' })]);
+    expect(lineWarnings(report)).toEqual([expect.objectContaining({ line: 2, code: 'blank_line' })]);
   });
 
   it('reports a line over the cap and goes on with the next one', async () => {

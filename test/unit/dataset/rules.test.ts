@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { codes, example, line, model, user, validate } from './helpers.ts';
+import { codes, example, line, lineWarnings, model, user, validate } from './helpers.ts';
 
 async function errorsFor(value: unknown, modelId = 'gemini-2.5-flash') {
   const report = await validate(`${line(value)}\n`, { model: modelId });
@@ -176,7 +176,7 @@ describe('example rules', () => {
   it('warns about unknown top-level fields without failing the example', async () => {
     const report = await validate(`${line(example({ metadata: { id: 1 } }))}\n`);
     expect(report.valid).toBe(true);
-    expect(report.warnings[0]).toMatchObject({ code: 'unknown_field', path: '/metadata' });
+    expect(lineWarnings(report)[0]).toMatchObject({ code: 'unknown_field', path: '/metadata' });
   });
 
   it('collects every error of a line, not just the first', async () => {
@@ -228,5 +228,31 @@ describe('mistaken formats', () => {
     expect((await errorsFor({ input_text: 'a', output_text: 'b' }))[0]?.message).toContain(
       'PaLM text format',
     );
+  });
+});
+
+describe('inline data', () => {
+  const withData = (data: string) => ({
+    contents: [{ role: 'user', parts: [{ inlineData: { mimeType: 'image/png', data } }] }, model('b')],
+  });
+
+  it('accepts standard and URL-safe base64, with or without padding', async () => {
+    for (const data of ['iVBORw0KGgo=', 'AA==', 'AA', 'AAA', '-_8=', 'QUJD']) {
+      expect(await errorsFor(withData(data))).toEqual([]);
+    }
+  });
+
+  it('rejects data that is not base64, with its path', async () => {
+    for (const data of ['not base64!', 'AA=A', 'A', 'AAAAA', 'AA===', 'Zm9v\n']) {
+      expect(await errorsFor(withData(data))).toEqual([
+        expect.objectContaining({ code: 'invalid_base64', path: '/contents/0/parts/0/inlineData/data' }),
+      ]);
+    }
+  });
+
+  it('checks a large payload in place and says where it breaks', async () => {
+    const data = `${'QUJD'.repeat(200_000)}*${'QUJD'.repeat(10)}`;
+    const [issue] = await errorsFor(withData(data));
+    expect(issue?.message).toContain('"*" at offset 800000');
   });
 });
