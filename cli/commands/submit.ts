@@ -2,9 +2,12 @@
  * `tunedrop submit FILE|DIR`: validate locally, upload into `incoming/`, print the job id.
  *
  * - FILE: uploaded as `incoming/<name>`; `--model` becomes the object's `base-model` metadata.
- * - DIR with a tuning.json (or FILE/DIR with `--manifest`): a manifest drop. The datasets the
- *   manifest names (paths relative to it) go to `incoming/<dir name>/...` first and the manifest
- *   LAST, since its arrival is what starts the job; files it does not name are not uploaded.
+ * - DIR with a tuning.json (or FILE/DIR with `--manifest`): a manifest drop. The manifest goes to
+ *   `incoming/<dir name>/tuning.json` FIRST, then the datasets it names (paths relative to it);
+ *   files it does not name are not uploaded. Ingest only counts a `.jsonl` as part of a manifest
+ *   when the manifest already exists: a dataset uploaded before it would start a job of its own
+ *   (a second billed job). The manifest waits for its missing datasets and the last one to
+ *   arrive completes it.
  *
  * Nothing is uploaded unless every local dataset and the manifest are valid. The job id is
  * `jobIdFor(bucket, trigger object, generation)`: the generation Cloud Storage returned, or the
@@ -86,7 +89,7 @@ interface Upload {
 
 interface Plan {
   uploads: Upload[];
-  /** The object whose arrival creates the job: the file, or the manifest (uploaded last). */
+  /** The object the job id derives from: the file, or the manifest (uploaded first). */
   trigger: string;
   /** Problems found before validating any dataset (the manifest, missing files). */
   problems: string[];
@@ -146,7 +149,13 @@ async function manifestPlan(
   file: string | undefined,
 ): Promise<Plan> {
   const manifestObject = `incoming/${folder}/${manifestFileName}`;
-  const plan: Plan = { uploads: [], trigger: manifestObject, problems: [], notes: [] };
+  // First: a dataset that arrived before its folder's manifest would start a job of its own.
+  const plan: Plan = {
+    uploads: [{ localPath: manifestPath, object: manifestObject, contentType: 'application/json' }],
+    trigger: manifestObject,
+    problems: [],
+    notes: [],
+  };
   let text: string;
   try {
     text = await readFile(manifestPath, 'utf8');
@@ -209,8 +218,6 @@ async function manifestPlan(
     });
     plan.problems.push(...issues.map((issue) => `${manifestPath}: ${formatIssue(issue)}`));
   }
-  // Last: the manifest's arrival is what starts the job, so every dataset must be there before it.
-  plan.uploads.push({ localPath: manifestPath, object: manifestObject, contentType: 'application/json' });
   return plan;
 }
 
@@ -355,7 +362,24 @@ async function submitRun(args: string[]): Promise<number> {
     return 1;
   }
 
-  // Upload, the trigger last.
+  // Refuse before writing anything: once the manifest is in, an object already in its folder
+  // would be taken as its dataset.
+  for (const upload of plan.uploads) {
+    let found: boolean;
+    try {
+      found = await target.exists(upload.object);
+    } catch (error) {
+      throw new Failure(`checking ${target.describe(upload.object)} failed: ${(error as Error).message}`, 2);
+    }
+    if (found) {
+      throw new Failure(
+        `${target.describe(upload.object)} exists already; tunedrop never overwrites an upload. Nothing uploaded.`,
+        1,
+      );
+    }
+  }
+
+  // Upload in plan order: a manifest first, then its datasets.
   let triggerGeneration = '';
   const uploaded: { object: string; generation: string }[] = [];
   for (const upload of plan.uploads) {
@@ -366,9 +390,13 @@ async function submitRun(args: string[]): Promise<number> {
         ...(upload.metadata ? { metadata: upload.metadata } : {}),
       });
     } catch (error) {
-      if (error instanceof ObjectExistsError) throw new Failure(error.message, 1);
+      const pending =
+        uploaded.length > 0
+          ? `\n${target.describe(plan.trigger)} is uploaded and waits for its datasets; upload ${upload.localPath} to ${target.describe(upload.object)} to complete it`
+          : '';
+      if (error instanceof ObjectExistsError) throw new Failure(`${error.message}${pending}`, 1);
       throw new Failure(
-        `uploading ${upload.localPath} to ${target.describe(upload.object)} failed: ${(error as Error).message}`,
+        `uploading ${upload.localPath} to ${target.describe(upload.object)} failed: ${(error as Error).message}${pending}`,
         2,
       );
     }

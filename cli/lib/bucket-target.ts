@@ -24,6 +24,8 @@ export interface BucketTarget {
   readonly bucket: string;
   /** Where an object ends up, for messages: `gs://b/o` or a local path. */
   describe(object: string): string;
+  /** Whether an object exists (a check before a multi-object drop writes anything). */
+  exists(object: string): Promise<boolean>;
   /** Uploads a local file as a new object; returns its generation. */
   put(object: string, localPath: string, options: PutOptions): Promise<{ generation: string }>;
   /** The validation report ingest wrote for an object, if there is one yet. */
@@ -67,6 +69,7 @@ export function createLocalTarget(rootDir: string, bucket: string): BucketTarget
   return {
     bucket,
     describe: (object) => pathOf(object),
+    exists: (object) => exists(pathOf(object)),
     async put(object, localPath, options) {
       if (options.metadata && Object.keys(options.metadata).length > 0) {
         // The local store reads custom metadata from a sidecar written before the object.
@@ -101,6 +104,10 @@ export function createGcsTarget(storage: Storage, bucket: string): BucketTarget 
   return {
     bucket,
     describe: (object) => `gs://${bucket}/${object}`,
+    async exists(object) {
+      const [found] = await storage.bucket(bucket).file(object).exists();
+      return found;
+    },
     async put(object, localPath, options) {
       try {
         const [file] = await storage.bucket(bucket).upload(localPath, {

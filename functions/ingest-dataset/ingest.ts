@@ -2,8 +2,9 @@
  * ingest-dataset's core, free of any Functions Framework import: a finalized upload becomes a
  * validation report and either a rejection, a DRAFT awaiting approval, or exactly one provider job.
  *
- * Failure model (DESIGN.md): a permanent problem (bad dataset, bad manifest, bad metadata) is
- * reported and acknowledged; anything else (storage, Firestore, Pub/Sub unavailable) throws so the
+ * Failure model (DESIGN.md): a permanent problem (bad dataset, bad manifest, bad metadata, a
+ * dataset the manifest names that Cloud Storage refuses with 403 or 404) is reported and
+ * acknowledged; anything else (storage 429/5xx, Firestore, Pub/Sub unavailable) throws so the
  * platform redelivers, until the event is older than `eventMaxAgeMs`. Every step is idempotent:
  * the job id comes from bucket/object#generation, the record is created atomically, the start goes
  * through startJob's intent protocol, and events carry stable ids.
@@ -43,7 +44,7 @@ import { type StartJobDeps, startJob } from '../../shared/jobs/start-job.ts';
 import type { JobStore } from '../../shared/jobs/store-types.ts';
 import type { Logger } from '../../shared/logging/index.ts';
 import type { TuningProvider } from '../../shared/providers/types.ts';
-import { type BlobInfo, type BlobStore, reportNameFor } from '../../shared/storage/index.ts';
+import { BlobAccessError, type BlobInfo, type BlobStore, reportNameFor } from '../../shared/storage/index.ts';
 import * as logs from './logs.ts';
 import type { DatasetReport, IngestReport } from './report.ts';
 import { reportFormatVersion } from './report.ts';
@@ -289,7 +290,14 @@ async function ingestManifest(
   if (spec.validationDatasetUri) named.push(['validationDataset', spec.validationDatasetUri, 'validation']);
   for (const [field, uri] of named) {
     const location = parseGcsUri(uri)!;
-    if (await deps.blobs.stat(location.bucket, location.object)) continue;
+    let found: BlobInfo | undefined;
+    try {
+      found = await deps.blobs.stat(location.bucket, location.object);
+    } catch (error) {
+      problems.push(unreadableDataset(error, field, uri));
+      continue;
+    }
+    if (found) continue;
     if (location.bucket === ref.bucket && location.object.startsWith(folder)) missing.push(uri);
     else problems.push({ path: `/${field}`, message: `${uri} does not exist` });
   }
@@ -303,9 +311,13 @@ async function ingestManifest(
   }
   const datasets: IngestReport['datasets'] = {};
   if (problems.length === 0) {
-    for (const [, uri, role] of named) {
+    for (const [field, uri, role] of named) {
       const location = parseGcsUri(uri)!;
-      datasets[role] = await validate(deps, location.bucket, location.object, spec, role);
+      try {
+        datasets[role] = await validate(deps, location.bucket, location.object, spec, role);
+      } catch (error) {
+        problems.push(unreadableDataset(error, field, uri));
+      }
     }
   }
   return conclude(deps, logger, ref, jobId, {
@@ -316,6 +328,20 @@ async function ingestManifest(
     policy: approval.policy,
     datasets,
   });
+}
+
+/**
+ * A dataset the manifest names that Cloud Storage refuses for good (403: tunedrop may not read
+ * it, typically another bucket; 404: it is gone) is a problem with the manifest: reported, never
+ * retried. Anything else (429, 5xx, network) is rethrown so the platform redelivers.
+ */
+function unreadableDataset(error: unknown, field: string, uri: string): FieldIssue {
+  if (!(error instanceof BlobAccessError) || !error.permanent) throw error;
+  const message =
+    error.status === 403
+      ? `${uri} is not readable by tunedrop (403): grant the ingest service account roles/storage.objectViewer on that bucket`
+      : `${uri} was not found (404): check the bucket and object name, and that the object still exists`;
+  return { path: `/${field}`, message };
 }
 
 async function validate(

@@ -15,8 +15,9 @@
  *
  * Failures of create: transient (429, 5xx, timeouts) → QUEUED with attempts counted and a
  * `nextAttemptTime` by exponential backoff with jitter, for the poller. The intent is cleared only
- * when the provider certainly did not create the job (an error response); after a timeout or a
- * network error it is kept, so the next attempt looks the label up first. Permanent (400...) →
+ * when the provider certainly did not create the job (429 RESOURCE_EXHAUSTED); after a 5xx, a
+ * timeout or a network error it is kept, so the next attempt looks the label up first and adopts
+ * what it finds. Permanent (400...) →
  * FAILED with the provider's message and field violations (`job.failed`).
  *
  * Outbox events are published after each commit. Used by ingest, the poller (QUEUED retries) and
@@ -93,15 +94,19 @@ export function backoffDelayMs(attempt: number, policy: BackoffPolicy, random: (
 }
 
 /**
- * True when a failed create certainly made no job: the provider answered with an error. A
- * timeout, a dropped connection or a 504 (DEADLINE_EXCEEDED) leaves it unknown.
+ * True only when a failed create certainly made no job: a 429 RESOURCE_EXHAUSTED (quota is
+ * refused before any work) or a 4xx validation answer (400, 403, 404: the request was refused).
+ * Everything else leaves it unknown and keeps the intent, so the next attempt looks the label up
+ * first: a 5xx can come after Vertex AI created the job (a 503 from a front end whose backend
+ * finished), and a timeout or a dropped connection says nothing at all.
  */
 export function certainlyNotCreated(error: unknown): boolean {
   if (!(error instanceof ProviderError)) return false;
-  if (error.httpStatus === 0 || error.httpStatus === 504 || error.status === 'DEADLINE_EXCEEDED')
-    return false;
-  return true;
+  if (error.httpStatus === 429) return error.status === 'RESOURCE_EXHAUSTED';
+  return nothingCreatedStatuses.has(error.httpStatus);
 }
+
+const nothingCreatedStatuses = new Set([400, 403, 404]);
 
 function withoutIntent(provider: JobRecord['provider']): JobRecord['provider'] {
   const { createIntentTime: _dropped, ...rest } = provider;

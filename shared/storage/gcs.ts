@@ -1,10 +1,12 @@
 /**
- * Cloud Storage through @google-cloud/storage. Errors other than "not found" are left as the
- * client raised them: the caller (a function) throws them so the platform retries.
+ * Cloud Storage through @google-cloud/storage. An error answer becomes a BlobAccessError carrying
+ * its HTTP status, so a caller can tell a permanent 403/404 (report it) from a 429/5xx (throw, the
+ * platform retries); `stat` answers a 404 with undefined. Network errors are left as raised.
  */
 
 import type { Readable } from 'node:stream';
 import type { File, FileMetadata, Storage } from '@google-cloud/storage';
+import { fromGcsError, mapStreamErrors } from './errors.ts';
 import { assertWritable } from './paths.ts';
 import type { BlobInfo, BlobStore } from './types.ts';
 
@@ -36,12 +38,18 @@ export function createGcsBlobStore(options: GcsBlobStoreOptions): BlobStore {
 
   return {
     read(bucket: string, name: string): Readable {
-      return file(bucket, name).createReadStream({ validation: false });
+      return mapStreamErrors(file(bucket, name).createReadStream({ validation: false }), (error) =>
+        fromGcsError(error, bucket, name),
+      );
     },
 
     async readText(bucket: string, name: string): Promise<string> {
-      const [contents] = await file(bucket, name).download();
-      return contents.toString('utf8');
+      try {
+        const [contents] = await file(bucket, name).download();
+        return contents.toString('utf8');
+      } catch (error) {
+        throw fromGcsError(error, bucket, name);
+      }
     },
 
     async stat(bucket: string, name: string): Promise<BlobInfo | undefined> {
@@ -50,17 +58,21 @@ export function createGcsBlobStore(options: GcsBlobStoreOptions): BlobStore {
         return infoOf(bucket, name, metadata);
       } catch (error) {
         if (isNotFound(error)) return undefined;
-        throw error;
+        throw fromGcsError(error, bucket, name);
       }
     },
 
     async write(bucket: string, name: string, data: string | Buffer, contentType: string): Promise<void> {
       assertWritable(name);
       // A single-request upload is atomic: the object appears whole or not at all.
-      await file(bucket, name).save(typeof data === 'string' ? Buffer.from(data) : data, {
-        contentType,
-        resumable: false,
-      });
+      try {
+        await file(bucket, name).save(typeof data === 'string' ? Buffer.from(data) : data, {
+          contentType,
+          resumable: false,
+        });
+      } catch (error) {
+        throw fromGcsError(error, bucket, name);
+      }
     },
 
     async list(bucket: string, prefix: string): Promise<BlobInfo[]> {

@@ -1,3 +1,4 @@
+export { BlobAccessError, fromFsError, fromGcsError, mapStreamErrors } from './errors.ts';
 export { createGcsBlobStore, type GcsBlobStoreOptions } from './gcs.ts';
 export { createLocalBlobStore, type LocalBlobStoreOptions } from './local.ts';
 export {

@@ -12,6 +12,7 @@ import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/p
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { PermanentError } from '../errors/index.ts';
+import { fromFsError, mapStreamErrors } from './errors.ts';
 import { assertWritable, isLocalTempName, isMetadataSidecar, sidecarNameFor } from './paths.ts';
 import type { BlobInfo, BlobStore } from './types.ts';
 
@@ -82,12 +83,16 @@ export function createLocalBlobStore(options: LocalBlobStoreOptions): BlobStore 
   };
 
   return {
-    read(_bucket: string, name: string): Readable {
-      return createReadStream(pathOf(name));
+    read(bucket: string, name: string): Readable {
+      return mapStreamErrors(createReadStream(pathOf(name)), (error) => fromFsError(error, bucket, name));
     },
 
-    async readText(_bucket: string, name: string): Promise<string> {
-      return readFile(pathOf(name), 'utf8');
+    async readText(bucket: string, name: string): Promise<string> {
+      try {
+        return await readFile(pathOf(name), 'utf8');
+      } catch (error) {
+        throw fromFsError(error, bucket, name);
+      }
     },
 
     stat: statObject,

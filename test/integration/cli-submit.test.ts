@@ -76,7 +76,7 @@ describe('tunedrop submit', () => {
     await expect(stat(join(bucketDir, 'incoming'))).rejects.toThrow();
   });
 
-  it('uploads a folder with a manifest as incoming/<dir>/, the manifest last, job id from the manifest', async () => {
+  it('uploads a folder with a manifest as incoming/<dir>/, the manifest first, job id from the manifest', async () => {
     const dir = join(work, 'support-run');
     await mkdir(join(dir, 'data'), { recursive: true });
     await copyFile(sample, join(dir, 'data', 'train.jsonl'));
@@ -91,9 +91,10 @@ describe('tunedrop submit', () => {
     const output = JSON.parse(result.stdout);
     const manifest = join(bucketDir, 'incoming/support-run/tuning.json');
     expect(output.object).toBe('incoming/support-run/tuning.json');
+    // The manifest first: a dataset arriving before its folder's manifest would start a job of its own.
     expect(output.uploaded.map((u: { object: string }) => u.object)).toEqual([
-      'incoming/support-run/data/train.jsonl',
       'incoming/support-run/tuning.json',
+      'incoming/support-run/data/train.jsonl',
     ]);
     expect(output.jobId).toBe(
       jobIdFor({
@@ -103,8 +104,27 @@ describe('tunedrop submit', () => {
       }),
     );
     const dataset = join(bucketDir, 'incoming/support-run/data/train.jsonl');
-    expect(BigInt(await generationOf(manifest))).toBeGreaterThanOrEqual(BigInt(await generationOf(dataset)));
+    expect(BigInt(await generationOf(dataset))).toBeGreaterThanOrEqual(BigInt(await generationOf(manifest)));
     await expect(stat(join(bucketDir, 'incoming/support-run/notes.txt'))).rejects.toThrow();
+  });
+
+  it('uploads nothing, not even the manifest, when a dataset object exists already (exit 1)', async () => {
+    const dir = join(work, 'support-rerun');
+    await mkdir(dir, { recursive: true });
+    await copyFile(sample, join(dir, 'train.jsonl'));
+    await writeFile(join(dir, 'tuning.json'), JSON.stringify({ trainingDataset: 'train.jsonl' }));
+    const bucketDir = join(work, 'bucket-rerun');
+    const stale = join(bucketDir, 'incoming/support-rerun/train.jsonl');
+    await mkdir(join(bucketDir, 'incoming/support-rerun'), { recursive: true });
+    await writeFile(stale, 'an older upload\n');
+
+    const result = await tunedrop(['submit', dir, '--bucket-dir', bucketDir]);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('exists already');
+    // A manifest written now would take the older object as its dataset.
+    await expect(stat(join(bucketDir, 'incoming/support-rerun/tuning.json'))).rejects.toThrow();
+    expect(await readFile(stale, 'utf8')).toBe('an older upload\n');
   });
 
   it('uploads nothing when the manifest is invalid', async () => {

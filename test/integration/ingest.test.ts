@@ -30,7 +30,7 @@ import {
 import { createMemoryLogger } from '../../shared/logging/index.ts';
 import { ProviderError, type TuningProvider } from '../../shared/providers/types.ts';
 import { createVertexProvider } from '../../shared/providers/vertex/index.ts';
-import { createLocalBlobStore } from '../../shared/storage/index.ts';
+import { BlobAccessError, type BlobStore, createLocalBlobStore } from '../../shared/storage/index.ts';
 import { uniqueName } from '../support/names.ts';
 
 const project = process.env.GOOGLE_CLOUD_PROJECT ?? 'tunedrop-test';
@@ -78,7 +78,7 @@ interface Harness {
 }
 
 async function harness(
-  options: { approval?: ApprovalPolicy; provider?: TuningProvider } = {},
+  options: { approval?: ApprovalPolicy; provider?: TuningProvider; blobs?: BlobStore } = {},
 ): Promise<Harness> {
   const topic = uniqueName('events');
   await pubsub.createTopic(topic);
@@ -96,7 +96,7 @@ async function harness(
     store,
     provider: options.provider ?? provider,
     publisher,
-    blobs: createLocalBlobStore({ root }),
+    blobs: options.blobs ?? createLocalBlobStore({ root }),
     logger: logs,
     clock: () => new Date(),
   });
@@ -276,6 +276,47 @@ describe('ingest-dataset', () => {
     await h.subscription.close();
   });
 
+  it('turns the upload order of tunedrop submit (manifest, training, validation) into one job, once the last dataset is in', async () => {
+    const h = await harness();
+    const folder = `incoming/${h.prefix}`;
+    const manifest = `${folder}/tuning.json`;
+    emulator.resetStats();
+    await put(manifest, JSON.stringify({ trainingDataset: 'train.jsonl', validationDataset: 'val.jsonl' }));
+    const manifestEvent = await finalized(manifest);
+    expect(await h.handle(manifestEvent)).toMatchObject({
+      outcome: 'waiting',
+      missing: [`gs://${bucket}/${folder}/train.jsonl`, `gs://${bucket}/${folder}/val.jsonl`],
+    });
+
+    await put(`${folder}/train.jsonl`, goodDataset);
+    const trainingEvent = await finalized(`${folder}/train.jsonl`);
+    expect(await h.handle(trainingEvent)).toMatchObject({
+      outcome: 'waiting',
+      missing: [`gs://${bucket}/${folder}/val.jsonl`],
+    });
+    expect((await h.store.list()).jobs).toEqual([]);
+    expect(emulator.stats().create).toBe(0);
+
+    await put(`${folder}/val.jsonl`, goodDataset);
+    const validationEvent = await finalized(`${folder}/val.jsonl`);
+    const job = asJob(await h.handle(validationEvent));
+    expect(job.id).toBe(await jobIdOf(manifest));
+    expect(job.state).toBe('PENDING');
+    expect(job.spec).toMatchObject({
+      trainingDatasetUri: `gs://${bucket}/${folder}/train.jsonl`,
+      validationDatasetUri: `gs://${bucket}/${folder}/val.jsonl`,
+    });
+    expect((await readReport(manifest)).status).toBe('accepted');
+
+    // Eventarc redelivers every event: still one job.
+    for (const event of [manifestEvent, trainingEvent, validationEvent])
+      await h.handle(structuredClone(event));
+    expect((await h.store.list()).jobs.map((record) => record.id)).toEqual([job.id]);
+    expect((await vertexJobsFor(job.id)).map((vertexJob) => vertexJob.name)).toEqual([job.provider.jobName]);
+    expect(emulator.stats().create).toBe(1);
+    await h.subscription.close();
+  });
+
   it('rejects an invalid dataset: report written, dataset.rejected published, no job', async () => {
     const h = await harness();
     const name = `incoming/${h.prefix}-bad.jsonl`;
@@ -306,6 +347,79 @@ describe('ingest-dataset', () => {
     expect(await h.store.get(jobId)).toBeUndefined();
     expect(await vertexJobsFor(jobId)).toEqual([]);
     await h.subscription.close();
+  });
+
+  it('rejects a manifest whose dataset in another bucket is gone (404): reported, dataset.rejected, no retry', async () => {
+    // Cloud Storage can list an object that is gone by the time it is read; the local store says
+    // 404 for the vanished file like Cloud Storage does.
+    const local = createLocalBlobStore({ root });
+    const h = await harness({
+      blobs: {
+        ...local,
+        stat: async (bucketName, name) => {
+          const info = await local.stat(bucketName, name);
+          if (bucketName === 'other-bucket') await rm(join(root, name), { force: true });
+          return info;
+        },
+      },
+    });
+    const folder = `incoming/${h.prefix}`;
+    const elsewhere = `gs://other-bucket/${h.prefix}-shared/val.jsonl`;
+    await put(`${h.prefix}-shared/val.jsonl`, goodDataset);
+    await put(`${folder}/train.jsonl`, goodDataset);
+    await put(
+      `${folder}/tuning.json`,
+      JSON.stringify({ trainingDataset: 'train.jsonl', validationDataset: elsewhere }),
+    );
+    const rejected = receive(h.subscription, 'tunedrop.v1.dataset.rejected');
+
+    const outcome = await h.handle(await finalized(`${folder}/tuning.json`));
+
+    const jobId = await jobIdOf(`${folder}/tuning.json`);
+    expect(outcome).toMatchObject({ outcome: 'rejected', jobId, errorCount: 1 });
+    expect((await readReport(`${folder}/tuning.json`)).problems).toEqual([
+      `/validationDataset: ${elsewhere} was not found (404): check the bucket and object name, and that the object still exists`,
+    ]);
+    const event = await rejected;
+    expect((event.data as { errors: { field?: string }[] }).errors.map((error) => error.field)).toEqual([
+      '/validationDataset',
+    ]);
+    expect(await h.store.get(jobId)).toBeUndefined();
+    expect(await vertexJobsFor(jobId)).toEqual([]);
+    await h.subscription.close();
+  });
+
+  it('rejects a manifest whose dataset tunedrop may not read (403) with what to grant; keeps a 503 transient', async () => {
+    const local = createLocalBlobStore({ root });
+    const refusing = (status: number) => ({
+      ...local,
+      stat: async (bucketName: string, name: string) => {
+        if (bucketName !== 'other-bucket') return local.stat(bucketName, name);
+        throw new BlobAccessError(`gs://${bucketName}/${name}: refused`, status, bucketName, name);
+      },
+    });
+    const elsewhere = `gs://other-bucket/${uniqueName('private')}/train.jsonl`;
+
+    const h = await harness({ blobs: refusing(403) });
+    const folder = `incoming/${h.prefix}`;
+    await put(`${folder}/tuning.json`, JSON.stringify({ trainingDataset: elsewhere }));
+    const rejected = receive(h.subscription, 'tunedrop.v1.dataset.rejected');
+    const outcome = await h.handle(await finalized(`${folder}/tuning.json`));
+    expect(outcome).toMatchObject({ outcome: 'rejected', errorCount: 1 });
+    expect((await readReport(`${folder}/tuning.json`)).problems).toEqual([
+      `/trainingDataset: ${elsewhere} is not readable by tunedrop (403): grant the ingest service account roles/storage.objectViewer on that bucket`,
+    ]);
+    expect((await rejected).subject).toBe(await jobIdOf(`${folder}/tuning.json`));
+
+    const flaky = await harness({ blobs: refusing(503) });
+    const flakyFolder = `incoming/${flaky.prefix}`;
+    await put(`${flakyFolder}/tuning.json`, JSON.stringify({ trainingDataset: elsewhere }));
+    await expect(flaky.handle(await finalized(`${flakyFolder}/tuning.json`))).rejects.toMatchObject({
+      status: 503,
+    });
+    await expect(readReport(`${flakyFolder}/tuning.json`)).rejects.toThrow();
+    await h.subscription.close();
+    await flaky.subscription.close();
   });
 
   it('rejects an invalid manifest, naming each wrong field', async () => {
@@ -465,6 +579,42 @@ describe('ingest-dataset', () => {
     expect(job.state).toBe('PENDING');
     expect(emulator.stats().create).toBe(0);
     expect(await vertexJobsFor(queued.id)).toHaveLength(1);
+    await h.subscription.close();
+  });
+
+  it('after a create answered 503 when Vertex AI had made the job, adopts it instead of creating another', async () => {
+    // The emulator has no "create, then answer 503" fault: create the labelled job for real, then
+    // answer as an overloaded front end would.
+    const unavailableAfterCreate: TuningProvider = {
+      ...provider,
+      name: provider.name,
+      createJob: async (spec, recordId) => {
+        await provider.createJob(spec, recordId);
+        throw new ProviderError('The service is currently unavailable.', 503, 'UNAVAILABLE', true);
+      },
+    };
+    const h = await harness({ provider: unavailableAfterCreate });
+    const name = `incoming/${h.prefix}.jsonl`;
+    await put(name, goodDataset);
+    const queued = asJob(await h.handle(await finalized(name)));
+    expect(queued.state).toBe('QUEUED');
+    expect(queued.provider.createIntentTime).toBeDefined();
+    expect(await vertexJobsFor(queued.id)).toHaveLength(1);
+
+    // The poller's retry, once due.
+    emulator.resetStats();
+    const later = new Date(Date.parse(queued.nextAttemptTime!) + 1);
+    const job = await startJob(
+      { store: h.store, provider, publisher: h.publisher, logger: h.logs, now: () => later, project },
+      queued.id,
+    );
+
+    const vertexJobs = await vertexJobsFor(queued.id);
+    expect(vertexJobs).toHaveLength(1);
+    expect(emulator.stats().create).toBe(0);
+    expect(job.state).toBe('PENDING');
+    expect(job.provider.jobName).toBe(vertexJobs[0]?.name);
+    expect(job.history.at(-1)?.reason).toMatch(/adopted/);
     await h.subscription.close();
   });
 

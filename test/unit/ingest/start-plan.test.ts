@@ -66,9 +66,22 @@ describe('retry timing', () => {
 });
 
 describe('whether a failed create may have made a job', () => {
-  it('knows an error response made none', () => {
+  it('knows a quota refusal made none', () => {
     expect(certainlyNotCreated(new ProviderError('quota', 429, 'RESOURCE_EXHAUSTED', true))).toBe(true);
-    expect(certainlyNotCreated(new ProviderError('down', 503, 'UNAVAILABLE', true))).toBe(true);
+  });
+
+  it('knows a request refused as invalid, forbidden or aimed at nothing made none', () => {
+    expect(certainlyNotCreated(new ProviderError('bad', 400, 'INVALID_ARGUMENT', false))).toBe(true);
+    expect(certainlyNotCreated(new ProviderError('denied', 403, 'PERMISSION_DENIED', false))).toBe(true);
+    expect(certainlyNotCreated(new ProviderError('no such location', 404, 'NOT_FOUND', false))).toBe(true);
+  });
+
+  it('cannot tell after a server error, which may come after the job was made', () => {
+    expect(certainlyNotCreated(new ProviderError('down', 503, 'UNAVAILABLE', true))).toBe(false);
+    expect(certainlyNotCreated(new ProviderError('oops', 500, 'INTERNAL', true))).toBe(false);
+    expect(certainlyNotCreated(new ProviderError('bad gateway', 502, 'UNAVAILABLE', true))).toBe(false);
+    // A 429 that is not a quota refusal (e.g. a front end shedding load) says nothing either.
+    expect(certainlyNotCreated(new ProviderError('busy', 429, 'UNAVAILABLE', true))).toBe(false);
   });
 
   it('cannot tell after a timeout or a lost connection', () => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PermanentError } from '../../../shared/errors/index.ts';
 import {
+  BlobAccessError,
   type BlobStore,
   createLocalBlobStore,
   isMetadataSidecar,
@@ -90,6 +91,21 @@ describe('local blob store', () => {
   it('answers undefined for a missing object and errors the stream', async () => {
     expect(await blobs.stat('b', 'nope.jsonl')).toBeUndefined();
     await expect(text(blobs.read('b', 'nope.jsonl'))).rejects.toThrow(/ENOENT/);
+  });
+
+  it('reports a missing object as a permanent 404, like Cloud Storage', async () => {
+    const calls = [
+      () => text(blobs.read('other-bucket', 'nope.jsonl')),
+      () => blobs.readText('b', 'nope.jsonl'),
+    ];
+    for (const call of calls) {
+      const error = await call().then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+      expect(error).toBeInstanceOf(BlobAccessError);
+      expect(error).toMatchObject({ status: 404, permanent: true });
+    }
   });
 
   it('refuses names that would leave the folder', async () => {
