@@ -48,8 +48,9 @@ export async function followJob(
     } else if (options.rejection) {
       const text = await options.rejection();
       if (text !== undefined) {
-        const report = JSON.parse(text) as { valid?: unknown };
-        if (report.valid === false) return { kind: 'rejected', report };
+        // ingest-dataset's report: `status` is rejected (bad dataset or manifest), waiting or accepted.
+        const report = JSON.parse(text) as { status?: unknown };
+        if (report.status === 'rejected') return { kind: 'rejected', report };
       }
     }
     if (now() >= deadline) {

@@ -35,15 +35,16 @@ describe('following a job', () => {
   it('ends when the upload was rejected and no job will come', async () => {
     const outcome = await followJob(scripted([undefined]), 'j', {
       sleep: noSleep,
-      rejection: async () => JSON.stringify({ valid: false, errors: [] }),
+      rejection: async () => JSON.stringify({ status: 'rejected', problems: [] }),
     });
     expect(outcome.kind).toBe('rejected');
   });
 
-  it('keeps waiting while the report says valid', async () => {
+  it('keeps waiting while the report says waiting or accepted', async () => {
+    const reports = ['waiting', 'accepted'];
     const outcome = await followJob(scripted([undefined, undefined, 'FAILED']), 'j', {
       sleep: noSleep,
-      rejection: async () => JSON.stringify({ valid: true }),
+      rejection: async () => JSON.stringify({ status: reports.shift() ?? 'accepted' }),
     });
     expect(outcome).toMatchObject({ kind: 'finished', job: { state: 'FAILED' } });
   });
