@@ -6,14 +6,13 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { validateBlock } from './block-validator.ts';
-import { requireModel } from './models.ts';
 import type { FromWorker, ToWorker, WorkerSettings } from './worker-messages.ts';
 
 const port = parentPort;
 if (!port) throw new Error('dataset-worker runs as a worker thread, started by BlockPool');
 const data = workerData as WorkerSettings;
 const settings = {
-  model: requireModel(data.model),
+  model: data.model,
   maxLineBytes: data.maxLineBytes,
   maxErrors: data.maxErrors,
 };

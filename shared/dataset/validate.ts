@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { type BlockResult, type BlockSettings, countLines, validateBlock } from './block-validator.ts';
 import { estimateCost } from './cost.ts';
 import { type ByteSource, type Segment, splitLines } from './line-splitter.ts';
-import { requireModel } from './models.ts';
+import { type ModelSpec, requireModel } from './models.ts';
 import type { ValidationReport } from './report.ts';
 import { type DatasetRole, ReportBuilder } from './report-builder.ts';
 import { loadTokenCounter, type TokenCounter } from './tokens.ts';
@@ -28,8 +28,11 @@ export interface ParallelOptions {
 }
 
 export interface ValidateOptions {
-  /** Base model id, alias or `publishers/google/models/<id>`; an unknown one throws UnknownModelError. */
-  model: string;
+  /**
+   * Base model id, alias or `publishers/google/models/<id>` (an unknown one throws
+   * UnknownModelError), or a whole spec, for limits other than the table's.
+   */
+  model: string | ModelSpec;
   role?: DatasetRole;
   /** Named in the report only. */
   fileName?: string;
@@ -108,7 +111,7 @@ class BlockScheduler {
   constructor(
     private readonly builder: ReportBuilder,
     private readonly settings: BlockSettings,
-    private readonly modelId: string,
+    private readonly model: ModelSpec,
     private readonly parallel: Required<Omit<ParallelOptions, 'counts'>> & Pick<ParallelOptions, 'counts'>,
   ) {
     this.noWorkers = parallel.workers <= 0;
@@ -253,7 +256,7 @@ class BlockScheduler {
       depth: WORKER_DEPTH,
       resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
       settings: {
-        model: this.modelId,
+        model: this.model,
         maxLineBytes: this.settings.maxLineBytes,
         maxErrors: this.settings.maxErrors,
       },
@@ -288,7 +291,7 @@ export async function validateDataset(
   source: ByteSource,
   options: ValidateOptions,
 ): Promise<ValidationReport> {
-  const model = requireModel(options.model);
+  const model = typeof options.model === 'string' ? requireModel(options.model) : options.model;
   const role = options.role ?? 'training';
   const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   const maxErrors = options.maxErrors ?? DEFAULT_MAX_ERRORS;
@@ -298,7 +301,7 @@ export async function validateDataset(
     tokenSample: options.tokenSample ?? 0,
     loadCounter: options.loadCounter ?? loadTokenCounter,
   });
-  const scheduler = new BlockScheduler(builder, { model, maxLineBytes, maxErrors }, model.id, {
+  const scheduler = new BlockScheduler(builder, { model, maxLineBytes, maxErrors }, model, {
     workers: options.parallel?.workers ?? defaultWorkers(),
     thresholdBytes: options.parallel?.thresholdBytes ?? DEFAULT_PARALLEL_THRESHOLD_BYTES,
     blockBytes: Math.max(1, options.parallel?.blockBytes ?? DEFAULT_BLOCK_BYTES),

@@ -1,8 +1,10 @@
 import type { BlockResult } from './block-validator.ts';
+import type { ModelSpec } from './models.ts';
 
 /** What a dataset worker is started with (workerData). */
 export interface WorkerSettings {
-  model: string;
+  /** The whole spec, not its id: a caller may validate against limits of its own. */
+  model: ModelSpec;
   maxLineBytes: number;
   maxErrors: number;
 }

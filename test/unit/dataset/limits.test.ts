@@ -3,6 +3,7 @@ import {
   estimateCost,
   findModel,
   MODELS,
+  type ModelSpec,
   RECOMMENDED_MIN_TRAINING_EXAMPLES,
   requireModel,
   UnknownModelError,
@@ -184,5 +185,39 @@ describe('dataset size advice', () => {
       'json_syntax',
     ]);
     expect(report.errorsOmitted).toBe(296);
+  });
+});
+
+describe('file-level limits', () => {
+  const small = (limits: Partial<ModelSpec>): ModelSpec => ({
+    ...requireModel('gemini-2.5-flash'),
+    ...limits,
+  });
+
+  it('rejects a training file over the model size limit, whatever its examples', async () => {
+    const lines = `${ok}\n`.repeat(3);
+    const report = await validate(lines, { model: small({ maxTrainingFileBytes: 100 }) });
+    expect(report.errors).toEqual([expect.objectContaining({ line: 0, code: 'file_too_large' })]);
+    expect((await validate(lines, { model: small({ maxTrainingFileBytes: 1_000_000 }) })).valid).toBe(true);
+  });
+
+  it('rejects a training set with more examples than the model accepts', async () => {
+    const lines = `${ok}\n`.repeat(3);
+    expect((await validate(lines, { model: small({ maxTrainingExamples: 2 }) })).errors).toEqual([
+      expect.objectContaining({ line: 0, code: 'too_many_examples' }),
+    ]);
+    expect((await validate(lines, { model: small({ maxTrainingExamples: 3 }) })).valid).toBe(true);
+  });
+
+  it('applies a spec of its own on the worker threads too', async () => {
+    // Blocks validated on a worker, with a spec that accepts no text: every example breaks it.
+    const counts = { workerBlocks: 0, callerBlocks: 0 };
+    const report = await validate(`${ok}\n`.repeat(20_000), {
+      model: small({ parts: ['inlineData'] }),
+      maxErrors: 1,
+      parallel: { workers: 1, thresholdBytes: 0, blockBytes: 64 * 1024, callerValidates: false, counts },
+    });
+    expect(counts.workerBlocks).toBeGreaterThan(0);
+    expect(report.errors[0]).toMatchObject({ code: 'unsupported_part' });
   });
 });

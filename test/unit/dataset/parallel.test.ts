@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
+  requireModel,
   type ValidateOptions,
   type ValidationReport,
   validateDataset,
@@ -154,7 +155,7 @@ describe('parallel validation', { timeout: 60_000 }, () => {
     const pool = new BlockPool({
       size: 1,
       depth: 2,
-      settings: { model: 'gemini-2.5-flash', maxLineBytes: 1 << 20, maxErrors: 10 },
+      settings: { model: requireModel('gemini-2.5-flash'), maxLineBytes: 1 << 20, maxErrors: 10 },
     });
     try {
       let slot = pool.available();
