@@ -17,7 +17,7 @@ export interface BucketWatcherOptions {
   /** Where to POST the CloudEvents: the ingest-dataset function. */
   target: string;
   logger: Logger;
-  /** How long a file must stay unchanged to count as completely written. */
+  /** How long a file must stay unchanged to count as completely written (default 1 s). */
   quietMs?: number;
   /** Delivery attempts per event, with exponential backoff, like Eventarc's retry on failure. */
   maxAttempts?: number;
@@ -82,7 +82,7 @@ export function finalizedEvent(bucket: string, name: string, size: bigint, mtime
 }
 
 export function startBucketWatcher(options: BucketWatcherOptions): { close(): void } {
-  const quietMs = options.quietMs ?? 400;
+  const quietMs = options.quietMs ?? 1000;
   const maxAttempts = options.maxAttempts ?? 6;
   const pending = new Map<string, NodeJS.Timeout>();
   const lastSeen = new Map<string, string>();

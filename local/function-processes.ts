@@ -1,13 +1,13 @@
 /**
  * Runs each function as its own Functions Framework process, the way Cloud Run serves it: the
  * same entry points and signature types as the deployment, loading the TypeScript source through
- * tsx. Children run in their own process groups so a stop takes their descendants too.
+ * tsx. Children run in their own registered process groups so a stop takes their descendants too.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { stopProcessGroup } from './process-group.ts';
+import { spawnInProcessGroup, stopProcessGroup } from './process-group.ts';
 
 export interface FunctionSpec {
   /** The entry point registered in functions/index.ts. */
@@ -32,8 +32,10 @@ export interface FunctionProcess {
 async function waitForPort(url: string, child: ChildProcess, timeoutMs: number, output: string[]) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) {
-      throw new Error(`function exited with code ${child.exitCode}:\n${output.slice(-20).join('\n')}`);
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(
+        `function exited with ${child.signalCode ?? `code ${child.exitCode}`}:\n${output.slice(-20).join('\n')}`,
+      );
     }
     try {
       // Any HTTP answer means the server listens; the function itself may reject a bare GET.
@@ -53,7 +55,7 @@ export async function startFunctionProcess(
   env: Record<string, string>,
   onLine: (target: string, line: string) => void,
 ): Promise<FunctionProcess> {
-  const child = spawn(
+  const child = spawnInProcessGroup(
     process.execPath,
     [
       '--import',
@@ -64,7 +66,7 @@ export async function startFunctionProcess(
       `--port=${spec.port}`,
       '--source=functions/index.ts',
     ],
-    { cwd: repoRoot, env: { ...process.env, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const output: string[] = [];
   const collect = (chunk: Buffer) => {

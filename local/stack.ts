@@ -16,18 +16,10 @@ import {
   startEmulator,
 } from './emulators/index.ts';
 import { type FunctionProcess, type FunctionSpec, startFunctionProcess } from './function-processes.ts';
+import { defaultPorts, portNames, type StackPorts } from './ports.ts';
 import { startVertexEmulator } from './vertex-emulator/index.ts';
 
-export const defaultPorts = {
-  ingest: 8081,
-  poll: 8082,
-  webhooks: 8083,
-  api: 8084,
-  pubsub: 8085,
-  firestore: 8086,
-  vertex: 8090,
-};
-export type StackPorts = typeof defaultPorts;
+export { defaultPorts, type StackPorts } from './ports.ts';
 
 export interface LocalWebhook {
   url: string;
@@ -51,6 +43,8 @@ export interface LocalStackOptions {
   onEvent?: (event: Record<string, unknown>) => void;
   /** The functions' own log lines. */
   onFunctionLine?: (target: string, line: string) => void;
+  /** Aborting it (Ctrl-C while starting) stops what has started and rejects with the reason. */
+  signal?: AbortSignal;
 }
 
 export interface LocalStack {
@@ -67,6 +61,40 @@ export interface LocalStack {
 export const eventsTopic = 'tuning-events';
 export const deadLetterTopic = 'tuning-events-dead-letter';
 
+/**
+ * The push subscription standing in for the deliver-webhooks trigger, with the deployment's retry
+ * and dead-letter policies (terraform/pubsub.tf). The Pub/Sub emulator honours the dead-letter
+ * policy on push subscriptions: test/integration/local-stack-dead-letter.test.ts shows a message
+ * its endpoint keeps refusing arriving on the dead-letter topic.
+ */
+export function deliverWebhooksSubscription(input: {
+  pushEndpoint: string;
+  deadLetterTopic: string;
+  maxDeliveryAttempts?: number;
+}) {
+  return {
+    pushConfig: { pushEndpoint: input.pushEndpoint },
+    ackDeadlineSeconds: 30,
+    retryPolicy: { minimumBackoff: { seconds: 1 }, maximumBackoff: { seconds: 30 } },
+    deadLetterPolicy: {
+      deadLetterTopic: input.deadLetterTopic,
+      maxDeliveryAttempts: input.maxDeliveryAttempts ?? 10,
+    },
+  };
+}
+
+/**
+ * Waits for every start, registering each success for the stop, before failing with the first
+ * error: a stop after one part failed must still take the parts that started beside it.
+ */
+async function allStarted<T>(starts: Promise<T>[], onStarted: (started: T) => void): Promise<T[]> {
+  const results = await Promise.allSettled(starts);
+  for (const result of results) if (result.status === 'fulfilled') onStarted(result.value);
+  const failed = results.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
+  return results.map((result) => (result as PromiseFulfilledResult<T>).value);
+}
+
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const project = options.project ?? 'tunedrop-local';
   const region = options.region ?? 'us-central1';
@@ -76,18 +104,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const { logger } = options;
 
   // Fail fast, before starting anything, on what would make a later step fail.
+  options.signal?.throwIfAborted();
   checkEmulatorPrerequisites();
-  const names: Record<keyof StackPorts, string> = {
-    ingest: 'ingest-dataset',
-    poll: 'poll-jobs',
-    webhooks: 'deliver-webhooks',
-    api: 'api',
-    pubsub: 'the Pub/Sub emulator',
-    firestore: 'the Firestore emulator',
-    vertex: 'the Vertex AI emulator',
-  };
+  const seen = new Map<number, string>();
   for (const [key, port] of Object.entries(ports) as [keyof StackPorts, number][]) {
-    await assertPortFree(port, '127.0.0.1', names[key]);
+    const clash = seen.get(port);
+    if (clash) throw new Error(`port ${port} is given to both ${clash} and ${portNames[key]}`);
+    seen.set(port, portNames[key]);
+    await assertPortFree(port, '127.0.0.1', portNames[key]);
   }
   mkdirSync(resolve(bucketDir, 'incoming'), { recursive: true });
 
@@ -104,12 +128,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     stoppers.length = 0;
   };
 
+  // Between steps: a Ctrl-C while starting stops here, and the catch below stops what started.
+  const checkpoint = () => options.signal?.throwIfAborted();
   try {
-    const emulators: RunningEmulator[] = await Promise.all([
-      startEmulator('pubsub', { port: ports.pubsub }),
-      startEmulator('firestore', { port: ports.firestore }),
-    ]);
-    for (const emulator of emulators) stoppers.push(() => emulator.stop());
+    checkpoint();
+    const emulators = await allStarted(
+      [
+        startEmulator('pubsub', { port: ports.pubsub }),
+        startEmulator('firestore', { port: ports.firestore }),
+      ],
+      (emulator: RunningEmulator) => stoppers.push(() => emulator.stop()),
+    );
+    checkpoint();
     const [pubsubHost, firestoreHost] = emulators.map((emulator) => emulator.hostPort) as [string, string];
     process.env.PUBSUB_EMULATOR_HOST = pubsubHost;
     // Nothing local may wait on (or warn about) a metadata server that is not there.
@@ -121,6 +151,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const [topic] = await pubsub.createTopic(eventsTopic);
     const [deadLetter] = await pubsub.createTopic(deadLetterTopic);
     await deadLetter.createSubscription(`${deadLetterTopic}-inspect`);
+    checkpoint();
 
     const vertex = await startVertexEmulator({
       port: ports.vertex,
@@ -129,6 +160,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       bucketDir,
     });
     stoppers.push(() => vertex.close());
+    checkpoint();
 
     const webhooks = options.webhooks ?? [];
     const webhookEnv = Object.fromEntries(
@@ -165,15 +197,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       { target: 'deliverWebhooks', signatureType: 'cloudevent', port: ports.webhooks },
       { target: 'api', signatureType: 'http', port: ports.api },
     ];
-    const functions: FunctionProcess[] = await Promise.all(
-      specs.map(async (spec) => {
-        const started = await startFunctionProcess(spec, env, (target, line) =>
-          options.onFunctionLine?.(target, line),
-        );
-        stoppers.push(() => started.stop());
-        return started;
-      }),
+    const functions = await allStarted(
+      specs.map((spec) =>
+        startFunctionProcess(spec, env, (target, line) => options.onFunctionLine?.(target, line)),
+      ),
+      (started: FunctionProcess) => stoppers.push(() => started.stop()),
     );
+    checkpoint();
     const [ingest, poll, deliver, api] = functions as [
       FunctionProcess,
       FunctionProcess,
@@ -183,12 +213,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     // The Functions Framework turns a raw Pub/Sub push into the messagePublished CloudEvent when
     // the push path names the topic, so deliver-webhooks sees what Eventarc would send it.
-    await topic.createSubscription('deliver-webhooks', {
-      pushConfig: { pushEndpoint: `${deliver.url}/projects/${project}/topics/${eventsTopic}` },
-      ackDeadlineSeconds: 30,
-      retryPolicy: { minimumBackoff: { seconds: 1 }, maximumBackoff: { seconds: 30 } },
-      deadLetterPolicy: { deadLetterTopic: deadLetter.name, maxDeliveryAttempts: 10 },
-    });
+    await topic.createSubscription(
+      'deliver-webhooks',
+      deliverWebhooksSubscription({
+        pushEndpoint: `${deliver.url}/projects/${project}/topics/${eventsTopic}`,
+        deadLetterTopic: deadLetter.name,
+      }),
+    );
 
     const [eventLog] = await topic.createSubscription('local-event-log');
     eventLog.on('message', (message) => {
@@ -208,6 +239,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       logger: logger.child({ part: 'bucket-watcher' }),
     });
     stoppers.push(() => watcher.close());
+    checkpoint();
 
     // Cloud Scheduler stand-in: one poll at a time, never overlapping, every pollSeconds.
     let polling: Promise<void> = Promise.resolve();

@@ -8,16 +8,34 @@ import { parseArgs } from 'node:util';
 import { Webhook } from 'standardwebhooks';
 import { createFunctionLogSink, formatEventLine } from '../../local/console.ts';
 import { repoRoot } from '../../local/function-processes.ts';
+import { type PortChoice, resolvePorts } from '../../local/ports.ts';
+import {
+  installShutdownHandlers,
+  killRegisteredProcessGroupsSync,
+  refuseNewProcessGroups,
+  stopRegisteredProcessGroups,
+} from '../../local/process-group.ts';
 import { startLocalStack } from '../../local/stack.ts';
 import { createLogger } from '../../shared/logging/index.ts';
 import type { Command } from './index.ts';
 
-const help = `Usage: tunedrop demo [--timeout-seconds N]   (also: npm run demo)
+const help = `Usage: tunedrop demo [options]   (also: npm run demo -- [options])
 
 Starts the local stack, drops a bundled sample dataset into the bucket folder, waits until the
 job.succeeded webhook reaches a receiver the demo runs itself, verifies its signature as any
-Standard Webhooks receiver would, prints the event and exits 0. Non-zero, with the reason, on
-timeout.`;
+Standard Webhooks receiver would, then keeps the receiver up for a settle period and checks that
+exactly one job.succeeded (one webhook-id; redeliveries of it are fine) arrived. Prints the event
+and the count and exits 0; non-zero, with the reason, on timeout or a count other than 1.
+
+Options:
+  --timeout-seconds N   how long to wait for job.succeeded (default 180)
+  --port-base N         shift every port of the stack (default 8080: ports 8081-8086 and 8090)
+  --free-ports          let the system pick a free port for every part (for tests, parallel runs)`;
+
+/** The demo's scheduler period; the settle period after job.succeeded is derived from it. */
+const pollSeconds = 2;
+/** Two polls and a margin: long enough for a duplicate publish to reach the receiver. */
+const settleMs = 2 * pollSeconds * 1000 + 3000;
 
 interface Received {
   headers: Record<string, string>;
@@ -52,11 +70,14 @@ export const demo: Command = {
   summary: 'run the local stack, tune a sample dataset and verify the signed job.succeeded webhook',
   async run(args) {
     let timeoutSeconds: number;
+    let portChoice: PortChoice = { kind: 'default' };
     try {
       const { values } = parseArgs({
         args,
         options: {
           'timeout-seconds': { type: 'string', default: '180' },
+          'port-base': { type: 'string' },
+          'free-ports': { type: 'boolean' },
           help: { type: 'boolean', short: 'h' },
         },
       });
@@ -66,6 +87,11 @@ export const demo: Command = {
       }
       timeoutSeconds = Number(values['timeout-seconds']);
       if (!(timeoutSeconds > 0)) throw new Error('--timeout-seconds must be a positive number');
+      if (values['free-ports'] && values['port-base'] !== undefined) {
+        throw new Error('give either --free-ports or --port-base, not both');
+      }
+      if (values['free-ports']) portChoice = { kind: 'free' };
+      if (values['port-base'] !== undefined) portChoice = { kind: 'base', base: Number(values['port-base']) };
     } catch (error) {
       console.error(`tunedrop demo: ${(error as Error).message}\n\n${help}`);
       return 2;
@@ -79,11 +105,18 @@ export const demo: Command = {
       resolveSucceeded = resolveEvent;
       rejectSucceeded = reject;
     });
+    // Distinct webhook-ids of job.succeeded: one logical event; its redeliveries share the id.
+    const succeededIds = new Set<string>();
+    let succeededDeliveries = 0;
     const receiver = await startReceiver(({ headers, body }) => {
       try {
         const payload = verifier.verify(body, headers) as { type?: string };
         console.log(`webhook received and verified: ${payload.type} (webhook-id ${headers['webhook-id']})`);
-        if (payload.type === 'tunedrop.v1.job.succeeded') resolveSucceeded(payload);
+        if (payload.type === 'tunedrop.v1.job.succeeded') {
+          succeededIds.add(String(headers['webhook-id']));
+          succeededDeliveries++;
+          resolveSucceeded(payload);
+        }
       } catch (error) {
         rejectSucceeded(
           new Error(`a webhook arrived with a signature that does not verify: ${(error as Error).message}`),
@@ -97,11 +130,27 @@ export const demo: Command = {
     const logger = createLogger('demo', { level: 'WARNING' });
     let stack: Awaited<ReturnType<typeof startLocalStack>> | undefined;
     let timer: NodeJS.Timeout | undefined;
+    // Ctrl-C at any moment: abort the start or the wait; the finally below stops everything.
+    const interrupted = new AbortController();
+    const handlers = installShutdownHandlers(() => {
+      console.log('\nStopping the demo...');
+      interrupted.abort(new Error('interrupted'));
+      if (!stack) {
+        refuseNewProcessGroups();
+        void stopRegisteredProcessGroups();
+      }
+    });
+    const whenInterrupted = new Promise<never>((_, reject) =>
+      interrupted.signal.addEventListener('abort', () => reject(interrupted.signal.reason)),
+    );
+    whenInterrupted.catch(() => {});
     try {
       console.log('Starting the local stack (emulators, Vertex AI emulator, functions)...');
-      stack = await startLocalStack({
+      const starting = startLocalStack({
         bucketDir,
-        pollSeconds: 2,
+        ports: await resolvePorts(portChoice),
+        signal: interrupted.signal,
+        pollSeconds,
         jobSeconds: 8,
         webhooks: [{ url: receiver.url, secret }],
         env: { TUNEDROP_APPROVAL: 'auto' },
@@ -112,6 +161,8 @@ export const demo: Command = {
           if (shown) console.error(shown);
         },
       });
+      // A start aborted mid-way can hang in a client call to a killed emulator: do not wait for it.
+      stack = await Promise.race([starting, whenInterrupted]);
 
       // Written beside incoming/ and renamed into it: one complete write, as an upload finalizes.
       const sample = join(repoRoot, 'local/sample/support-answers.jsonl');
@@ -133,17 +184,42 @@ export const demo: Command = {
           timeoutSeconds * 1000,
         );
       });
-      const event = await Promise.race([succeeded, timeout]);
+      const event = await Promise.race([succeeded, timeout, whenInterrupted]);
       console.log('\njob.succeeded, as delivered and verified:');
       console.log(JSON.stringify(event, null, 2));
+
+      // Keep receiving for a while: a second job or a re-published event with a new id would
+      // arrive within a couple of polls.
+      console.log(`\nWaiting ${settleMs / 1000} s for any further job.succeeded webhook...`);
+      await Promise.race([new Promise((settle) => setTimeout(settle, settleMs)), whenInterrupted]);
+      console.log(
+        `job.succeeded webhooks received: ${succeededIds.size} distinct webhook-id(s), ${succeededDeliveries} delivery(ies)`,
+      );
+      if (succeededIds.size !== 1) {
+        console.error(
+          `tunedrop demo failed: expected exactly 1 job.succeeded webhook, got ${succeededIds.size}`,
+        );
+        return 1;
+      }
       return 0;
     } catch (error) {
+      if (interrupted.signal.aborted) {
+        console.error('tunedrop demo interrupted');
+        return 130;
+      }
       console.error(`tunedrop demo failed: ${(error as Error).message}`);
       return 1;
     } finally {
       clearTimeout(timer);
       receiver.close();
       await stack?.stop();
+      if (interrupted.signal.aborted) {
+        await stopRegisteredProcessGroups();
+        // In-process servers of an unwound start may still hold the event loop.
+        setTimeout(() => process.exit(), 2000).unref();
+      }
+      killRegisteredProcessGroupsSync();
+      handlers.dispose();
       rmSync(bucketDir, { recursive: true, force: true });
     }
   },

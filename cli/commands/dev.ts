@@ -2,7 +2,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs, parseEnv } from 'node:util';
 import { createFunctionLogSink, formatEventLine } from '../../local/console.ts';
-import { startLocalStack } from '../../local/stack.ts';
+import { resolveDevSettings } from '../../local/dev-options.ts';
+import { describePorts, resolvePorts } from '../../local/ports.ts';
+import {
+  installShutdownHandlers,
+  killRegisteredProcessGroupsSync,
+  refuseNewProcessGroups,
+  stopRegisteredProcessGroups,
+} from '../../local/process-group.ts';
+import { type LocalStack, startLocalStack } from '../../local/stack.ts';
 import { createLogger } from '../../shared/logging/index.ts';
 import { displayUrl } from '../lib/api-client.ts';
 import type { Command } from './index.ts';
@@ -17,30 +25,39 @@ Options:
   --webhook-secret SECRET its whsec_ secret, in the same order as --webhook (repeatable)
   --poll-seconds N        how often the scheduler stand-in calls poll-jobs (default 5)
   --job-seconds N         how long an emulated tuning job runs (default 10)
-  --approval MODE         auto | manual (default auto)
+  --approval MODE         auto | manual (default: TUNEDROP_APPROVAL from .env, else auto)
+  --port-base N           shift every port: N+1 ingest-dataset ... N+10 Vertex AI emulator
+                          (default 8080: ports 8081-8086 and 8090)
+  --free-ports            let the system pick a free port for every part (for tests, parallel runs)
 
 A .env file in the current folder may set TUNEDROP_WEBHOOK_URL and TUNEDROP_WEBHOOK_SECRET (one
-receiver) and any TUNEDROP_* setting the functions read.`;
+receiver) and any TUNEDROP_* setting the functions read; flags win over .env.`;
 
 function readDotEnv(path: string): Record<string, string> {
   if (!existsSync(path)) return {};
   return parseEnv(readFileSync(path, 'utf8')) as Record<string, string>;
 }
 
+/** How long a stop requested during start-up waits for the start to unwind before forcing it. */
+const startupUnwindMs = 15_000;
+
 export const dev: Command = {
   summary: 'run tunedrop locally (emulators, functions, bucket folder, scheduler)',
   async run(args) {
     let values: ReturnType<typeof parse>['values'];
     function parse() {
+      // No defaults here: resolveDevSettings must tell an explicit flag from an absent one.
       return parseArgs({
         args,
         options: {
-          'bucket-dir': { type: 'string', default: '.tunedrop/bucket' },
-          webhook: { type: 'string', multiple: true, default: [] },
-          'webhook-secret': { type: 'string', multiple: true, default: [] },
-          'poll-seconds': { type: 'string', default: '5' },
-          'job-seconds': { type: 'string', default: '10' },
-          approval: { type: 'string', default: 'auto' },
+          'bucket-dir': { type: 'string' },
+          webhook: { type: 'string', multiple: true },
+          'webhook-secret': { type: 'string', multiple: true },
+          'poll-seconds': { type: 'string' },
+          'job-seconds': { type: 'string' },
+          approval: { type: 'string' },
+          'port-base': { type: 'string' },
+          'free-ports': { type: 'boolean' },
           help: { type: 'boolean', short: 'h' },
         },
       });
@@ -55,73 +72,96 @@ export const dev: Command = {
       console.log(help);
       return 0;
     }
-    const dotEnv = readDotEnv(resolve('.env'));
-    const urls = [...values.webhook, ...(dotEnv.TUNEDROP_WEBHOOK_URL ? [dotEnv.TUNEDROP_WEBHOOK_URL] : [])];
-    const secrets = [
-      ...values['webhook-secret'],
-      ...(dotEnv.TUNEDROP_WEBHOOK_SECRET ? [dotEnv.TUNEDROP_WEBHOOK_SECRET] : []),
-    ];
-    if (urls.length !== secrets.length) {
-      console.error('tunedrop dev: give one --webhook-secret (whsec_...) per --webhook, in the same order');
+    const resolved = resolveDevSettings(values, readDotEnv(resolve('.env')));
+    if (!resolved.ok) {
+      console.error(`tunedrop dev: ${resolved.message}\n\nRun \`tunedrop dev --help\` for the options.`);
       return 2;
     }
-    const pollSeconds = Number(values['poll-seconds']);
-    const jobSeconds = Number(values['job-seconds']);
-    if (!(pollSeconds > 0) || !(jobSeconds > 0) || !['auto', 'manual'].includes(values.approval)) {
-      console.error(`tunedrop dev: invalid option value\n\n${help}`);
-      return 2;
-    }
-    const passThrough = Object.fromEntries(
-      Object.entries(dotEnv).filter(
-        ([key]) => key.startsWith('TUNEDROP_') && !key.startsWith('TUNEDROP_WEBHOOK_'),
-      ),
-    );
+    const settings = resolved.settings;
+
+    // Installed before anything starts, so Ctrl-C during start-up stops what has started.
+    const startup = new AbortController();
+    let requestStop: () => void = () => {};
+    const stopRequested = new Promise<void>((resolveStop) => {
+      requestStop = resolveStop;
+    });
+    let running = false;
+    const handlers = installShutdownHandlers(() => {
+      console.log('\nStopping tunedrop...');
+      if (!running) {
+        // Still starting: abort the start and kill the children it has spawned so far (an
+        // emulator still booting would otherwise keep the start waiting for it).
+        startup.abort(new Error('stopped while starting'));
+        refuseNewProcessGroups();
+        void stopRegisteredProcessGroups();
+      }
+      requestStop();
+    });
+
     const logger = createLogger('local-stack', { level: 'INFO' });
     const logSink = createFunctionLogSink(resolve('.tunedrop/logs'));
-
-    console.log('Starting tunedrop locally: emulators, Vertex AI emulator, functions...');
-    let stack: Awaited<ReturnType<typeof startLocalStack>>;
+    let stack: LocalStack;
     try {
-      stack = await startLocalStack({
-        bucketDir: values['bucket-dir'],
-        pollSeconds,
-        jobSeconds,
-        webhooks: urls.map((url, index) => ({ url, secret: secrets[index]! })),
-        env: { TUNEDROP_APPROVAL: values.approval, ...passThrough },
+      const ports = await resolvePorts(settings.ports);
+      console.log('Starting tunedrop locally: emulators, Vertex AI emulator, functions...');
+      console.log(`Ports: ${describePorts(ports)}`);
+      const starting = startLocalStack({
+        bucketDir: settings.bucketDir,
+        ports,
+        pollSeconds: settings.pollSeconds,
+        jobSeconds: settings.jobSeconds,
+        webhooks: settings.webhooks,
+        env: settings.env,
         logger,
+        signal: startup.signal,
         onEvent: (event) => console.log(formatEventLine(event)),
         onFunctionLine: (target, line) => {
           const shown = logSink(target, line);
           if (shown) console.error(shown);
         },
       });
+      // A stop during start-up waits for the start to unwind, but not forever: a client call to
+      // an emulator that was just killed can retry for minutes.
+      const gaveUp = stopRequested.then(
+        () => new Promise<'gave-up'>((give) => setTimeout(() => give('gave-up'), startupUnwindMs).unref()),
+      );
+      const outcome = await Promise.race([starting, gaveUp]);
+      if (outcome !== 'gave-up' && startup.signal.aborted) await outcome.stop();
+      if (outcome === 'gave-up' || startup.signal.aborted) throw startup.signal.reason;
+      stack = outcome;
     } catch (error) {
+      if (startup.signal.aborted) {
+        await stopRegisteredProcessGroups();
+        killRegisteredProcessGroupsSync();
+        handlers.dispose();
+        console.log('Stopped before tunedrop finished starting.');
+        // In-process servers of an unwound start may still hold the event loop.
+        setTimeout(() => process.exit(), 2000).unref();
+        return 130;
+      }
+      handlers.dispose();
       console.error(`tunedrop dev: ${(error as Error).message}`);
       return 2;
     }
+    running = true;
 
+    const webhookList = settings.webhooks.map((hook) => displayUrl(hook.url)).join(', ');
     console.log(`
 tunedrop is running.
   Drop a dataset:   cp my-data.jsonl ${join(stack.bucketDir, 'incoming')}/
   Or submit one:    npx tunedrop submit my-data.jsonl --bucket-dir ${stack.bucketDir}
-  Jobs:             npx tunedrop jobs list            (API ${stack.urls.api})
+  Jobs:             npx tunedrop jobs list --api ${stack.urls.api}
   Vertex emulator:  ${stack.urls.vertex}
+  Approval:         ${settings.approval}
   Function logs:    .tunedrop/logs/
-  Webhooks:         ${urls.length ? urls.map(displayUrl).join(', ') : 'none (add --webhook URL --webhook-secret whsec_...)'}
+  Webhooks:         ${webhookList || 'none (add --webhook URL --webhook-secret whsec_...)'}
 Press Ctrl-C to stop. Job events appear below as they happen.
 `);
 
-    await new Promise<void>((resolveStop) => {
-      const onSignal = () => {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-        resolveStop();
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
-    });
-    console.log('\nStopping tunedrop...');
+    await stopRequested;
     await stack.stop();
+    killRegisteredProcessGroupsSync();
+    handlers.dispose();
     console.log('Stopped.');
     return 0;
   },

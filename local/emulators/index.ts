@@ -1,14 +1,15 @@
 /**
  * Starts and stops the Google Cloud CLI's Pub/Sub and Firestore emulators, for the local stack and
- * for the integration tests. Each emulator runs in its own process group: the gcloud wrapper
- * starts a Java child, and killing only the wrapper would leave the Java process holding the port.
+ * for the integration tests. Each emulator runs in its own registered process group (see
+ * process-group.ts): the gcloud wrapper starts a Java child, and killing only the wrapper would
+ * leave the Java process holding the port.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stopProcessGroup } from '../process-group.ts';
+import { spawnInProcessGroup, stopProcessGroup } from '../process-group.ts';
 
 export type EmulatorKind = 'pubsub' | 'firestore';
 
@@ -81,9 +82,9 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
 async function waitUntilAnswering(url: string, child: ChildProcess, timeoutMs: number, output: string[]) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) {
+    if (child.exitCode !== null || child.signalCode !== null) {
       throw new EmulatorStartError(
-        `emulator exited with code ${child.exitCode}:\n${output.slice(-15).join('\n')}`,
+        `emulator exited with ${child.signalCode ?? `code ${child.exitCode}`}:\n${output.slice(-15).join('\n')}`,
       );
     }
     try {
@@ -110,8 +111,7 @@ export async function startEmulator(
   const dataDir = mkdtempSync(join(tmpdir(), `tunedrop-${kind}-`));
   const args = ['beta', 'emulators', kind, 'start', `--host-port=${hostPort}`];
   if (kind === 'pubsub') args.push(`--data-dir=${dataDir}`);
-  const child = spawn('gcloud', args, {
-    detached: true,
+  const child = spawnInProcessGroup('gcloud', args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, CLOUDSDK_CORE_DISABLE_PROMPTS: '1', METADATA_SERVER_DETECTION: 'none' },
   });

@@ -2,14 +2,21 @@ import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../../local/function-processes.ts';
 
-/** Runs `npm run demo` as a newcomer would and returns its exit code and output. */
+/**
+ * Runs `npm run demo` as a newcomer would, on free ports so it never collides with a running
+ * `npm start` or a parallel run, and returns its exit code and output.
+ */
 function runDemo(): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn('npm', ['run', '--silent', 'demo', '--', '--timeout-seconds', '150'], {
-      cwd: repoRoot,
-      env: { ...process.env, FIRESTORE_EMULATOR_HOST: '', PUBSUB_EMULATOR_HOST: '' },
-      detached: true,
-    });
+    const child = spawn(
+      'npm',
+      ['run', '--silent', 'demo', '--', '--timeout-seconds', '150', '--free-ports'],
+      {
+        cwd: repoRoot,
+        env: { ...process.env, FIRESTORE_EMULATOR_HOST: '', PUBSUB_EMULATOR_HOST: '' },
+        detached: true,
+      },
+    );
     let output = '';
     child.stdout.on('data', (chunk) => (output += chunk));
     child.stderr.on('data', (chunk) => (output += chunk));
@@ -23,6 +30,8 @@ describe('npm run demo', () => {
     expect(output).toContain('job.succeeded, as delivered and verified');
     expect(output).toMatch(/"type": "tunedrop\.v1\.job\.succeeded"/);
     expect(output).toMatch(/"tunedModel": "projects\/.+\/models\/.+"/);
+    // Exactly one job.succeeded event after the settle period; redeliveries share its webhook-id.
+    expect(output).toMatch(/job\.succeeded webhooks received: 1 distinct webhook-id\(s\), [1-9]\d* delivery/);
     expect(code, output).toBe(0);
   }, 240_000);
 });

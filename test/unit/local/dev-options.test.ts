@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { resolveDevSettings } from '../../../local/dev-options.ts';
+
+const secret = `whsec_${Buffer.from('0123456789abcdef0123').toString('base64')}`;
+
+function settingsOf(...input: Parameters<typeof resolveDevSettings>) {
+  const result = resolveDevSettings(...input);
+  if (!result.ok) throw new Error(`expected settings, got: ${result.message}`);
+  return result.settings;
+}
+
+function problemOf(...input: Parameters<typeof resolveDevSettings>) {
+  const result = resolveDevSettings(...input);
+  if (result.ok) throw new Error('expected a problem, got settings');
+  return result.message;
+}
+
+describe('tunedrop dev settings from flags and .env', () => {
+  it('uses the defaults of DESIGN.md when neither flags nor .env say anything', () => {
+    const settings = settingsOf({}, {});
+    expect(settings).toMatchObject({
+      bucketDir: '.tunedrop/bucket',
+      pollSeconds: 5,
+      jobSeconds: 10,
+      approval: 'auto',
+      webhooks: [],
+      ports: { kind: 'default' },
+    });
+    expect(settings.env.TUNEDROP_APPROVAL).toBe('auto');
+  });
+
+  it('takes the approval mode from .env when no --approval is given', () => {
+    expect(settingsOf({}, { TUNEDROP_APPROVAL: 'manual' }).approval).toBe('manual');
+  });
+
+  it('lets an explicit --approval win over .env, in what reaches the functions too', () => {
+    const settings = settingsOf({ approval: 'auto' }, { TUNEDROP_APPROVAL: 'manual' });
+    expect(settings.approval).toBe('auto');
+    expect(settings.env.TUNEDROP_APPROVAL).toBe('auto');
+  });
+
+  it('names the source of an invalid approval mode', () => {
+    expect(problemOf({ approval: 'sometimes' }, {})).toContain('--approval');
+    expect(problemOf({}, { TUNEDROP_APPROVAL: 'sometimes' })).toContain('TUNEDROP_APPROVAL in .env');
+  });
+
+  it('passes other TUNEDROP_ settings from .env through, but not the webhook ones', () => {
+    const settings = settingsOf(
+      {},
+      {
+        TUNEDROP_MAX_EXAMPLES: '10',
+        TUNEDROP_WEBHOOK_URL: 'http://127.0.0.1:9999/hook',
+        TUNEDROP_WEBHOOK_SECRET: secret,
+        HOME: '/root',
+      },
+    );
+    expect(settings.env).toEqual({ TUNEDROP_MAX_EXAMPLES: '10', TUNEDROP_APPROVAL: 'auto' });
+    expect(settings.webhooks).toEqual([{ url: 'http://127.0.0.1:9999/hook', secret }]);
+  });
+
+  it('puts receivers from flags before the one from .env', () => {
+    const settings = settingsOf(
+      { webhook: ['https://hooks.example.com/a'], 'webhook-secret': [secret] },
+      { TUNEDROP_WEBHOOK_URL: 'http://127.0.0.1:9999/hook', TUNEDROP_WEBHOOK_SECRET: secret },
+    );
+    expect(settings.webhooks.map((hook) => hook.url)).toEqual([
+      'https://hooks.example.com/a',
+      'http://127.0.0.1:9999/hook',
+    ]);
+  });
+
+  it('rejects a webhook URL that is not an absolute http(s) URL, without echoing it', () => {
+    const message = problemOf({ webhook: ['hooks.example.com/token-abc'], 'webhook-secret': [secret] }, {});
+    expect(message).toContain('--webhook #1');
+    expect(message).not.toContain('token-abc');
+    expect(problemOf({ webhook: ['ftp://example.com/x'], 'webhook-secret': [secret] }, {})).toContain('ftp');
+  });
+
+  it('rejects a secret without the whsec_ prefix or with no base64 after it, without echoing it', () => {
+    const message = problemOf({ webhook: ['http://127.0.0.1:1/h'], 'webhook-secret': ['hunter2'] }, {});
+    expect(message).toContain('whsec_');
+    expect(message).not.toContain('hunter2');
+    expect(problemOf({ webhook: ['http://127.0.0.1:1/h'], 'webhook-secret': ['whsec_'] }, {})).toContain(
+      'base64',
+    );
+  });
+
+  it('checks the receiver named in .env like one from the flags', () => {
+    expect(
+      problemOf({}, { TUNEDROP_WEBHOOK_URL: 'http://127.0.0.1:1/h', TUNEDROP_WEBHOOK_SECRET: 'nope' }),
+    ).toContain('TUNEDROP_WEBHOOK_URL in .env');
+    expect(problemOf({}, { TUNEDROP_WEBHOOK_URL: 'http://127.0.0.1:1/h' })).toContain('both');
+  });
+
+  it('needs one secret per webhook', () => {
+    expect(problemOf({ webhook: ['http://127.0.0.1:1/h'] }, {})).toContain('one --webhook-secret');
+  });
+
+  it('rejects non-positive poll and job periods', () => {
+    expect(problemOf({ 'poll-seconds': '0' }, {})).toContain('--poll-seconds');
+    expect(problemOf({ 'job-seconds': 'soon' }, {})).toContain('--job-seconds');
+  });
+
+  it('chooses free ports or a port base, but not both', () => {
+    expect(settingsOf({ 'free-ports': true }, {}).ports).toEqual({ kind: 'free' });
+    expect(settingsOf({ 'port-base': '9080' }, {}).ports).toEqual({ kind: 'base', base: 9080 });
+    expect(problemOf({ 'free-ports': true, 'port-base': '9080' }, {})).toContain('not both');
+    expect(problemOf({ 'port-base': '80' }, {})).toContain('--port-base');
+  });
+});
