@@ -7,6 +7,7 @@ import type { ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { collectOutput, waitForHttp } from './child-readiness.ts';
 import { spawnInProcessGroup, stopProcessGroup } from './process-group.ts';
 
 export interface FunctionSpec {
@@ -29,27 +30,6 @@ export interface FunctionProcess {
   stop(): Promise<void>;
 }
 
-async function waitForPort(url: string, child: ChildProcess, timeoutMs: number, output: string[]) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(
-        `function exited with ${child.signalCode ?? `code ${child.exitCode}`}:\n${output.slice(-20).join('\n')}`,
-      );
-    }
-    try {
-      // Any HTTP answer means the server listens; the function itself may reject a bare GET.
-      await fetch(url, { signal: AbortSignal.timeout(1000) });
-      return;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
-  throw new Error(
-    `function did not listen at ${url} within ${timeoutMs} ms:\n${output.slice(-20).join('\n')}`,
-  );
-}
-
 export async function startFunctionProcess(
   spec: FunctionSpec,
   env: Record<string, string>,
@@ -68,21 +48,16 @@ export async function startFunctionProcess(
     ],
     { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  const output: string[] = [];
-  const collect = (chunk: Buffer) => {
-    for (const line of chunk.toString().split('\n')) {
-      if (!line.trim()) continue;
-      output.push(line);
-      if (output.length > 200) output.shift();
-      onLine(spec.target, line);
-    }
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
+  const output = collectOutput(child, (line) => onLine(spec.target, line));
   const url = `http://127.0.0.1:${spec.port}`;
   const stop = () => stopProcessGroup(child);
   try {
-    await waitForPort(url, child, 60_000, output);
+    await waitForHttp(child, url, {
+      what: `function ${spec.target}`,
+      timeoutMs: 60_000,
+      output,
+      anyStatus: true,
+    });
   } catch (error) {
     await stop();
     throw error;

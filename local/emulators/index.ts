@@ -4,11 +4,12 @@
  * process-group.ts): the gcloud wrapper starts a Java child, and killing only the wrapper would
  * leave the Java process holding the port.
  */
-import { type ChildProcess, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { collectOutput, waitForHttp } from '../child-readiness.ts';
 import { spawnInProcessGroup, stopProcessGroup } from '../process-group.ts';
 
 export type EmulatorKind = 'pubsub' | 'firestore';
@@ -79,27 +80,6 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
-async function waitUntilAnswering(url: string, child: ChildProcess, timeoutMs: number, output: string[]) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new EmulatorStartError(
-        `emulator exited with ${child.signalCode ?? `code ${child.exitCode}`}:\n${output.slice(-15).join('\n')}`,
-      );
-    }
-    try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
-      if (response.ok) return;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new EmulatorStartError(
-    `emulator did not answer at ${url} within ${timeoutMs} ms:\n${output.slice(-15).join('\n')}`,
-  );
-}
-
 export async function startEmulator(
   kind: EmulatorKind,
   options: StartEmulatorOptions,
@@ -115,23 +95,19 @@ export async function startEmulator(
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, CLOUDSDK_CORE_DISABLE_PROMPTS: '1', METADATA_SERVER_DETECTION: 'none' },
   });
-  const output: string[] = [];
-  const collect = (chunk: Buffer) => {
-    for (const line of chunk.toString().split('\n')) {
-      if (!line.trim()) continue;
-      output.push(line);
-      if (output.length > 200) output.shift();
-      options.onOutput?.(line);
-    }
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
+  const output = collectOutput(child, options.onOutput);
   const stop = async () => {
     await stopProcessGroup(child);
     rmSync(dataDir, { recursive: true, force: true });
   };
   try {
-    await waitUntilAnswering(`http://${hostPort}/`, child, options.timeoutMs ?? 90_000, output);
+    await waitForHttp(child, `http://${hostPort}/`, {
+      what: `the ${kind} emulator`,
+      timeoutMs: options.timeoutMs ?? 90_000,
+      output,
+      anyStatus: false,
+      fail: (message) => new EmulatorStartError(message),
+    });
   } catch (error) {
     await stop();
     throw error;
