@@ -11,7 +11,12 @@ export function formatEventLine(event: Record<string, unknown>): string {
   const time = new Date(String(event.time ?? Date.now())).toTimeString().slice(0, 8);
   const source = data.source?.object ?? data.object ?? '';
   const estimate = data.estimate ? `estimate $${Number(data.estimate.costUsd).toFixed(2)}` : '';
-  const detail = data.result?.tunedModel ?? data.error?.message ?? estimate;
+  const firstError = data.errors?.[0];
+  const where = firstError?.line ? `line ${firstError.line} ` : '';
+  const rejection = firstError
+    ? `${data.errorCount} error(s), first: ${where}${firstError.message} (report: ${data.reportUri})`
+    : '';
+  const detail = data.result?.tunedModel ?? data.error?.message ?? (rejection || estimate);
   return [
     time,
     shortType(event.type).padEnd(17),
