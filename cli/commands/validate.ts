@@ -130,7 +130,11 @@ function ioError(message: string): number {
   return 2;
 }
 
-function progressBar(total: number) {
+/** A one-line bar redrawn in place (`\r`) when the percentage changes; `done` clears it. */
+export function progressBar(
+  total: number,
+  write: (text: string) => void = (text) => process.stderr.write(text),
+) {
   const width = 30;
   let last = -1;
   return {
@@ -139,12 +143,10 @@ function progressBar(total: number) {
       if (percent === last) return;
       last = percent;
       const filled = Math.round((percent / 100) * width);
-      process.stderr.write(
-        `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${percent}% of ${mb(total)}`,
-      );
+      write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${percent}% of ${mb(total)}`);
     },
     done() {
-      if (last >= 0) process.stderr.write(`\r${' '.repeat(width + 24)}\r`);
+      if (last >= 0) write(`\r${' '.repeat(width + 24)}\r`);
     },
   };
 }
