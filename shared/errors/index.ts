@@ -24,7 +24,3 @@ export class TransientError extends Error {
     super(message, options);
   }
 }
-
-export function isTransient(error: unknown): error is TransientError {
-  return error instanceof TransientError;
-}
