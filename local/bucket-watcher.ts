@@ -85,8 +85,10 @@ export function startBucketWatcher(options: BucketWatcherOptions): { close(): vo
   const quietMs = options.quietMs ?? 1000;
   const maxAttempts = options.maxAttempts ?? 6;
   const pending = new Map<string, NodeJS.Timeout>();
+  // Per object name (so bounded by the folder's files, not by how many writes happened): the size
+  // and mtime last seen, and the generation last announced.
   const lastSeen = new Map<string, string>();
-  const emitted = new Set<string>();
+  const emitted = new Map<string, bigint>();
   let closed = false;
 
   const deliver = async (event: ReturnType<typeof finalizedEvent>) => {
@@ -131,9 +133,8 @@ export function startBucketWatcher(options: BucketWatcherOptions): { close(): vo
       schedule(name);
       return;
     }
-    const generationKey = `${name}#${info.mtimeNs}`;
-    if (emitted.has(generationKey)) return;
-    emitted.add(generationKey);
+    if (emitted.get(name) === info.mtimeNs) return;
+    emitted.set(name, info.mtimeNs);
     options.logger.debug('object finalized', { object: name, size: Number(info.size) });
     await deliver(finalizedEvent(options.bucket, name, info.size, info.mtimeNs));
   };
