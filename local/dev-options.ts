@@ -28,7 +28,17 @@ export interface DevSettings {
   ports: PortChoice;
   /** Every other TUNEDROP_* setting from `.env`, passed to the functions as the deployment would. */
   env: Record<string, string>;
+  /** Things to tell the user before starting, e.g. a `.env` setting the stack ignores and why. */
+  notices: string[];
 }
+
+/**
+ * `.env` keys that do not pass through to the functions: the one receiver's URL and secret become
+ * a --webhook/--webhook-secret pair, the approval mode is resolved against --approval, and the
+ * receiver list and loopback allow-list are built by the stack itself from those receivers.
+ */
+const consumedKeys = new Set(['TUNEDROP_WEBHOOK_URL', 'TUNEDROP_WEBHOOK_SECRET', 'TUNEDROP_APPROVAL']);
+const stackBuiltKeys = ['TUNEDROP_WEBHOOKS', 'TUNEDROP_WEBHOOK_ALLOW_HOSTS'] as const;
 
 export type DevSettingsResult = { ok: true; settings: DevSettings } | { ok: false; message: string };
 
@@ -117,13 +127,19 @@ export function resolveDevSettings(flags: DevFlags, dotEnv: Record<string, strin
     webhooks.push({ url: candidate.url, secret: candidate.secret ?? '' });
   }
 
-  // The approval is resolved above; the rest of .env's TUNEDROP_* reaches the functions as is.
+  // The rest of .env's TUNEDROP_* (TUNEDROP_WEBHOOK_TIMEOUT_MS included) reaches the functions as is.
+  const ignored = new Set<string>(stackBuiltKeys);
   const env = Object.fromEntries(
     Object.entries(dotEnv).filter(
-      ([key]) =>
-        key.startsWith('TUNEDROP_') && !key.startsWith('TUNEDROP_WEBHOOK_') && key !== 'TUNEDROP_APPROVAL',
+      ([key]) => key.startsWith('TUNEDROP_') && !consumedKeys.has(key) && !ignored.has(key),
     ),
   );
+  const notices = stackBuiltKeys
+    .filter((key) => dotEnv[key] !== undefined)
+    .map(
+      (key) =>
+        `${key} in .env is ignored: the local stack builds it from --webhook/--webhook-secret and TUNEDROP_WEBHOOK_URL/TUNEDROP_WEBHOOK_SECRET`,
+    );
   return {
     ok: true,
     settings: {
@@ -134,6 +150,7 @@ export function resolveDevSettings(flags: DevFlags, dotEnv: Record<string, strin
       webhooks,
       ports,
       env: { ...env, TUNEDROP_APPROVAL: approval },
+      notices,
     },
   };
 }

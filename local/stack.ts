@@ -95,6 +95,32 @@ async function allStarted<T>(starts: Promise<T>[], onStarted: (started: T) => vo
   return results.map((result) => (result as PromiseFulfilledResult<T>).value);
 }
 
+/**
+ * The webhook part of the functions' environment, with `extra` (options.env, e.g. from `.env`)
+ * merged in. The receiver list and the loopback allow-list are the stack's own, built from the
+ * receivers it was given (their secrets under WEBHOOK_SECRET_<n>): `extra` may not replace them.
+ */
+export function webhookFunctionEnv(
+  webhooks: LocalWebhook[],
+  extra: Record<string, string>,
+): Record<string, string> {
+  const secrets = Object.fromEntries(webhooks.map((hook, index) => [`WEBHOOK_SECRET_${index}`, hook.secret]));
+  const list = webhooks.map((hook, index) => ({
+    url: hook.url,
+    secretEnv: `WEBHOOK_SECRET_${index}`,
+    types: hook.types ?? [],
+  }));
+  const allowHosts = [...new Set(webhooks.map((hook) => new URL(hook.url).hostname))];
+  return {
+    TUNEDROP_WEBHOOK_REQUIRE_HTTPS: 'false',
+    ...secrets,
+    ...extra,
+    TUNEDROP_WEBHOOKS: JSON.stringify(list),
+    // Only the receivers the user named on the command line may be on loopback.
+    TUNEDROP_WEBHOOK_ALLOW_HOSTS: allowHosts.join(','),
+  };
+}
+
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const project = options.project ?? 'tunedrop-local';
   const region = options.region ?? 'us-central1';
@@ -162,11 +188,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     stoppers.push(() => vertex.close());
     checkpoint();
 
-    const webhooks = options.webhooks ?? [];
-    const webhookEnv = Object.fromEntries(
-      webhooks.map((hook, index) => [`WEBHOOK_SECRET_${index}`, hook.secret]),
-    );
-    const allowHosts = [...new Set(webhooks.map((hook) => new URL(hook.url).hostname))];
     const env: Record<string, string> = {
       GOOGLE_CLOUD_PROJECT: project,
       TUNEDROP_REGION: region,
@@ -177,18 +198,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       FIRESTORE_EMULATOR_HOST: firestoreHost,
       PUBSUB_EMULATOR_HOST: pubsubHost,
       METADATA_SERVER_DETECTION: 'none',
-      TUNEDROP_WEBHOOKS: JSON.stringify(
-        webhooks.map((hook, index) => ({
-          url: hook.url,
-          secretEnv: `WEBHOOK_SECRET_${index}`,
-          types: hook.types ?? [],
-        })),
-      ),
-      TUNEDROP_WEBHOOK_REQUIRE_HTTPS: 'false',
-      // Only the receivers the user named on the command line may be on loopback.
-      TUNEDROP_WEBHOOK_ALLOW_HOSTS: allowHosts.join(','),
-      ...webhookEnv,
-      ...options.env,
+      ...webhookFunctionEnv(options.webhooks ?? [], options.env ?? {}),
     };
 
     const specs: FunctionSpec[] = [

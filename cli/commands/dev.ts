@@ -78,6 +78,7 @@ export const dev: Command = {
       return 2;
     }
     const settings = resolved.settings;
+    for (const notice of settings.notices) console.error(`tunedrop dev: ${notice}`);
 
     // Installed before anything starts, so Ctrl-C during start-up stops what has started.
     const startup = new AbortController();

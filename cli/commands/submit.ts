@@ -33,6 +33,8 @@ import {
   parseManifest,
   preflightSpec,
   resolveDatasetRef,
+  type SpecDefaults,
+  specFromManifest,
 } from '../../shared/jobs/manifest.ts';
 import { createApiClient, describeError, resolveApiUrl } from '../lib/api-client.ts';
 import {
@@ -145,7 +147,7 @@ async function manifestPlan(
   baseDir: string,
   folder: string,
   bucket: string,
-  defaultModel: string,
+  defaults: SpecDefaults,
   file: string | undefined,
 ): Promise<Plan> {
   const manifestObject = `incoming/${folder}/${manifestFileName}`;
@@ -171,7 +173,7 @@ async function manifestPlan(
     return plan;
   }
   const manifest: Manifest = parsed.value;
-  const model = manifest.baseModel ?? defaultModel;
+  const model = manifest.baseModel ?? defaults.baseModel;
   const refs: [DatasetRole, string | undefined][] = [
     ['training', manifest.trainingDataset],
     ['validation', manifest.validationDataset],
@@ -203,19 +205,10 @@ async function manifestPlan(
     );
   }
   if (uris.training) {
-    const issues = preflightSpec({
-      baseModel: model,
-      trainingDatasetUri: uris.training,
-      validationDatasetUri: uris.validation,
-      epochCount: manifest.epochCount,
-      learningRateMultiplier: manifest.learningRateMultiplier,
-      adapterSize: manifest.adapterSize,
-      tunedModelDisplayName: manifest.tunedModelDisplayName,
-      description: manifest.description,
-      labels: manifest.labels ?? {},
-      kmsKeyName: manifest.kmsKeyName,
-      serviceAccount: manifest.serviceAccount,
-    });
+    // The spec ingest will build from this manifest, checked the way ingest will check it.
+    const issues = preflightSpec(
+      specFromManifest(manifest, defaults, { training: uris.training, validation: uris.validation }),
+    );
     plan.problems.push(...issues.map((issue) => `${manifestPath}: ${formatIssue(issue)}`));
   }
   return plan;
@@ -323,14 +316,21 @@ async function submitRun(args: string[]): Promise<number> {
       input,
       basename(resolve(input)),
       target.bucket,
-      defaultModel,
+      { ...config.defaults, baseModel: defaultModel },
       undefined,
     );
   } else if (values.manifest !== undefined) {
     if (values.model !== undefined)
       throw new Failure('--model is for a single FILE; set baseModel in the manifest', 2);
     const folder = basename(input).replace(/\.jsonl$/i, '');
-    plan = await manifestPlan(values.manifest, dirname(input), folder, target.bucket, defaultModel, input);
+    plan = await manifestPlan(
+      values.manifest,
+      dirname(input),
+      folder,
+      target.bucket,
+      { ...config.defaults, baseModel: defaultModel },
+      input,
+    );
   } else {
     plan = singleFilePlan(input, defaultModel, values.model !== undefined);
   }
@@ -425,6 +425,8 @@ async function submitRun(args: string[]): Promise<number> {
     const outcome = await followJob(client, jobId, {
       timeoutMs,
       rejection: () => target.readReport(plan.trigger),
+      // A report left by an earlier upload of the same name is not this upload's.
+      generation: triggerGeneration,
       onState: (job) =>
         say(
           `${new Date().toISOString()} ${job.state}${job.state === 'FAILED' && job.error ? `: ${job.error.message}` : ''}`,

@@ -11,6 +11,12 @@ export type FollowOutcome = { kind: 'finished'; job: JobView } | { kind: 'reject
 export interface FollowOptions {
   /** A rejection report for the upload, if ingest has written one (the text of the report). */
   rejection?: () => Promise<string | undefined>;
+  /**
+   * The generation that was uploaded. Reports are named after the object, so the report found may
+   * be an earlier upload's of the same name (or a later one's): one whose `generation` is not this
+   * is treated as not written yet.
+   */
+  generation?: string;
   onState?: (job: JobView) => void;
   intervalMs?: number;
   /** Give up after this long (0: never). */
@@ -49,8 +55,9 @@ export async function followJob(
       const text = await options.rejection();
       if (text !== undefined) {
         // ingest-dataset's report: `status` is rejected (bad dataset or manifest), waiting or accepted.
-        const report = JSON.parse(text) as { status?: unknown };
-        if (report.status === 'rejected') return { kind: 'rejected', report };
+        const report = JSON.parse(text) as { status?: unknown; generation?: unknown };
+        const ours = options.generation === undefined || report.generation === options.generation;
+        if (ours && report.status === 'rejected') return { kind: 'rejected', report };
       }
     }
     if (now() >= deadline) {

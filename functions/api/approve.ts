@@ -2,14 +2,35 @@
  * Approving a DRAFT (like Yandex's TuneDraft): record who approved and when, in a transaction that
  * only touches a DRAFT, then start it through startJob, whose claim protocol makes the provider
  * job exactly once even when approvals race or one is retried after a crash.
+ *
+ * A single-file draft trains on its dataset object as it is at approval time, so that object must
+ * still be the generation that was validated: an upload over it (a new generation, which gets its
+ * own record) is refused here rather than tuned on unvalidated bytes.
  */
 import type { JobRecord } from '../../shared/jobs/index.ts';
-import { startJob } from '../../shared/jobs/start-job.ts';
+import { startDepsFrom, startJob } from '../../shared/jobs/start-job.ts';
 import type { ApiDeps } from './deps.ts';
 import { ApiError } from './errors.ts';
 import { logs } from './logs.ts';
 
+/** Refuses a single-file draft whose dataset object is no longer the validated generation. */
+async function checkDatasetUnchanged(deps: ApiDeps, job: JobRecord): Promise<void> {
+  if (job.state !== 'DRAFT' || job.source.manifest) return;
+  const { bucket, object, generation: validated } = job.source;
+  const current = await deps.blobs.stat(bucket, object);
+  if (current?.generation === validated) return;
+  throw new ApiError(
+    'FAILED_PRECONDITION',
+    current
+      ? `the dataset was replaced after validation (generation ${current.generation}, validated ${validated}); upload it again`
+      : `the dataset was deleted after validation (validated generation ${validated}); upload it again`,
+  );
+}
+
 export async function approveJob(deps: ApiDeps, jobId: string, approvedBy: string): Promise<JobRecord> {
+  const existing = await deps.store.get(jobId);
+  if (!existing) throw new ApiError('NOT_FOUND', `job ${jobId} not found`);
+  await checkDatasetUnchanged(deps, existing);
   let refusedState: string | undefined;
   const approved = await deps.store.update(jobId, (job) => {
     refusedState = undefined;
@@ -29,17 +50,7 @@ export async function approveJob(deps: ApiDeps, jobId: string, approvedBy: strin
       `job ${jobId} is ${refusedState}; only a DRAFT job can be approved`,
     );
   }
-  const started = await startJob(
-    {
-      store: deps.store,
-      provider: deps.provider,
-      publisher: deps.publisher,
-      logger: deps.logger,
-      now: deps.clock,
-      project: deps.config.project,
-    },
-    jobId,
-  );
+  const started = await startJob(startDepsFrom(deps), jobId);
   logs.jobApproved(deps.logger, jobId, started.approval.approvedBy ?? approvedBy, started.state);
   return started;
 }

@@ -15,7 +15,7 @@
  */
 import { applyTransition, publishPending } from '../../shared/events/index.ts';
 import { canTransition, isTerminal, type JobRecord } from '../../shared/jobs/index.ts';
-import { defaultIntentTimeoutMs } from '../../shared/jobs/start-job.ts';
+import { planStart } from '../../shared/jobs/start-job.ts';
 import type { ApiDeps } from './deps.ts';
 import { ApiError } from './errors.ts';
 import { logs } from './logs.ts';
@@ -29,11 +29,10 @@ const notFound = (jobId: string) => new ApiError('NOT_FOUND', `job ${jobId} not 
 const terminal = (job: JobRecord) =>
   new ApiError('FAILED_PRECONDITION', `job ${job.id} is already ${job.state}; it cannot be cancelled`);
 
-/** The record's create attempt may still be running: an intent, recent, and no outcome recorded. */
+/** The record's create attempt may still be running, by the same rule startJob follows. */
 function createMayBeInFlight(job: JobRecord, now: Date): boolean {
-  const intent = job.provider.createIntentTime;
-  if (!intent || job.nextAttemptTime) return false;
-  return now.getTime() - Date.parse(intent) < defaultIntentTimeoutMs;
+  const plan = planStart(job, now);
+  return plan.action === 'recover' && plan.inFlight;
 }
 
 export async function cancelJob(deps: ApiDeps, jobId: string, request: CancelRequest): Promise<JobRecord> {

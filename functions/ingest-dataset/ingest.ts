@@ -31,6 +31,7 @@ import {
   parseMetadataOverrides,
   preflightSpec,
   resolveDatasetRef,
+  specFromManifest,
 } from '../../shared/jobs/manifest.ts';
 import {
   type CostEstimate,
@@ -40,11 +41,17 @@ import {
   jobIdFor,
   type TuningSpec,
 } from '../../shared/jobs/model.ts';
-import { type StartJobDeps, startJob } from '../../shared/jobs/start-job.ts';
+import { type StartJobDeps, startDepsFrom, startJob } from '../../shared/jobs/start-job.ts';
 import type { JobStore } from '../../shared/jobs/store-types.ts';
 import type { Logger } from '../../shared/logging/index.ts';
 import type { TuningProvider } from '../../shared/providers/types.ts';
-import { BlobAccessError, type BlobInfo, type BlobStore, reportNameFor } from '../../shared/storage/index.ts';
+import {
+  BlobAccessError,
+  type BlobInfo,
+  type BlobStore,
+  reportNameFor,
+  StaleGenerationError,
+} from '../../shared/storage/index.ts';
 import * as logs from './logs.ts';
 import type { DatasetReport, IngestReport } from './report.ts';
 import { reportFormatVersion } from './report.ts';
@@ -52,7 +59,9 @@ import { routeObject } from './routing.ts';
 import type { StorageObjectData } from './storage-event.ts';
 
 export interface IngestDeps {
-  config: Pick<Config, 'project' | 'defaults' | 'approval' | 'eventMaxAgeMs'>;
+  /** maxConcurrentJobs: new uploads wait QUEUED while the provider is full (none: no cap here). */
+  config: Pick<Config, 'project' | 'defaults' | 'approval' | 'eventMaxAgeMs'> &
+    Partial<Pick<Config, 'maxConcurrentJobs'>>;
   store: JobStore;
   provider: TuningProvider;
   publisher: EventPublisher;
@@ -149,8 +158,28 @@ export async function ingestObject(deps: IngestDeps, event: IngestEvent): Promis
   if (!info) return ignore('the object no longer exists');
   if (info.generation !== ref.generation) return ignore(`superseded by generation ${info.generation}`);
 
-  if (route.kind === 'manifest') return ingestManifest(deps, logger, ref, jobId);
-  return ingestSingleFile(deps, logger, ref, jobId, object.metadata ?? info.metadata);
+  // The object is read at the event's generation: a re-upload landing after the stat above must
+  // not have its bytes validated under this event's job id. That event is stale, like one whose
+  // object was already replaced at the stat, and is acknowledged the same way.
+  try {
+    if (route.kind === 'manifest') return await ingestManifest(deps, logger, ref, jobId);
+    return await ingestSingleFile(deps, logger, ref, jobId, object.metadata ?? info.metadata);
+  } catch (error) {
+    if (!isStale(error, ref)) throw error;
+    return ignore(
+      `superseded by ${error.currentGeneration ? `generation ${error.currentGeneration}` : 'a newer upload'} while it was read`,
+    );
+  }
+}
+
+/** A read of `ref` itself at its generation found a newer upload (not a dataset a manifest names). */
+function isStale(error: unknown, ref: Ref): error is StaleGenerationError {
+  return (
+    error instanceof StaleGenerationError &&
+    error.bucket === ref.bucket &&
+    error.object === ref.object &&
+    error.generation === ref.generation
+  );
 }
 
 /**
@@ -167,7 +196,16 @@ async function datasetInManifestFolder(
   const manifestRef: Ref = { bucket: ref.bucket, object: manifest.name, generation: manifest.generation };
   const manifestJobId = jobIdFor(manifestRef);
   if (!(await deps.store.get(manifestJobId))) {
-    const parsed = parseManifest(await deps.blobs.readText(ref.bucket, manifest.name));
+    let text: string;
+    try {
+      text = await deps.blobs.readText(ref.bucket, manifest.name, { generation: manifest.generation });
+    } catch (error) {
+      // Replaced since the stat: the newer manifest's own event handles the folder.
+      if (!isStale(error, manifestRef)) throw error;
+      logs.logPartOfManifest(logger, ref, manifest.name);
+      return { outcome: 'ignored', reason: `part of manifest ${manifest.name}` };
+    }
+    const parsed = parseManifest(text);
     const uris = parsed.ok
       ? [parsed.value.trainingDataset, parsed.value.validationDataset]
           .filter((item): item is string => item !== undefined)
@@ -217,7 +255,7 @@ async function ingestSingleFile(
 
   const datasets: IngestReport['datasets'] = {};
   if (!modelIssue(spec.baseModel)) {
-    datasets.training = await validate(deps, ref.bucket, ref.object, spec, 'training');
+    datasets.training = await validate(deps, ref.bucket, ref.object, spec, 'training', ref.generation);
   }
   return conclude(deps, logger, ref, jobId, {
     kind: 'dataset',
@@ -237,7 +275,9 @@ async function ingestManifest(
 ): Promise<IngestOutcome> {
   const problems: FieldIssue[] = [];
   const notes: string[] = [];
-  const parsed = parseManifest(await deps.blobs.readText(ref.bucket, ref.object));
+  const parsed = parseManifest(
+    await deps.blobs.readText(ref.bucket, ref.object, { generation: ref.generation }),
+  );
   if (!parsed.ok) {
     return conclude(deps, logger, ref, jobId, {
       kind: 'manifest',
@@ -257,19 +297,9 @@ async function ingestManifest(
   };
   const trainingUri = resolve('trainingDataset', manifest.trainingDataset);
   const validationUri = resolve('validationDataset', manifest.validationDataset);
-  const defaults = deps.config.defaults;
-  const spec: TuningSpec = dropUndefined({
-    baseModel: manifest.baseModel ?? defaults.baseModel,
-    trainingDatasetUri: trainingUri ?? '',
-    validationDatasetUri: validationUri,
-    epochCount: manifest.epochCount ?? defaults.epochCount,
-    learningRateMultiplier: manifest.learningRateMultiplier ?? defaults.learningRateMultiplier,
-    adapterSize: manifest.adapterSize ?? defaults.adapterSize,
-    tunedModelDisplayName: manifest.tunedModelDisplayName,
-    description: manifest.description,
-    labels: manifest.labels ?? {},
-    kmsKeyName: manifest.kmsKeyName,
-    serviceAccount: manifest.serviceAccount,
+  const spec = specFromManifest(manifest, deps.config.defaults, {
+    training: trainingUri ?? '',
+    validation: validationUri,
   });
   if (problems.length > 0)
     return conclude(deps, logger, ref, jobId, { kind: 'manifest', problems, notes, datasets: {} });
@@ -350,8 +380,11 @@ async function validate(
   name: string,
   spec: TuningSpec,
   role: 'training' | 'validation',
+  /** The generation to validate: the event's, for the uploaded file itself. */
+  generation?: string,
 ): Promise<DatasetReport> {
-  const report = await validateDataset(deps.blobs.read(bucket, name), {
+  const read = generation === undefined ? undefined : { generation };
+  const report = await validateDataset(deps.blobs.read(bucket, name, read), {
     ...deps.validation,
     model: spec.baseModel,
     role,
@@ -527,18 +560,7 @@ async function conclude(
 async function proceed(deps: IngestDeps, job: JobRecord): Promise<JobRecord> {
   const awaitingApproval = job.state === 'DRAFT' && !job.approval.approveTime;
   if (!job.provider.jobName && !isTerminal(job.state) && !awaitingApproval) {
-    const started = await startJob(
-      {
-        ...deps.start,
-        store: deps.store,
-        provider: deps.provider,
-        publisher: deps.publisher,
-        logger: deps.logger,
-        now: deps.clock,
-        project: deps.config.project,
-      },
-      job.id,
-    );
+    const started = await startJob(startDepsFrom({ ...deps, ...deps.start }), job.id);
     logs.logJobOutcome(
       deps.logger,
       { bucket: job.source.bucket, object: job.source.object, generation: job.source.generation },

@@ -48,7 +48,8 @@ export function createPollJobsHandler(deps: PollDeps) {
     }
     try {
       const result = await pollJobs(deps);
-      // Events left unpublished (Pub/Sub unreachable) are a transient failure too.
+      // Events left unpublished (Pub/Sub unreachable) are a transient failure too; events another
+      // flusher holds the lease of (`leased`) are not: that flusher is publishing them.
       const failed = 'errors' in result && (result.errors > 0 || result.pending > 0);
       response.status(failed ? 500 : 200).json(result);
     } catch (error) {

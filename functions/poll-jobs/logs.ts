@@ -29,12 +29,6 @@ export const logs = {
       },
     ),
 
-  intentExpired: (logger: Logger, jobId: string, createIntentTime: string | undefined) =>
-    logger.warn('create intent expired with no provider job; job queued for a new attempt', {
-      jobId,
-      createIntentTime,
-    }),
-
   jobStalled: (logger: Logger, jobId: string, state: JobState, stateTime: string) =>
     logger.warn('job stalled: no state change within the stall timeout', { jobId, state, stateTime }),
 
@@ -49,6 +43,23 @@ export const logs = {
     logger.warn('a provider job named in a record was not in the list; left unchanged', {
       jobId,
       providerJobName,
+    }),
+
+  namedJobsFetched: (
+    logger: Logger,
+    counts: { pages: number; missing: number; lookedUp: number; leftOver: number },
+  ) =>
+    logger.log(
+      counts.leftOver > 0 ? 'WARNING' : 'INFO',
+      'named provider jobs missing from the list pages read were looked up by name',
+      counts,
+    ),
+
+  jobFetchFailed: (logger: Logger, jobId: string, providerJobName: string, error: unknown) =>
+    logger.error('looking up a provider job by name failed; it is retried next run', {
+      jobId,
+      providerJobName,
+      error,
     }),
 
   duplicateProviderJobs: (logger: Logger, jobId: string, names: string[]) =>

@@ -19,9 +19,21 @@ import {
   type JobStore,
   jobIdLabel,
 } from '../../shared/jobs/index.ts';
-import { type BackoffPolicy, planStart, type StartJobDeps, startJob } from '../../shared/jobs/start-job.ts';
+import {
+  type BackoffPolicy,
+  planStart,
+  type StartJobDeps,
+  startDepsFrom,
+  startJob,
+} from '../../shared/jobs/start-job.ts';
 import type { Logger } from '../../shared/logging/index.ts';
-import { listManagedJobs, type ProviderJob, type TuningProvider } from '../../shared/providers/index.ts';
+import {
+  listManagedJobs,
+  maxListPageSize,
+  ProviderError,
+  type ProviderJob,
+  type TuningProvider,
+} from '../../shared/providers/index.ts';
 import type { Lease } from './lease.ts';
 import { logs } from './logs.ts';
 import { type ReconcileOptions, reconcile } from './reconcile.ts';
@@ -32,15 +44,22 @@ export interface PollConfig {
   maxConcurrentJobs: number;
   /** A job whose state has not changed for this long gets one `job.stalled`. */
   stallTimeoutMs: number;
-  /** An intent without a job name older than this means the create did not happen (reconcile.ts). */
+  /**
+   * How long an intent without a job name counts as a create call in flight (startJob's
+   * `intentTimeoutMs`): a start is neither retried nor recovered before it has passed.
+   */
   intentGraceMs: number;
   /**
-   * Subtracted from the oldest record's intent time for the provider's `create_time >=` filter:
-   * our clock and the provider's may disagree a little, and reading a few old jobs costs nothing.
+   * Subtracted from the oldest tracked record's intent time before a list page whose jobs were
+   * all created earlier ends the paging: our clock and the provider's may disagree a little.
    */
   createTimeMarginMs: number;
   /** Provider list page size; the provider's maximum by default. */
   pageSize?: number;
+  /** List pages one run reads at most; by default twice the pages the named jobs fill, plus a few. */
+  maxListPages?: number;
+  /** Named jobs missing from the pages read that one run fetches by name at most. */
+  maxJobGets?: number;
   /** Records reconciled in parallel. */
   concurrency: number;
 }
@@ -49,6 +68,9 @@ export const defaultPollSettings = {
   intentGraceMs: 10 * 60_000,
   createTimeMarginMs: 15 * 60_000,
   concurrency: 16,
+  /** Pages beyond twice those the named jobs fill (jobs started and finished since the oldest). */
+  extraListPages: 5,
+  maxJobGets: 20,
   /** The deployed function's timeout, and so the run lease's ttl (see lease.ts). */
   leaseMs: 5 * 60_000,
 } as const;
@@ -80,7 +102,9 @@ export interface PollSummary {
   published: number;
   /** Events still unpublished at the end of the run (retried next run, same ids). */
   pending: number;
-  /** Provider API calls this run made (list pages, creates, look-ups). */
+  /** Events another flusher held the outbox lease of (it publishes them; not a failure). */
+  leased: number;
+  /** Provider API calls this run made (list pages, job fetches, creates, look-ups). */
   vertexCalls: number;
   /** Steps that failed (provider list, a record's transaction, a start, a flush); retried next run. */
   errors: number;
@@ -133,41 +157,118 @@ function pick(job: JobRecord, candidates: readonly ProviderJob[] | undefined): P
   return [...candidates].sort((a, b) => (a.createTime ?? '').localeCompare(b.createTime ?? ''))[0];
 }
 
+/** What listing the tracked records' provider jobs found, and what it cost. */
+interface ListOutcome {
+  /** Provider jobs carrying a tracked record's label, by record id. */
+  found: Map<string, ProviderJob[]>;
+  /** List pages read. */
+  pages: number;
+  /** Named jobs looked up one by one (found or not) because the pages read did not contain them. */
+  lookedUp: number;
+  /** Named jobs still not seen after the page budget and the fetch budget (left for the next run). */
+  leftOver: number;
+  /** Individual fetches that failed other than with "not found". */
+  fetchErrors: number;
+}
+
 /**
- * Every provider job tunedrop manages that was created since the oldest tracked record's intent,
- * grouped by record id: one list call per page, whatever the number of records. Stops paging as
- * soon as every tracked record has found its job.
+ * The provider jobs of the tracked records: one list call per page of every job tunedrop manages,
+ * whatever the number of records, grouped by record id.
+ *
+ * Only records with a recorded job name decide when to stop: paging ends as soon as each of them
+ * has found its job. A record with an intent and no name may have no job at all (startJob settles
+ * it with its own label look-up), so waiting for it would page through every managed job ever
+ * created; it is matched if its job happens to be in the pages read. Paging also stops at a page
+ * whose jobs were all created before the oldest tracked record's intent (less a clock-skew margin):
+ * lists come newest first in practice, so what follows is history. And it stops after a page
+ * budget that grows with the named records, not with history. Nothing relies on the order for
+ * correctness: a named job the pages read did not contain (a deleted job, an unusual order) is
+ * fetched by name, at most `maxJobGets` per run; the rest stay unchanged until a later run.
  */
 async function listTracked(
   provider: TuningProvider,
   tracked: readonly JobRecord[],
   config: PollConfig,
-): Promise<Map<string, ProviderJob[]>> {
-  const found = new Map<string, ProviderJob[]>();
-  if (tracked.length === 0) return found;
+  logger: Logger,
+  now: Date,
+): Promise<ListOutcome> {
+  const outcome: ListOutcome = { found: new Map(), pages: 0, lookedUp: 0, leftOver: 0, fetchErrors: 0 };
+  const named = tracked.filter((job) => job.provider.jobName !== undefined);
+  if (named.length === 0) return outcome;
   const byId = new Map(tracked.map((job) => [job.id, job]));
   const oldest = Math.min(
     ...tracked.map((job) => Date.parse(job.provider.createIntentTime ?? job.createTime)),
   );
-  const createdAfter = new Date(oldest - config.createTimeMarginMs).toISOString();
-  const satisfied = new Set<string>();
+  const cutoff = oldest - config.createTimeMarginMs;
+  const pageSize = config.pageSize ?? maxListPageSize;
+  const maxPages =
+    config.maxListPages ?? 2 * Math.ceil(named.length / pageSize) + defaultPollSettings.extraListPages;
+  const waiting = new Set(named.map((job) => job.id));
+  const add = (recordId: string, providerJob: ProviderJob) => {
+    const known = outcome.found.get(recordId) ?? [];
+    if (!known.some((job) => job.name === providerJob.name))
+      outcome.found.set(recordId, [...known, providerJob]);
+    if (byId.get(recordId)?.provider.jobName === providerJob.name) waiting.delete(recordId);
+  };
+
   let pageToken: string | undefined;
+  let historyReached = false;
   do {
-    const page = await listManagedJobs(provider, {
-      createdAfter,
-      ...(config.pageSize ? { pageSize: config.pageSize } : {}),
-      ...(pageToken ? { pageToken } : {}),
-    });
+    // No createdAfter sent: the Vertex list filter documents labels only (filter.ts), and the
+    // creation times of old jobs are what tells this loop it has reached history.
+    const page = await listManagedJobs(provider, { pageSize, ...(pageToken ? { pageToken } : {}) });
+    outcome.pages++;
     for (const providerJob of page.jobs) {
       const recordId = providerJob.labels[jobIdLabel];
-      const record = recordId === undefined ? undefined : byId.get(recordId);
-      if (!record || recordId === undefined) continue;
-      found.set(recordId, [...(found.get(recordId) ?? []), providerJob]);
-      if (!record.provider.jobName || record.provider.jobName === providerJob.name) satisfied.add(recordId);
+      if (recordId !== undefined && byId.has(recordId)) add(recordId, providerJob);
     }
+    // A job without a createTime cannot be proven old.
+    historyReached =
+      page.jobs.length > 0 &&
+      page.jobs.every((job) => job.createTime !== undefined && Date.parse(job.createTime) < cutoff);
     pageToken = page.nextPageToken;
-  } while (pageToken && satisfied.size < byId.size);
-  return found;
+  } while (pageToken && waiting.size > 0 && !historyReached && outcome.pages < maxPages);
+
+  if (waiting.size === 0) return outcome;
+  // Oldest intent first, rotated by the run's minute so that a backlog larger than the budget
+  // (say, many deleted jobs) does not starve the same records run after run.
+  const missing = named
+    .filter((job) => waiting.has(job.id))
+    .sort(
+      (a, b) =>
+        (a.provider.createIntentTime ?? a.createTime).localeCompare(
+          b.provider.createIntentTime ?? b.createTime,
+        ) || a.id.localeCompare(b.id),
+    );
+  const offset = Math.floor(now.getTime() / 60_000) % missing.length;
+  const toFetch = [...missing.slice(offset), ...missing.slice(0, offset)].slice(
+    0,
+    config.maxJobGets ?? defaultPollSettings.maxJobGets,
+  );
+  outcome.leftOver = missing.length - toFetch.length;
+  for (const job of toFetch) {
+    const name = job.provider.jobName as string;
+    try {
+      const providerJob = await provider.getJob(name);
+      outcome.lookedUp++;
+      // The name was recorded for this record; the label is checked anyway.
+      if (providerJob.labels[jobIdLabel] === job.id) add(job.id, providerJob);
+    } catch (error) {
+      if (error instanceof ProviderError && error.httpStatus === 404) {
+        outcome.lookedUp++;
+        continue;
+      }
+      outcome.fetchErrors++;
+      logs.jobFetchFailed(logger, job.id, name, error);
+    }
+  }
+  logs.namedJobsFetched(logger, {
+    pages: outcome.pages,
+    missing: missing.length,
+    lookedUp: outcome.lookedUp,
+    leftOver: outcome.leftOver,
+  });
+  return outcome;
 }
 
 export async function pollJobs(deps: PollDeps): Promise<PollResult> {
@@ -192,7 +293,7 @@ async function startQueued(
   records: readonly JobRecord[],
   summary: PollSummary,
 ): Promise<void> {
-  const { config, store, publisher, logger, clock } = deps;
+  const { config, logger, clock } = deps;
   const now = clock();
   const plans = new Map(records.map((job) => [job.id, planStart(job, now, config.intentGraceMs)]));
   // A create in flight elsewhere (an open intent within the grace period) will occupy a slot too.
@@ -212,16 +313,7 @@ async function startQueued(
   if (ready.length > 0 && capacity <= 0)
     logs.capacityFull(logger, ready.length, busy, config.maxConcurrentJobs);
   const start = deps.startJob ?? startJob;
-  const startDeps: StartJobDeps = {
-    store,
-    provider,
-    publisher,
-    logger,
-    now: clock,
-    project: config.project,
-    intentTimeoutMs: config.intentGraceMs,
-    ...(deps.backoff ? { backoff: deps.backoff } : {}),
-  };
+  const startDeps: StartJobDeps = startDepsFrom({ ...deps, provider });
   for (const job of ready) {
     if (capacity <= 0) break;
     try {
@@ -254,6 +346,7 @@ async function run(deps: PollDeps): Promise<PollSummary> {
     stalled: 0,
     published: 0,
     pending: 0,
+    leased: 0,
     vertexCalls: 0,
     errors: 0,
   };
@@ -277,19 +370,19 @@ async function run(deps: PollDeps): Promise<PollSummary> {
   );
   let observed: Map<string, ProviderJob[]> | undefined;
   try {
-    observed = await listTracked(counter.provider, tracked, config);
+    const listed = await listTracked(counter.provider, tracked, config, logger, clock());
+    observed = listed.found;
+    summary.errors += listed.fetchErrors;
   } catch (error) {
     summary.errors++;
     logs.listFailed(logger, error, counter.calls());
   }
 
-  // 2. Reconcile every active record: state, progress, adoption, expired intents, stalls.
+  // 2. Reconcile every active record: state, progress, adoption, stalls.
   const options: ReconcileOptions = {
     now: clock(),
     project: config.project,
     stallTimeoutMs: config.stallTimeoutMs,
-    // Without a list, "no provider job found" proves nothing: never expire an intent then.
-    intentGraceMs: observed ? config.intentGraceMs : Number.POSITIVE_INFINITY,
   };
   await forEachLimit(active, config.concurrency, async (listed) => {
     const candidates = observed?.get(listed.id);
@@ -320,7 +413,6 @@ async function run(deps: PollDeps): Promise<PollSummary> {
         logs.jobTransitioned(logger, committed.id, outcome.from, outcome.to, committed.provider.state);
       }
       if (outcome.adopted) logs.jobAdopted(logger, committed.id, outcome.adopted);
-      if (outcome.intentExpired) logs.intentExpired(logger, committed.id, listed.provider.createIntentTime);
       if (outcome.illegal) logs.illegalReport(logger, committed.id, outcome.from, outcome.illegal);
       if (outcome.stalled) {
         summary.stalled++;
@@ -342,6 +434,7 @@ async function run(deps: PollDeps): Promise<PollSummary> {
     const flushed = await flushAllPending(store, publisher, logger, { now: clock });
     summary.published += flushed.published;
     summary.pending = flushed.pending;
+    summary.leased = flushed.leased;
     summary.errors += flushed.failedJobs;
   } catch (error) {
     summary.errors++;

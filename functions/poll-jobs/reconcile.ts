@@ -13,8 +13,6 @@ export interface ReconcileOptions {
   now: Date;
   project: string;
   stallTimeoutMs: number;
-  /** How old a create intent without a job name must be before the create is known not to have happened. */
-  intentGraceMs: number;
 }
 
 export interface ReconcileOutcome {
@@ -24,8 +22,6 @@ export interface ReconcileOutcome {
   to: JobState;
   /** The provider job this run adopted (the record had an intent but no job name). */
   adopted?: string;
-  /** The record had an intent older than the grace period and no provider job: back to QUEUED. */
-  intentExpired: boolean;
   stalled: boolean;
   /** The provider reported a state the lifecycle forbids from here (a bug or a tampered record). */
   illegal?: JobState;
@@ -33,10 +29,6 @@ export interface ReconcileOutcome {
 
 /** States in which nothing moving for a long time is worth telling someone (a DRAFT waits for a person by design). */
 const stallable: readonly JobState[] = ['QUEUED', 'PENDING', 'RUNNING', 'CANCELLING'];
-
-/** A create intent with no provider job name: the create may be in flight, or the process died around it. */
-export const hasOpenIntent = (job: JobRecord): boolean =>
-  job.provider.createIntentTime !== undefined && job.provider.jobName === undefined;
 
 /** Not yet known to the provider as far as the record says: no job name recorded. */
 const notStarted = (job: JobRecord) => job.state === 'QUEUED' || job.state === 'DRAFT';
@@ -91,19 +83,6 @@ function observe(job: JobRecord, observed: ProviderJob, options: ReconcileOption
   return { job: next, adopted, illegal: kind === 'illegal' ? observed.state : undefined };
 }
 
-/**
- * The intent is older than the grace period and no provider job carries the record's label: the
- * create call certainly did not create a job (it has a client timeout far below the grace period,
- * and a job Vertex accepted is listed with its labels from the moment create returns), so the
- * record goes back to "not started, retry now". startJob looks the label up again before it
- * creates, so even a wrong conclusion here cannot produce a second job unless the list missed it
- * twice.
- */
-function expireIntent(job: JobRecord, now: Date): JobRecord {
-  const { createIntentTime: _dropped, ...provider } = job.provider;
-  return { ...job, provider, nextAttemptTime: now.toISOString(), updateTime: now.toISOString() };
-}
-
 export function reconcile(
   job: JobRecord,
   observed: ProviderJob | undefined,
@@ -113,7 +92,6 @@ export function reconcile(
     job: undefined,
     from: job.state,
     to: job.state,
-    intentExpired: false,
     stalled: false,
   };
   if (isTerminal(job.state)) return outcome;
@@ -124,14 +102,10 @@ export function reconcile(
     next = seen.job;
     if (seen.adopted) outcome.adopted = seen.adopted;
     if (seen.illegal) outcome.illegal = seen.illegal;
-  } else if (
-    hasOpenIntent(job) &&
-    notStarted(job) &&
-    options.now.getTime() - Date.parse(job.provider.createIntentTime as string) >= options.intentGraceMs
-  ) {
-    next = expireIntent(job, options.now);
-    outcome.intentExpired = true;
   }
+  // No provider job seen: nothing to learn. A record with a create intent and no job name is
+  // startJob's to settle (it looks the label up at the provider before any create, and keeps the
+  // backoff of a failed attempt); concluding "never created" from a list here would skip both.
 
   if (
     stallable.includes(next.state) &&

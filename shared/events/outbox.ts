@@ -107,8 +107,13 @@ export interface PublishOptions {
 export interface PublishOutcome {
   /** Events Pub/Sub accepted in this call. */
   published: number;
-  /** Events still unpublished after this call (a failure stops the record's remaining events). */
+  /**
+   * Events still unpublished after this call that this caller is responsible for (a failure
+   * stops the record's remaining events). Not those another flusher is publishing: see `leased`.
+   */
   pending: number;
+  /** Set when another flusher holds the record's outbox lease: the events it is publishing. */
+  leased?: number;
   /** Why nothing was attempted: no such record, nothing pending, or another flusher holds the lease. */
   skipped?: 'absent' | 'nothing-pending' | 'leased';
 }
@@ -140,8 +145,10 @@ export async function publishPending(
   if (!claimed) return { published: 0, pending: 0, skipped: 'absent' };
   const pending = claimed.outbox.filter((entry) => !entry.publishTime);
   if (pending.length === 0) return { published: 0, pending: 0, skipped: 'nothing-pending' };
+  // Another flusher is publishing these right now; if it dies, its lease runs out and the next
+  // flush takes over. Not pending for this caller, so not a failure of this caller.
   if (claimed.outboxLease?.owner !== owner)
-    return { published: 0, pending: pending.length, skipped: 'leased' };
+    return { published: 0, pending: 0, leased: pending.length, skipped: 'leased' };
 
   const publishedIds = new Set<string>();
   for (const entry of pending) {
@@ -179,8 +186,10 @@ export interface FlushOutcome {
   /** Records that had pending events when the flush started. */
   jobs: number;
   published: number;
-  /** Events still pending after the flush. */
+  /** Events still pending after the flush (a publish failed): worth a retry. */
   pending: number;
+  /** Events left to another flusher that held their record's outbox lease. */
+  leased: number;
   /** Records whose flush threw (Firestore errors); logged, retried next time. */
   failedJobs: number;
 }
@@ -196,7 +205,13 @@ export async function flushAllPending(
   options: PublishOptions & { concurrency?: number } = {},
 ): Promise<FlushOutcome> {
   const jobs = await store.listWithPendingEvents();
-  const outcome: FlushOutcome = { jobs: jobs.length, published: 0, pending: 0, failedJobs: 0 };
+  const outcome: FlushOutcome = {
+    jobs: jobs.length,
+    published: 0,
+    pending: 0,
+    leased: 0,
+    failedJobs: 0,
+  };
   const queue = jobs.map((job) => job.id);
   const worker = async () => {
     for (let jobId = queue.shift(); jobId !== undefined; jobId = queue.shift()) {
@@ -204,6 +219,7 @@ export async function flushAllPending(
         const result = await publishPending(store, publisher, jobId, logger, options);
         outcome.published += result.published;
         outcome.pending += result.pending;
+        outcome.leased += result.leased ?? 0;
       } catch (error) {
         outcome.failedJobs++;
         logger.error('outbox flush failed for a job', { jobId, error });

@@ -6,14 +6,22 @@
  *   (labelPairs array-contains + createTime) serves a label filter on any key; with several
  *   labels the first is the query filter and the rest are checked here.
  * - `outboxPending`: true while an outbox entry has no publishTime (listWithPendingEvents).
+ * - `createInFlight`: true while a provider create call may be running (countByStates).
  *
  * Composite indexes needed in production (the emulator needs none): google_firestore_index in
  * terraform/firestore.tf.
  * Times are ISO 8601 UTC strings (`toISOString`), which sort as they compare.
  */
-import { FieldPath, Firestore, type Query, type QueryDocumentSnapshot } from '@google-cloud/firestore';
+import {
+  FieldPath,
+  Filter,
+  Firestore,
+  type Query,
+  type QueryDocumentSnapshot,
+} from '@google-cloud/firestore';
 import { PermanentError } from '../errors/index.ts';
 import { JobRecord, jobStates, terminalStates } from './model.ts';
+import { hasCreateInFlight } from './start-job.ts';
 import type { CreateResult, JobList, JobStore, ListJobsQuery } from './store-types.ts';
 
 /** gRPC status of a create whose document already exists. */
@@ -89,6 +97,7 @@ function toDocument(job: JobRecord): Record<string, unknown> {
       .map(([key, value]) => labelPair(key, value))
       .sort(),
     outboxPending: job.outbox.some((entry) => !entry.publishTime),
+    createInFlight: hasCreateInFlight(job),
   };
 }
 
@@ -189,6 +198,17 @@ export function createFirestoreJobStore(options: FirestoreJobStoreOptions): JobS
 
     listWithPendingEvents() {
       return readAll(collection.where('outboxPending', '==', true));
+    },
+
+    async countByStates(states, options = {}) {
+      // A count() aggregation: billed per 1,000 index entries, no documents read. Both filters
+      // use single-field indexes, so the OR needs no composite index.
+      const byState = states.length > 0 ? Filter.where('state', 'in', [...states]) : undefined;
+      const inFlight = options.orCreateInFlight ? Filter.where('createInFlight', '==', true) : undefined;
+      const filter = byState && inFlight ? Filter.or(byState, inFlight) : (byState ?? inFlight);
+      if (!filter) return 0;
+      const snapshot = await collection.where(filter).count().get();
+      return snapshot.data().count;
     },
   };
 }

@@ -8,7 +8,7 @@
  */
 import { posix } from 'node:path';
 import { type ZodError, z } from 'zod';
-import { AdapterSize, type ApprovalPolicy } from '../config/index.ts';
+import { AdapterSize, type ApprovalPolicy, type Config } from '../config/index.ts';
 import { findModel, MODELS } from '../dataset/models.ts';
 import { jobIdLabel, type TuningSpec } from './model.ts';
 
@@ -226,6 +226,36 @@ export function parseManifest(text: string): Checked<Manifest> {
 export function approvalPolicyOf(approval: ManifestApproval): ApprovalPolicy {
   if (approval === 'auto' || approval === 'manual') return { mode: approval };
   return { mode: 'budget', maxCostUsd: approval.maxCostUsd };
+}
+
+/** The deployment's defaults a manifest falls back on (Config's `defaults`). */
+export type SpecDefaults = Config['defaults'];
+
+/**
+ * The TuningSpec a manifest asks for: its settings, the deployment's defaults where it is silent,
+ * and its dataset references already resolved to gs:// URIs (resolveDatasetRef). The one mapping
+ * both ingest and `tunedrop submit` use, so the CLI's preflight checks exactly what ingest will.
+ * Fields that end up unset are left out, not set to undefined.
+ */
+export function specFromManifest(
+  manifest: Manifest,
+  defaults: SpecDefaults,
+  uris: { training: string; validation?: string | undefined },
+): TuningSpec {
+  const spec: TuningSpec = {
+    baseModel: manifest.baseModel ?? defaults.baseModel,
+    trainingDatasetUri: uris.training,
+    validationDatasetUri: uris.validation,
+    epochCount: manifest.epochCount ?? defaults.epochCount,
+    learningRateMultiplier: manifest.learningRateMultiplier ?? defaults.learningRateMultiplier,
+    adapterSize: manifest.adapterSize ?? defaults.adapterSize,
+    tunedModelDisplayName: manifest.tunedModelDisplayName,
+    description: manifest.description,
+    labels: manifest.labels ?? {},
+    kmsKeyName: manifest.kmsKeyName,
+    serviceAccount: manifest.serviceAccount,
+  };
+  return Object.fromEntries(Object.entries(spec).filter(([, value]) => value !== undefined)) as TuningSpec;
 }
 
 /**

@@ -13,12 +13,18 @@
  *    otherwise another caller is still in its create call: leave it alone.
  * 3. Record the job name and move to PENDING (`job.started`) in a transaction.
  *
- * Failures of create: transient (429, 5xx, timeouts) → QUEUED with attempts counted and a
- * `nextAttemptTime` by exponential backoff with jitter, for the poller. The intent is cleared only
- * when the provider certainly did not create the job (429 RESOURCE_EXHAUSTED); after a 5xx, a
- * timeout or a network error it is kept, so the next attempt looks the label up first and adopts
- * what it finds. Permanent (400...) →
- * FAILED with the provider's message and field violations (`job.failed`).
+ * Failures of create: transient (429, 5xx, timeouts, an unreadable 2xx) → QUEUED with attempts
+ * counted, the last error kept in `error`, and a `nextAttemptTime` by exponential backoff with
+ * jitter, for the poller. The intent is cleared only when the provider certainly did not create
+ * the job (429 RESOURCE_EXHAUSTED); otherwise it is kept, so the next attempt looks the label up
+ * first and adopts what it finds. Permanent (400...) → FAILED with the provider's message and
+ * field violations (`job.failed`). After `maxStartAttempts` creates that certainly made no job,
+ * the next attempt gives up: FAILED with START_ATTEMPTS_EXHAUSTED.
+ *
+ * Capacity: with `maxConcurrentJobs`, a job is not claimed while that many jobs hold a provider
+ * slot (PENDING, RUNNING, CANCELLING, or a create in flight); it stays QUEUED, due now, and the
+ * poller starts it when a slot frees. A soft cap: callers count, then claim, so concurrent
+ * starts (ingest, approve, the poller at once) can overshoot it by their number.
  *
  * Outbox events are published after each commit. Used by ingest, the poller (QUEUED retries) and
  * the API (approve).
@@ -28,7 +34,7 @@ import { PermanentError } from '../errors/index.ts';
 import { applyTransition, type EventPublisher, publishPending } from '../events/index.ts';
 import type { Logger } from '../logging/index.ts';
 import { ProviderError, type ProviderJob, type TuningProvider } from '../providers/types.ts';
-import { isTerminal, type JobRecord } from './model.ts';
+import { isTerminal, type JobRecord, type JobState } from './model.ts';
 import { canTransition } from './state-machine.ts';
 import type { JobStore } from './store-types.ts';
 
@@ -46,6 +52,12 @@ export const defaultBackoff: BackoffPolicy = { baseMs: 30_000, maxMs: 30 * 60_00
  */
 export const defaultIntentTimeoutMs = 10 * 60_000;
 
+/** Creates that certainly made no job before a start gives up (about 3.5 h with the default backoff). */
+export const defaultMaxStartAttempts = 12;
+
+/** States in which a job holds a slot at the provider (with creates in flight, see the store). */
+export const providerSlotStates: readonly JobState[] = ['PENDING', 'RUNNING', 'CANCELLING'];
+
 export interface StartJobDeps {
   store: JobStore;
   provider: TuningProvider;
@@ -58,6 +70,61 @@ export interface StartJobDeps {
   intentTimeoutMs?: number;
   /** In [0, 1); Math.random by default. Tests pass a fixed one. */
   random?: () => number;
+  /** Jobs allowed at the provider at once (TUNEDROP_MAX_CONCURRENT_JOBS); no limit when absent. */
+  maxConcurrentJobs?: number;
+  /** Attempts after which a start that keeps failing transiently gives up; 12 by default. */
+  maxStartAttempts?: number;
+}
+
+/** What a function holds that startJob needs: its usual dependencies and configuration. */
+export interface StartDepsSource {
+  store: JobStore;
+  provider: TuningProvider;
+  publisher: EventPublisher;
+  logger: Logger;
+  clock: () => Date;
+  config: { project: string; maxConcurrentJobs?: number; intentGraceMs?: number };
+  backoff?: BackoffPolicy;
+  intentTimeoutMs?: number;
+  random?: () => number;
+  maxStartAttempts?: number;
+}
+
+/**
+ * The one way ingest, approve and the poller build StartJobDeps, so all three honour the same
+ * settings (concurrency cap, backoff, intent timeout).
+ */
+export function startDepsFrom(source: StartDepsSource): StartJobDeps {
+  const intentTimeoutMs = source.intentTimeoutMs ?? source.config.intentGraceMs;
+  return {
+    store: source.store,
+    provider: source.provider,
+    publisher: source.publisher,
+    logger: source.logger,
+    now: source.clock,
+    project: source.config.project,
+    ...(source.config.maxConcurrentJobs !== undefined
+      ? { maxConcurrentJobs: source.config.maxConcurrentJobs }
+      : {}),
+    ...(source.backoff ? { backoff: source.backoff } : {}),
+    ...(intentTimeoutMs !== undefined ? { intentTimeoutMs } : {}),
+    ...(source.random ? { random: source.random } : {}),
+    ...(source.maxStartAttempts !== undefined ? { maxStartAttempts: source.maxStartAttempts } : {}),
+  };
+}
+
+/**
+ * True while a create call for the record may be running: an intent, no job name, and no
+ * outcome recorded (a finished attempt leaves a `nextAttemptTime`). A crashed attempt looks the
+ * same until its intent times out (planStart); the store counts it as holding a slot till then.
+ */
+export function hasCreateInFlight(job: JobRecord): boolean {
+  return (
+    !job.provider.jobName &&
+    job.provider.createIntentTime !== undefined &&
+    !job.nextAttemptTime &&
+    !isTerminal(job.state)
+  );
 }
 
 /** What a call found to do with a record. */
@@ -81,7 +148,7 @@ export function planStart(job: JobRecord, now: Date, intentTimeoutMs = defaultIn
     return { action: 'skip', reason: 'not-due' };
   if (intentTime) {
     // A finished attempt leaves a nextAttemptTime; a crashed one leaves only an old intent.
-    const inFlight = !job.nextAttemptTime && now.getTime() - Date.parse(intentTime) < intentTimeoutMs;
+    const inFlight = hasCreateInFlight(job) && now.getTime() - Date.parse(intentTime) < intentTimeoutMs;
     return { action: 'recover', intentTime, inFlight };
   }
   return { action: 'claim' };
@@ -94,19 +161,16 @@ export function backoffDelayMs(attempt: number, policy: BackoffPolicy, random: (
 }
 
 /**
- * True only when a failed create certainly made no job: a 429 RESOURCE_EXHAUSTED (quota is
- * refused before any work) or a 4xx validation answer (400, 403, 404: the request was refused).
- * Everything else leaves it unknown and keeps the intent, so the next attempt looks the label up
- * first: a 5xx can come after Vertex AI created the job (a 503 from a front end whose backend
- * finished), and a timeout or a dropped connection says nothing at all.
+ * For a transient create failure: true only when it certainly made no job, i.e. a 429
+ * RESOURCE_EXHAUSTED (quota is refused before any work). Everything else leaves it unknown and
+ * keeps the intent, so the next attempt looks the label up first: a 5xx can come after Vertex AI
+ * created the job (a 503 from a front end whose backend finished), and a timeout or a dropped
+ * connection says nothing at all. (Permanent errors never get here: they fail the job.)
  */
 export function certainlyNotCreated(error: unknown): boolean {
   if (!(error instanceof ProviderError)) return false;
-  if (error.httpStatus === 429) return error.status === 'RESOURCE_EXHAUSTED';
-  return nothingCreatedStatuses.has(error.httpStatus);
+  return error.httpStatus === 429 && error.status === 'RESOURCE_EXHAUSTED';
 }
-
-const nothingCreatedStatuses = new Set([400, 403, 404]);
 
 function withoutIntent(provider: JobRecord['provider']): JobRecord['provider'] {
   const { createIntentTime: _dropped, ...rest } = provider;
@@ -118,9 +182,13 @@ function withoutNextAttempt(job: JobRecord): JobRecord {
   return rest;
 }
 
+/** What the claim transaction did instead of claiming, when it did something else. */
+type Diverted = 'at-capacity' | 'exhausted' | undefined;
+
 export async function startJob(deps: StartJobDeps, jobId: string): Promise<JobRecord> {
   const { store, provider, logger } = deps;
   const intentTimeoutMs = deps.intentTimeoutMs ?? defaultIntentTimeoutMs;
+  const maxStartAttempts = deps.maxStartAttempts ?? defaultMaxStartAttempts;
   const log = logger.child({ jobId });
   const flush = async () => {
     await publishPending(store, deps.publisher, jobId, log, { now: deps.now });
@@ -129,13 +197,42 @@ export async function startJob(deps: StartJobDeps, jobId: string): Promise<JobRe
     return latest;
   };
 
+  // Counted before the transaction (a query cannot run inside `mutate`), so the cap is soft.
+  const cap = deps.maxConcurrentJobs;
+  const busy =
+    cap === undefined ? undefined : await store.countByStates(providerSlotStates, { orCreateInFlight: true });
+  /** Claims the record, or diverts it: give up after too many attempts, wait for capacity. */
+  let diverted: Diverted;
+  const claimOrDivert = (job: JobRecord, claimTime: string): JobRecord => {
+    if (job.attempts >= maxStartAttempts) {
+      diverted = 'exhausted';
+      return giveUp(deps, job);
+    }
+    // A crashed attempt of this very record is in the count; it does not compete with itself.
+    const others = (busy ?? 0) - (hasCreateInFlight(job) ? 1 : 0);
+    if (cap !== undefined && others >= cap) {
+      diverted = 'at-capacity';
+      return waitForCapacity(deps, job);
+    }
+    return claim(job, claimTime);
+  };
+  const diversion = async (): Promise<JobRecord> => {
+    if (diverted === 'exhausted') {
+      log.warn('start gave up after too many attempts', { attempts: maxStartAttempts });
+    } else {
+      log.info('provider at capacity; job stays queued', { active: busy, maxConcurrentJobs: cap });
+    }
+    return flush();
+  };
+
   // 1. Claim, or learn that a previous attempt left an intent.
   let plan: StartPlan = { action: 'skip', reason: 'not-startable' };
   let claimTime = deps.now().toISOString();
   const claimed = await store.update(jobId, (job) => {
+    diverted = undefined;
     plan = planStart(job, deps.now(), intentTimeoutMs);
     if (plan.action !== 'claim') return undefined;
-    return claim(job, claimTime);
+    return claimOrDivert(job, claimTime);
   });
   if (!claimed) throw new PermanentError(`no job ${jobId}`, 'job-not-found');
   const firstPlan = plan as StartPlan;
@@ -143,6 +240,8 @@ export async function startJob(deps: StartJobDeps, jobId: string): Promise<JobRe
     log.debug('start skipped', { reason: firstPlan.reason, state: claimed.state });
     return claimed;
   }
+  if (diverted) return diversion();
+  let job = claimed;
 
   // 2. An earlier intent: adopt the job it may have created, or re-claim.
   if (firstPlan.action === 'recover') {
@@ -150,6 +249,9 @@ export async function startJob(deps: StartJobDeps, jobId: string): Promise<JobRe
     try {
       found = await provider.findJobByRecordId(jobId);
     } catch (error) {
+      // Another caller may be inside its create call: recording an outcome here (a
+      // nextAttemptTime) would tell everyone the attempt is over and invite a second create.
+      if (firstPlan.inFlight) throw error;
       return scheduleRetry(deps, jobId, error, firstPlan.intentTime, false, flush);
     }
     if (found) return adopt(deps, jobId, found, flush);
@@ -161,22 +263,25 @@ export async function startJob(deps: StartJobDeps, jobId: string): Promise<JobRe
     }
     claimTime = deps.now().toISOString();
     let reclaimed = false;
-    const after = await store.update(jobId, (job) => {
+    const after = await store.update(jobId, (current) => {
       reclaimed = false;
-      const again = planStart(job, deps.now(), intentTimeoutMs);
+      diverted = undefined;
+      const again = planStart(current, deps.now(), intentTimeoutMs);
       if (again.action !== 'recover' || again.intentTime !== firstPlan.intentTime || again.inFlight)
         return undefined;
-      reclaimed = true;
-      return claim(job, claimTime);
+      const next = claimOrDivert(current, claimTime);
+      reclaimed = !diverted;
+      return next;
     });
+    if (after && diverted) return diversion();
     if (!after || !reclaimed) return after ?? claimed;
     log.info('an interrupted start made no provider job; creating it now', {
       previousIntentTime: firstPlan.intentTime,
     });
+    job = after;
   }
 
-  // 3. The claim is ours: create, then record.
-  const job = (await store.get(jobId))!;
+  // 3. The claim is ours (`job` is the record as claimed): create, then record.
   let created: ProviderJob;
   try {
     log.info('creating provider job', { provider: provider.name, attempt: job.attempts });
@@ -211,6 +316,36 @@ function claim(job: JobRecord, claimTime: string): JobRecord {
   };
 }
 
+/** QUEUED and due now: the poller starts it as soon as a provider slot frees. */
+function waitForCapacity(deps: StartJobDeps, job: JobRecord): JobRecord {
+  const now = deps.now();
+  const patch = { nextAttemptTime: now.toISOString(), updateTime: now.toISOString() };
+  if (job.state === 'QUEUED') return { ...job, ...patch };
+  return applyTransition(job, 'QUEUED', {
+    now,
+    project: deps.project,
+    reason: 'waiting for a free provider slot',
+    patch,
+  });
+}
+
+/**
+ * FAILED (`job.failed`) after the last allowed attempt. Only called where no provider job can
+ * exist: no intent (the last failure certainly made none), or a label lookup that found nothing.
+ */
+function giveUp(deps: StartJobDeps, job: JobRecord): JobRecord {
+  const last = job.error?.message ?? 'unknown error';
+  return applyTransition(withoutNextAttempt(job), 'FAILED', {
+    now: deps.now(),
+    project: deps.project,
+    reason: 'gave up starting the job at the provider',
+    patch: {
+      provider: withoutIntent(job.provider),
+      error: { code: 'START_ATTEMPTS_EXHAUSTED', message: `gave up after ${job.attempts} attempts: ${last}` },
+    },
+  });
+}
+
 /** Records the provider job on the record and moves it to PENDING (`job.started`). */
 async function record(
   deps: StartJobDeps,
@@ -221,24 +356,56 @@ async function record(
 ): Promise<JobRecord> {
   const log = deps.logger.child({ jobId });
   let conflict: string | undefined;
+  let endedAs: string | undefined;
   await deps.store.update(jobId, (job) => {
     conflict = undefined;
+    endedAs = undefined;
     if (job.provider.jobName) {
       if (job.provider.jobName !== found.name) conflict = job.provider.jobName;
       return undefined;
     }
     const now = deps.now();
-    const patch = {
-      provider: { ...job.provider, jobName: found.name, state: found.providerState },
-      updateTime: now.toISOString(),
-    };
-    const cleared = withoutNextAttempt(job);
+    const provider = { ...job.provider, jobName: found.name, state: found.providerState };
+    if (isTerminal(job.state)) {
+      // Finished meanwhile (e.g. CANCELLED by the API while create was in flight): keep the
+      // outcome, but record the job that now exists so it is never lost; it is cancelled below.
+      endedAs = job.state;
+      return {
+        ...job,
+        provider,
+        updateTime: now.toISOString(),
+        history: [
+          ...job.history,
+          {
+            state: job.state,
+            time: now.toISOString(),
+            reason: `provider job ${found.name} appeared after the job was ${job.state}; cancelling it`,
+          },
+        ],
+      };
+    }
+    // The last transient error (kept while QUEUED) no longer applies to a started job.
+    const { error: _lastError, ...cleared } = withoutNextAttempt(job);
+    const patch = { provider, updateTime: now.toISOString() };
     if (!canTransition(job.state, 'PENDING')) return { ...cleared, ...patch };
     return applyTransition(cleared, 'PENDING', { now, project: deps.project, reason, patch });
   });
   if (conflict) {
     // Cannot happen while the protocol holds; loud, because it means two billed jobs.
     log.error('a second provider job exists for this record', { recorded: conflict, other: found.name });
+  } else if (endedAs) {
+    log.error('a provider job was created for a job that had already ended; cancelling it', {
+      providerJobName: found.name,
+      state: endedAs,
+    });
+    try {
+      await deps.provider.cancelJob(found.name);
+    } catch (error) {
+      log.error('could not cancel the stray provider job; cancel it by hand', {
+        providerJobName: found.name,
+        error,
+      });
+    }
   } else {
     log.info('provider job recorded', { providerJobName: found.name, reason });
   }
@@ -269,6 +436,10 @@ async function scheduleRetry(
   const backoff = deps.backoff ?? defaultBackoff;
   const random = deps.random ?? Math.random;
   let nextAttemptTime: string | undefined;
+  const lastError =
+    error instanceof ProviderError
+      ? { code: error.status || error.httpStatus, message: error.message }
+      : { code: 'UNKNOWN', message: error instanceof Error ? error.message : String(error) };
   await deps.store.update(jobId, (job) => {
     if (job.provider.jobName || isTerminal(job.state)) return undefined;
     const now = deps.now();
@@ -277,6 +448,8 @@ async function scheduleRetry(
     const patch = {
       provider: clearIntent && ours ? withoutIntent(job.provider) : job.provider,
       nextAttemptTime,
+      // Kept while QUEUED, for the message of a start that finally gives up.
+      error: lastError,
       updateTime: now.toISOString(),
     };
     if (job.state === 'QUEUED') return { ...job, ...patch };

@@ -21,6 +21,10 @@ export interface ListJobsQuery {
   pageToken?: string;
 }
 
+export interface CountOptions {
+  orCreateInFlight?: boolean;
+}
+
 export interface JobList {
   jobs: JobRecord[];
   nextPageToken?: string;
@@ -41,4 +45,10 @@ export interface JobStore {
   listActive(): Promise<JobRecord[]>;
   /** Records with at least one outbox event not yet published. */
   listWithPendingEvents(): Promise<JobRecord[]>;
+  /**
+   * How many records are in one of `states` (a server-side count, no documents read). With
+   * `orCreateInFlight`, records with a create call in flight (`hasCreateInFlight`) count too,
+   * whatever their state: they will occupy a provider slot in a moment.
+   */
+  countByStates(states: readonly JobState[], options?: CountOptions): Promise<number>;
 }

@@ -7,7 +7,7 @@ import { PassThrough, type Readable } from 'node:stream';
  * left as they were raised.
  */
 export class BlobAccessError extends Error {
-  override readonly name = 'BlobAccessError';
+  override readonly name: string = 'BlobAccessError';
   constructor(
     message: string,
     /** The HTTP status: 403 forbidden, 404 not found, 429, 5xx... */
@@ -25,17 +25,49 @@ export class BlobAccessError extends Error {
   }
 }
 
+/**
+ * A read pinned to a generation that is no longer the object's current one: it was replaced by a
+ * newer upload (or deleted) after the caller learnt the generation. Cloud Storage answers such a
+ * read with 404, so this is a permanent 404; the caller's event is stale, not its data invalid.
+ */
+export class StaleGenerationError extends BlobAccessError {
+  override readonly name = 'StaleGenerationError';
+  constructor(
+    bucket: string,
+    object: string,
+    /** The generation the caller asked for. */
+    readonly generation: string,
+    /** The current generation, when known (the local store knows it; Cloud Storage does not say). */
+    readonly currentGeneration: string | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `gs://${bucket}/${object}: generation ${generation} is no longer current${currentGeneration ? ` (now ${currentGeneration})` : ''}`,
+      404,
+      bucket,
+      object,
+      options,
+    );
+  }
+}
+
 /** A numeric HTTP status on a Cloud Storage client error (`ApiError.code`), if it has one. */
 function httpStatusOf(error: unknown): number | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'number' && code >= 400 && code < 600 ? code : undefined;
 }
 
-/** Wraps a Cloud Storage client error that carries an HTTP status; anything else unchanged. */
-export function fromGcsError(error: unknown, bucket: string, object: string): unknown {
+/**
+ * Wraps a Cloud Storage client error that carries an HTTP status; anything else unchanged. A 404
+ * for a read pinned to `generation` means that generation is gone: a StaleGenerationError.
+ */
+export function fromGcsError(error: unknown, bucket: string, object: string, generation?: string): unknown {
   if (error instanceof BlobAccessError) return error;
   const status = httpStatusOf(error);
   if (status === undefined) return error;
+  if (status === 404 && generation !== undefined) {
+    return new StaleGenerationError(bucket, object, generation, undefined, { cause: error });
+  }
   const reason = (error as Error).message || `HTTP ${status}`;
   return new BlobAccessError(`gs://${bucket}/${object}: ${reason}`, status, bucket, object, { cause: error });
 }

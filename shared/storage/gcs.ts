@@ -8,7 +8,7 @@ import type { Readable } from 'node:stream';
 import type { File, FileMetadata, Storage } from '@google-cloud/storage';
 import { fromGcsError, mapStreamErrors } from './errors.ts';
 import { assertWritable } from './paths.ts';
-import type { BlobInfo, BlobStore } from './types.ts';
+import type { BlobInfo, BlobStore, ReadOptions } from './types.ts';
 
 export interface GcsBlobStoreOptions {
   storage: Storage;
@@ -34,21 +34,25 @@ function infoOf(bucket: string, name: string, metadata: FileMetadata): BlobInfo 
 }
 
 export function createGcsBlobStore(options: GcsBlobStoreOptions): BlobStore {
-  const file = (bucket: string, name: string): File => options.storage.bucket(bucket).file(name);
+  // With a generation, Cloud Storage serves that generation or answers 404: never newer bytes.
+  const file = (bucket: string, name: string, read?: ReadOptions): File =>
+    options.storage
+      .bucket(bucket)
+      .file(name, read?.generation === undefined ? {} : { generation: read.generation });
 
   return {
-    read(bucket: string, name: string): Readable {
-      return mapStreamErrors(file(bucket, name).createReadStream({ validation: false }), (error) =>
-        fromGcsError(error, bucket, name),
+    read(bucket: string, name: string, read?: ReadOptions): Readable {
+      return mapStreamErrors(file(bucket, name, read).createReadStream({ validation: false }), (error) =>
+        fromGcsError(error, bucket, name, read?.generation),
       );
     },
 
-    async readText(bucket: string, name: string): Promise<string> {
+    async readText(bucket: string, name: string, read?: ReadOptions): Promise<string> {
       try {
-        const [contents] = await file(bucket, name).download();
+        const [contents] = await file(bucket, name, read).download();
         return contents.toString('utf8');
       } catch (error) {
-        throw fromGcsError(error, bucket, name);
+        throw fromGcsError(error, bucket, name, read?.generation);
       }
     },
 

@@ -1,4 +1,10 @@
-export { BlobAccessError, fromFsError, fromGcsError, mapStreamErrors } from './errors.ts';
+export {
+  BlobAccessError,
+  fromFsError,
+  fromGcsError,
+  mapStreamErrors,
+  StaleGenerationError,
+} from './errors.ts';
 export { createGcsBlobStore, type GcsBlobStoreOptions } from './gcs.ts';
 export { createLocalBlobStore, type LocalBlobStoreOptions } from './local.ts';
 export {
@@ -11,4 +17,4 @@ export {
   reportsPrefix,
   sidecarNameFor,
 } from './paths.ts';
-export type { BlobInfo, BlobStore } from './types.ts';
+export type { BlobInfo, BlobStore, ReadOptions } from './types.ts';

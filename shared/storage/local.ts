@@ -8,13 +8,23 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import {
+  type FileHandle,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { PermanentError } from '../errors/index.ts';
-import { fromFsError, mapStreamErrors } from './errors.ts';
+import { fromFsError, mapStreamErrors, StaleGenerationError } from './errors.ts';
 import { assertWritable, isLocalTempName, isMetadataSidecar, sidecarNameFor } from './paths.ts';
-import type { BlobInfo, BlobStore } from './types.ts';
+import type { BlobInfo, BlobStore, ReadOptions } from './types.ts';
 
 export interface LocalBlobStoreOptions {
   root: string;
@@ -24,6 +34,8 @@ const contentTypes: Record<string, string> = {
   jsonl: 'application/jsonl',
   json: 'application/json',
 };
+
+const generationOf = (mtimeNs: bigint): string => (mtimeNs / 1000n).toString();
 
 function contentTypeOf(name: string): string | undefined {
   return contentTypes[name.slice(name.lastIndexOf('.') + 1)];
@@ -75,19 +87,73 @@ export function createLocalBlobStore(options: LocalBlobStoreOptions): BlobStore 
       bucket,
       name,
       size: Number(info.size),
-      generation: (info.mtimeNs / 1000n).toString(),
+      generation: generationOf(info.mtimeNs),
       contentType: contentTypeOf(name),
       metadata: await readMetadata(name),
       updateTime: new Date(Number(info.mtimeNs / 1_000_000n)).toISOString(),
     };
   };
 
+  /**
+   * Opens the file and checks the generation of what was opened (fstat of the handle, not a stat
+   * of the path): writes replace files by rename, so the open handle keeps the bytes of the
+   * generation checked even if a newer upload lands while they are read.
+   */
+  const openGeneration = async (bucket: string, name: string, generation: string): Promise<FileHandle> => {
+    let handle: FileHandle;
+    try {
+      handle = await open(pathOf(name), 'r');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw new StaleGenerationError(bucket, name, generation, undefined, { cause: error });
+      }
+      throw fromFsError(error, bucket, name);
+    }
+    try {
+      const current = generationOf((await handle.stat({ bigint: true })).mtimeNs);
+      if (current !== generation) throw new StaleGenerationError(bucket, name, generation, current);
+      return handle;
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+  };
+
   return {
-    read(bucket: string, name: string): Readable {
-      return mapStreamErrors(createReadStream(pathOf(name)), (error) => fromFsError(error, bucket, name));
+    read(bucket: string, name: string, read?: ReadOptions): Readable {
+      const generation = read?.generation;
+      if (generation === undefined) {
+        return mapStreamErrors(createReadStream(pathOf(name)), (error) => fromFsError(error, bucket, name));
+      }
+      pathOf(name); // an invalid name throws now, as the unpinned read does
+      const out = new PassThrough();
+      openGeneration(bucket, name, generation).then(
+        (handle) => {
+          if (out.destroyed) {
+            void handle.close();
+            return;
+          }
+          const source = handle.createReadStream();
+          source.on('error', (error) => out.destroy(fromFsError(error, bucket, name) as Error));
+          out.on('close', () => source.destroy());
+          source.pipe(out);
+        },
+        (error: unknown) => out.destroy(error as Error),
+      );
+      return out;
     },
 
-    async readText(bucket: string, name: string): Promise<string> {
+    async readText(bucket: string, name: string, read?: ReadOptions): Promise<string> {
+      if (read?.generation !== undefined) {
+        const handle = await openGeneration(bucket, name, read.generation);
+        try {
+          return await handle.readFile('utf8');
+        } catch (error) {
+          throw fromFsError(error, bucket, name);
+        } finally {
+          await handle.close();
+        }
+      }
       try {
         return await readFile(pathOf(name), 'utf8');
       } catch (error) {

@@ -15,10 +15,20 @@ export interface BlobInfo {
   updateTime: string;
 }
 
+/** Which version of an object to read. */
+export interface ReadOptions {
+  /**
+   * Read exactly this generation (the one an event or a `stat` named). If the object has been
+   * replaced (or deleted) since, the read fails with a StaleGenerationError (a permanent 404)
+   * instead of returning another upload's bytes.
+   */
+  generation?: string;
+}
+
 export interface BlobStore {
-  /** Streams an object's bytes; the stream errors if the object does not exist. */
-  read(bucket: string, name: string): Readable;
-  readText(bucket: string, name: string): Promise<string>;
+  /** Streams an object's bytes; the stream errors if the object (or that generation) does not exist. */
+  read(bucket: string, name: string, options?: ReadOptions): Readable;
+  readText(bucket: string, name: string, options?: ReadOptions): Promise<string>;
   stat(bucket: string, name: string): Promise<BlobInfo | undefined>;
   /** Writes tunedrop's own output (reports). Refuses to write under `incoming/`. */
   write(bucket: string, name: string, data: string | Buffer, contentType: string): Promise<void>;

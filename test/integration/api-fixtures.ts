@@ -37,6 +37,8 @@ export interface ApiStack {
   publisher: EventPublisher;
   vertex: VertexEmulator;
   bucketDir: string;
+  /** The generation of the sample dataset every fixture job points at (approve checks it). */
+  datasetGeneration: string;
   subscription: Subscription;
   /** Messages received on the test subscription so far: event id and Pub/Sub attributes. */
   received: { id: string; type: string; attributes: Record<string, string> }[];
@@ -63,6 +65,8 @@ export async function startApiStack(): Promise<ApiStack> {
     TUNEDROP_VERTEX_ENDPOINT: vertex.url,
     TUNEDROP_EVENTS_TOPIC: topicName,
     TUNEDROP_JOBS_COLLECTION: uniqueName('api-jobs'),
+    // Many fixture jobs are PENDING or RUNNING at once; approvals here must not wait for a slot.
+    TUNEDROP_MAX_CONCURRENT_JOBS: '1000',
   });
   const logger = createMemoryLogger('api-test');
   (globalThis as { apiTestLogs?: unknown }).apiTestLogs = logger.entries;
@@ -82,6 +86,8 @@ export async function startApiStack(): Promise<ApiStack> {
   const publisher = createPubSubPublisher({ pubsub, topic: topicName, logger });
   const provider = createVertexProvider({ project, region: config.region, endpoint: vertex.url, logger });
   const blobs = createLocalBlobStore({ root: bucketDir });
+  const datasetGeneration = (await blobs.stat(bucket, datasetObject))?.generation;
+  if (!datasetGeneration) throw new Error(`no ${datasetObject} in ${bucketDir}`);
 
   const handler = createApiHandler({
     config,
@@ -107,6 +113,7 @@ export async function startApiStack(): Promise<ApiStack> {
     publisher,
     vertex,
     bucketDir,
+    datasetGeneration,
     subscription,
     received,
     waitForMessages(predicate) {
@@ -150,7 +157,7 @@ export function makeJob(stack: ApiStack, id: string, options: FixtureOptions = {
     createTime: time,
     updateTime: time,
     stateTime: time,
-    source: { bucket, object: `incoming/${id}.jsonl`, generation: '1700000000000000', manifest: false },
+    source: { bucket, object: datasetObject, generation: stack.datasetGeneration, manifest: false },
     spec: {
       baseModel: 'gemini-2.5-flash',
       trainingDatasetUri: `gs://${bucket}/${datasetObject}`,

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { approveJob } from '../../functions/api/approve.ts';
 import { eventIdFor } from '../../shared/events/index.ts';
+import { createMemoryLogger } from '../../shared/logging/index.ts';
 import { uniqueName } from '../support/names.ts';
-import { type ApiStack, createJob, startApiStack } from './api-fixtures.ts';
+import { type ApiStack, createJob, makeJob, startApiStack } from './api-fixtures.ts';
 
 let stack: ApiStack;
 
@@ -199,6 +201,43 @@ describe('POST /jobs/{id}:approve', () => {
     expect(response.status).toBe(409);
     expect(response.body.error).toMatchObject({ code: 409, status: 'FAILED_PRECONDITION' });
     expect(response.body.error.message).toContain('QUEUED');
+    expect(await stack.provider.findJobByRecordId(jobId)).toBeUndefined();
+  });
+
+  it('refuses a draft whose dataset was replaced after validation with 409, creating nothing', async () => {
+    const jobId = id();
+    const job = makeJob(stack, jobId);
+    await stack.store.create({ ...job, source: { ...job.source, generation: '1' } });
+    const response = await call('POST', `/jobs/${jobId}:approve`, {});
+    expect(response.status).toBe(409);
+    expect(response.body.error).toMatchObject({ code: 409, status: 'FAILED_PRECONDITION' });
+    expect(response.body.error.message).toContain(
+      `the dataset was replaced after validation (generation ${stack.datasetGeneration}, validated 1)`,
+    );
+    expect((await stack.store.get(jobId))?.approval.approveTime).toBeUndefined();
+    expect(await stack.provider.findJobByRecordId(jobId)).toBeUndefined();
+  });
+
+  it('leaves an approved draft QUEUED, due now, while the provider is at its job limit', async () => {
+    const jobId = id();
+    await createJob(stack, jobId);
+    const busy = await stack.store.countByStates(['PENDING', 'RUNNING', 'CANCELLING'], {
+      orCreateInFlight: true,
+    });
+    const clock = () => new Date();
+    const approved = await approveJob(
+      {
+        ...stack,
+        logger: createMemoryLogger('approve'),
+        clock,
+        config: { ...stack.config, maxConcurrentJobs: busy },
+      },
+      jobId,
+      'carol',
+    );
+    expect(approved.state).toBe('QUEUED');
+    expect(approved.nextAttemptTime).toBeDefined();
+    expect(approved.approval.approvedBy).toBe('carol');
     expect(await stack.provider.findJobByRecordId(jobId)).toBeUndefined();
   });
 

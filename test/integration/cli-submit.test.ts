@@ -1,5 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -182,5 +184,52 @@ describe('tunedrop submit --wait', () => {
     expect(await exit).toBe(0);
     expect(stderr).toMatch(/SUCCEEDED/);
     expect(stderr).toContain('tuned model: projects/p/locations/l/models/m');
+  });
+
+  it("does not mistake an earlier upload's rejection report of the same name for this upload's", async () => {
+    const bucketDir = join(work, 'bucket-wait-stale-report');
+    // An earlier upload of support-answers.jsonl was rejected; its report is still in the bucket.
+    await mkdir(join(bucketDir, 'reports/incoming'), { recursive: true });
+    await writeFile(
+      join(bucketDir, 'reports/incoming/support-answers.jsonl.report.json'),
+      JSON.stringify({ status: 'rejected', generation: '1600000000000000', problems: [] }),
+    );
+    // In front of the API: tells when submit has been answered 404 for its job, after which it
+    // looks at the report; only then does the record appear.
+    let sawNotFound: () => void = () => {};
+    const notFoundSeen = new Promise<void>((resolve) => {
+      sawNotFound = resolve;
+    });
+    const proxy = createServer(async (request, response) => {
+      const answer = await fetch(`${stack.url}${request.url}`, { method: request.method });
+      const body = await answer.text();
+      response.writeHead(answer.status, { 'content-type': 'application/json' });
+      response.end(body);
+      if (answer.status === 404) sawNotFound();
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const api = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    const child = spawn('node', [bin, 'submit', sample, '--bucket-dir', bucketDir, '--wait', '--api', api], {
+      env,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    const exit = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const jobId = await new Promise<string>((resolve) => {
+      child.stdout.on('data', (chunk) => {
+        stdout += chunk;
+        if (stdout.includes('\n')) resolve(stdout.trim());
+      });
+    });
+    await notFoundSeen;
+    await createJob(stack, jobId, { state: 'SUCCEEDED' });
+    const code = await exit;
+    await new Promise<void>((resolve) => proxy.close(() => resolve()));
+    expect(code).toBe(0);
+    expect(stderr).not.toContain('rejected');
+    expect(stderr).toMatch(/SUCCEEDED/);
   });
 });

@@ -32,6 +32,7 @@ import { ProviderError, type TuningProvider } from '../../shared/providers/types
 import { createVertexProvider } from '../../shared/providers/vertex/index.ts';
 import { BlobAccessError, type BlobStore, createLocalBlobStore } from '../../shared/storage/index.ts';
 import { uniqueName } from '../support/names.ts';
+import { jobFixture } from '../unit/jobs/job-fixture.ts';
 
 const project = process.env.GOOGLE_CLOUD_PROJECT ?? 'tunedrop-test';
 const bucket = 'tunedrop-test-bucket';
@@ -78,7 +79,12 @@ interface Harness {
 }
 
 async function harness(
-  options: { approval?: ApprovalPolicy; provider?: TuningProvider; blobs?: BlobStore } = {},
+  options: {
+    approval?: ApprovalPolicy;
+    provider?: TuningProvider;
+    blobs?: BlobStore;
+    maxConcurrentJobs?: number;
+  } = {},
 ): Promise<Harness> {
   const topic = uniqueName('events');
   await pubsub.createTopic(topic);
@@ -92,6 +98,7 @@ async function harness(
       defaults: { baseModel: 'gemini-2.5-flash' },
       approval: options.approval ?? { mode: 'auto' },
       eventMaxAgeMs: 24 * 60 * 60_000,
+      ...(options.maxConcurrentJobs === undefined ? {} : { maxConcurrentJobs: options.maxConcurrentJobs }),
     },
     store,
     provider: options.provider ?? provider,
@@ -179,6 +186,21 @@ beforeEach(() => {
 });
 
 describe('ingest-dataset', () => {
+  it('leaves a new upload QUEUED, due now, while the provider is at TUNEDROP_MAX_CONCURRENT_JOBS', async () => {
+    const h = await harness({ maxConcurrentJobs: 1 });
+    await h.store.create(jobFixture('RUNNING', { id: `${h.prefix}-running` }));
+    const name = `incoming/${h.prefix}-waits.jsonl`;
+    await put(name, goodDataset);
+
+    const job = asJob(await h.handle(await finalized(name)));
+
+    expect(job.state).toBe('QUEUED');
+    expect(job.nextAttemptTime).toBeDefined();
+    expect(job.provider.createIntentTime).toBeUndefined();
+    expect(await vertexJobsFor(job.id)).toEqual([]);
+    await h.subscription.close();
+  });
+
   it('turns a single-file drop into one Vertex AI job labelled with the record id, and announces it', async () => {
     const h = await harness();
     const name = `incoming/${h.prefix}-support.jsonl`;

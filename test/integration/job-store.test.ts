@@ -184,4 +184,33 @@ describe('the Firestore job store', () => {
     }));
     expect(await store.listWithPendingEvents()).toEqual([]);
   });
+
+  it('counts the records in some states, and optionally those with a create call in flight', async () => {
+    const { store } = newStore();
+    const intent = '2025-01-01T00:00:00.000Z';
+    await store.create(job('pending', 'PENDING', 1));
+    await store.create(job('running', 'RUNNING', 2));
+    await store.create(job('done', 'SUCCEEDED', 3));
+    await store.create(job('waiting', 'QUEUED', 4));
+    const creating = job('creating', 'QUEUED', 5);
+    await store.create({ ...creating, provider: { name: 'vertex', createIntentTime: intent } });
+    const retrying = job('retrying', 'QUEUED', 6);
+    await store.create({
+      ...retrying,
+      provider: { name: 'vertex', createIntentTime: intent },
+      nextAttemptTime: '2025-01-01T00:30:00.000Z',
+    });
+    const busy = ['PENDING', 'RUNNING', 'CANCELLING'] as const;
+    expect(await store.countByStates(busy)).toBe(2);
+    expect(await store.countByStates(busy, { orCreateInFlight: true })).toBe(3);
+    expect(await store.countByStates(['QUEUED'], { orCreateInFlight: true })).toBe(3);
+    expect(await store.countByStates([])).toBe(0);
+    // Once the create is recorded, the record counts by its state only.
+    await store.update('creating', (current) => ({
+      ...current,
+      state: 'PENDING',
+      provider: { ...current.provider, jobName: 'projects/p/locations/l/tuningJobs/1' },
+    }));
+    expect(await store.countByStates(busy, { orCreateInFlight: true })).toBe(3);
+  });
 });

@@ -203,7 +203,7 @@ describe('the outbox and the Pub/Sub publisher', () => {
     const first = publishPending(store, slowPublisher, record.id, logger);
     await inside;
     const second = await publishPending(store, pubsubPublisher, record.id, logger);
-    expect(second).toEqual({ published: 0, pending: 3, skipped: 'leased' });
+    expect(second).toEqual({ published: 0, pending: 0, leased: 3, skipped: 'leased' });
     release();
     expect(await first).toEqual({ published: 3, pending: 0 });
 
@@ -237,7 +237,7 @@ describe('the outbox and the Pub/Sub publisher', () => {
     const received = receive(subscription, 1);
 
     const during = await publishPending(store, publisher, held.id, logger, { now: () => now });
-    expect(during).toEqual({ published: 0, pending: 1, skipped: 'leased' });
+    expect(during).toEqual({ published: 0, pending: 0, leased: 1, skipped: 'leased' });
     const after = await publishPending(store, publisher, held.id, logger, {
       now: () => new Date('2025-04-01T08:02:01.000Z'),
     });

@@ -247,17 +247,30 @@ describe('poll-jobs on the Firestore, Pub/Sub and Vertex AI emulators', () => {
     await h.store.create(record);
     const created = await world.provider.createJob(record.spec, record.id);
 
+    // Within the grace period the create may still be in flight: its caller records the name.
     world.clock.advance(seconds(30));
-    expect(await h.run()).toMatchObject({ refreshed: 1, transitions: 1, started: 0 });
+    expect(await h.run()).toMatchObject({ started: 0, errors: 0 });
+    expect((await h.store.get(record.id))?.provider.jobName).toBeUndefined();
+
+    // After it, startJob looks the label up and adopts the job instead of creating one.
+    world.clock.advance(seconds(10 * 60));
+    expect(await h.run()).toMatchObject({ started: 1, errors: 0 });
     const adopted = await h.store.get(record.id);
     expect(adopted?.provider.jobName).toBe(created.name);
-    expect(adopted?.history.map((entry) => entry.state)).toEqual(['QUEUED', 'PENDING', 'RUNNING']);
     expect(world.emulator.stats().create).toBe(1);
 
-    await h.waitFor('tunedrop.v1.job.running');
+    // The next run follows it like any other job (it finished meanwhile).
+    expect(await h.run()).toMatchObject({ refreshed: 1, transitions: 1 });
+    expect((await h.store.get(record.id))?.history.map((entry) => entry.state)).toEqual([
+      'QUEUED',
+      'PENDING',
+      'SUCCEEDED',
+    ]);
+    expect(world.emulator.stats().create).toBe(1);
+    await h.waitFor('tunedrop.v1.job.succeeded');
     expect(h.received.map((event) => event.type)).toEqual([
       'tunedrop.v1.job.started',
-      'tunedrop.v1.job.running',
+      'tunedrop.v1.job.succeeded',
     ]);
   });
 
@@ -283,5 +296,32 @@ describe('poll-jobs on the Firestore, Pub/Sub and Vertex AI emulators', () => {
       jobs.filter((job) => (job.labels as Record<string, string>)[jobIdLabel] === record.id),
     ).toHaveLength(1);
     expect((await h.store.get(record.id))?.state).toBe('PENDING');
+  });
+
+  it('reads a bounded number of pages when the Vertex job of an active record was deleted', async () => {
+    // 50 finished jobs from long ago (their records are terminal, so not tracked).
+    await Promise.all(
+      Array.from({ length: 50 }, () => {
+        const old = recordIn('PENDING', { time: world.clock.now(), trainingDatasetUri });
+        return world.provider.createJob(old.spec, old.id);
+      }),
+    );
+    world.clock.advance(2 * 60 * 60_000);
+    const record = recordIn('RUNNING', {
+      time: world.clock.now(),
+      trainingDatasetUri,
+      jobName: `${world.provider.parent}/tuningJobs/987654321`,
+    });
+    await h.store.create(record);
+
+    world.emulator.resetStats();
+    // History fills 10 pages of 5: one page shows the list has reached it, one get confirms the loss.
+    const summary = await h.run({ config: pollConfig({ project, pageSize: 5 }) });
+    expect(summary).toMatchObject({ refreshed: 0, transitions: 0, errors: 0, vertexCalls: 2 });
+    expect(world.emulator.stats()).toMatchObject({ list: 1, get: 1, create: 0, total: 2 });
+    expect((await h.store.get(record.id))?.state).toBe('RUNNING');
+    expect(
+      h.logger.entries.some((entry) => String(entry.message).startsWith('a provider job named in a record')),
+    ).toBe(true);
   });
 });

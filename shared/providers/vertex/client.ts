@@ -238,7 +238,15 @@ export function createVertexProvider(options: VertexProviderOptions): VertexProv
       const what = 'tuningJobs.create';
       // Deliberately a single attempt: a retried create can start (and bill) a second job.
       const json = await call('POST', `${parent}/tuningJobs`, what, toTuningJobBody(spec, recordId));
-      const job = parseJob(json, what);
+      let job: ProviderJob;
+      try {
+        job = parseJob(json, what);
+      } catch (error) {
+        // A 2xx means Vertex AI created (and bills) the job even though we cannot read the answer:
+        // transient, so the caller keeps its create intent and adopts the job by its label.
+        if (!(error instanceof ProviderError)) throw error;
+        throw new ProviderError(error.message, error.httpStatus, error.status, true, error.details);
+      }
       logger?.info('vertex tuning job created', {
         recordId,
         jobName: job.name,

@@ -40,6 +40,31 @@ describe('following a job', () => {
     expect(outcome.kind).toBe('rejected');
   });
 
+  it("ignores an earlier upload's rejection report of the same name until its own report appears", async () => {
+    const reports = [
+      { status: 'rejected', generation: '100' },
+      { status: 'rejected', generation: '100' },
+      { status: 'rejected', generation: '200' },
+    ];
+    let reads = 0;
+    const outcome = await followJob(scripted([undefined]), 'j', {
+      sleep: noSleep,
+      generation: '200',
+      rejection: async () => JSON.stringify(reports[Math.min(reads++, reports.length - 1)]),
+    });
+    expect(outcome).toEqual({ kind: 'rejected', report: { status: 'rejected', generation: '200' } });
+    expect(reads).toBe(3);
+  });
+
+  it('does not end the wait on a rejection report of another upload while its job runs to the end', async () => {
+    const outcome = await followJob(scripted([undefined, undefined, 'RUNNING', 'SUCCEEDED']), 'j', {
+      sleep: noSleep,
+      generation: '200',
+      rejection: async () => JSON.stringify({ status: 'rejected', generation: '100' }),
+    });
+    expect(outcome).toMatchObject({ kind: 'finished', job: { state: 'SUCCEEDED' } });
+  });
+
   it('keeps waiting while the report says waiting or accepted', async () => {
     const reports = ['waiting', 'accepted'];
     const outcome = await followJob(scripted([undefined, undefined, 'FAILED']), 'j', {

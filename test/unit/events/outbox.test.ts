@@ -3,12 +3,17 @@ import {
   appendEvent,
   applyReportedState,
   applyTransition,
+  createMemoryPublisher,
+  flushAllPending,
   markStalled,
   maxOutboxEntries,
+  publishPending,
   withCreationEvent,
 } from '../../../shared/events/index.ts';
 import { IllegalTransitionError } from '../../../shared/jobs/state-machine.ts';
+import { createMemoryLogger } from '../../../shared/logging/index.ts';
 import { jobFixture } from '../jobs/job-fixture.ts';
+import { memoryStore } from '../poll-jobs/fakes.ts';
 
 const context = { now: new Date('2025-03-01T10:00:00.000Z'), project: 'proj' };
 
@@ -78,5 +83,38 @@ describe('the outbox', () => {
     expect(job.outbox.map((e) => e.event.id)).toContain('pending-0');
     expect(job.outbox.map((e) => e.event.id)).not.toContain('published-0');
     expect(job.outbox.at(-1)?.event.type).toBe('tunedrop.v1.job.running');
+  });
+});
+
+describe('flushing the outbox while another flusher holds its lease', () => {
+  const now = new Date('2025-03-01T10:00:00.000Z');
+  const held = () => {
+    const job = applyTransition(jobFixture('PENDING'), 'RUNNING', { now, project: 'proj' });
+    return {
+      ...job,
+      outboxLease: { owner: 'another-flusher', until: new Date(now.getTime() + 60_000).toISOString() },
+    };
+  };
+
+  it('reports the events as leased to the other flusher, not as pending, and publishes nothing', async () => {
+    const job = held();
+    const store = memoryStore([job]);
+    const publisher = createMemoryPublisher();
+    const logger = createMemoryLogger('test');
+    const outcome = await publishPending(store, publisher, job.id, logger, { now: () => now });
+    expect(outcome).toEqual({ published: 0, pending: 0, leased: 1, skipped: 'leased' });
+    const flushed = await flushAllPending(store, publisher, logger, { now: () => now });
+    expect(flushed).toMatchObject({ jobs: 1, published: 0, pending: 0, leased: 1, failedJobs: 0 });
+    expect(publisher.published).toEqual([]);
+  });
+
+  it('publishes them itself once the lease has run out', async () => {
+    const job = held();
+    const store = memoryStore([job]);
+    const publisher = createMemoryPublisher();
+    const later = () => new Date(now.getTime() + 5 * 60_000);
+    const flushed = await flushAllPending(store, publisher, createMemoryLogger('test'), { now: later });
+    expect(flushed).toMatchObject({ published: 1, pending: 0, leased: 0 });
+    expect(publisher.published).toHaveLength(1);
   });
 });

@@ -70,12 +70,6 @@ describe('whether a failed create may have made a job', () => {
     expect(certainlyNotCreated(new ProviderError('quota', 429, 'RESOURCE_EXHAUSTED', true))).toBe(true);
   });
 
-  it('knows a request refused as invalid, forbidden or aimed at nothing made none', () => {
-    expect(certainlyNotCreated(new ProviderError('bad', 400, 'INVALID_ARGUMENT', false))).toBe(true);
-    expect(certainlyNotCreated(new ProviderError('denied', 403, 'PERMISSION_DENIED', false))).toBe(true);
-    expect(certainlyNotCreated(new ProviderError('no such location', 404, 'NOT_FOUND', false))).toBe(true);
-  });
-
   it('cannot tell after a server error, which may come after the job was made', () => {
     expect(certainlyNotCreated(new ProviderError('down', 503, 'UNAVAILABLE', true))).toBe(false);
     expect(certainlyNotCreated(new ProviderError('oops', 500, 'INTERNAL', true))).toBe(false);

@@ -7,6 +7,7 @@ import {
   parseMetadataOverrides,
   preflightSpec,
   resolveDatasetRef,
+  specFromManifest,
 } from '../../../shared/jobs/manifest.ts';
 import type { TuningSpec } from '../../../shared/jobs/model.ts';
 
@@ -247,5 +248,67 @@ describe('preflight', () => {
       '/serviceAccount',
       '/labels/Bad',
     ]);
+  });
+});
+
+describe('the TuningSpec of a manifest', () => {
+  const parsed = (fields: Record<string, unknown>) => {
+    const result = parseManifest(manifest(fields));
+    if (!result.ok) throw new Error(result.issues.map(formatIssue).join('; '));
+    return result.value;
+  };
+  const defaults = {
+    baseModel: 'gemini-2.5-flash',
+    epochCount: 3,
+    learningRateMultiplier: 0.5,
+    adapterSize: 'EIGHT' as const,
+  };
+
+  it("takes every setting the manifest gives over the deployment's defaults", () => {
+    const spec = specFromManifest(
+      parsed({
+        baseModel: 'gemini-2.5-flash-lite',
+        validationDataset: 'val.jsonl',
+        epochCount: 2,
+        learningRateMultiplier: 1.5,
+        adapterSize: 'FOUR',
+        tunedModelDisplayName: 'support bot',
+        description: 'answers support questions',
+        labels: { team: 'support' },
+        kmsKeyName: 'projects/p/locations/us-central1/keyRings/r/cryptoKeys/k',
+        serviceAccount: 'tuner@p.iam.gserviceaccount.com',
+      }),
+      defaults,
+      { training: 'gs://b/incoming/run/train.jsonl', validation: 'gs://b/incoming/run/val.jsonl' },
+    );
+    expect(spec).toEqual({
+      baseModel: 'gemini-2.5-flash-lite',
+      trainingDatasetUri: 'gs://b/incoming/run/train.jsonl',
+      validationDatasetUri: 'gs://b/incoming/run/val.jsonl',
+      epochCount: 2,
+      learningRateMultiplier: 1.5,
+      adapterSize: 'FOUR',
+      tunedModelDisplayName: 'support bot',
+      description: 'answers support questions',
+      labels: { team: 'support' },
+      kmsKeyName: 'projects/p/locations/us-central1/keyRings/r/cryptoKeys/k',
+      serviceAccount: 'tuner@p.iam.gserviceaccount.com',
+    });
+  });
+
+  it('falls back on the defaults where the manifest is silent, and leaves unset fields out', () => {
+    const spec = specFromManifest(parsed({}), defaults, { training: 'gs://b/incoming/run/train.jsonl' });
+    expect(spec).toEqual({
+      baseModel: 'gemini-2.5-flash',
+      trainingDatasetUri: 'gs://b/incoming/run/train.jsonl',
+      epochCount: 3,
+      learningRateMultiplier: 0.5,
+      adapterSize: 'EIGHT',
+      labels: {},
+    });
+    expect(Object.keys(spec)).not.toContain('validationDatasetUri');
+    expect(
+      specFromManifest(parsed({}), { baseModel: 'gemini-2.5-flash' }, { training: 'gs://b/t.jsonl' }),
+    ).toEqual({ baseModel: 'gemini-2.5-flash', trainingDatasetUri: 'gs://b/t.jsonl', labels: {} });
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resolveDevSettings } from '../../../local/dev-options.ts';
+import { webhookFunctionEnv } from '../../../local/stack.ts';
 
 const secret = `whsec_${Buffer.from('0123456789abcdef0123').toString('base64')}`;
 
@@ -58,6 +59,34 @@ describe('tunedrop dev settings from flags and .env', () => {
     expect(settings.webhooks).toEqual([{ url: 'http://127.0.0.1:9999/hook', secret }]);
   });
 
+  it('passes TUNEDROP_WEBHOOK_* settings other than the receiver through, such as the timeout', () => {
+    const settings = settingsOf(
+      {},
+      { TUNEDROP_WEBHOOK_TIMEOUT_MS: '2500', TUNEDROP_WEBHOOK_REQUIRE_HTTPS: 'false' },
+    );
+    expect(settings.env).toEqual({
+      TUNEDROP_WEBHOOK_TIMEOUT_MS: '2500',
+      TUNEDROP_WEBHOOK_REQUIRE_HTTPS: 'false',
+      TUNEDROP_APPROVAL: 'auto',
+    });
+    expect(settings.notices).toEqual([]);
+  });
+
+  it('keeps the receiver list and allow-list the stack builds, saying .env cannot set them', () => {
+    const settings = settingsOf(
+      {},
+      {
+        TUNEDROP_WEBHOOKS: '[{"url":"https://elsewhere.example/hook","secretEnv":"S"}]',
+        TUNEDROP_WEBHOOK_ALLOW_HOSTS: 'elsewhere.example',
+        TUNEDROP_MAX_EXAMPLES: '10',
+      },
+    );
+    expect(settings.env).toEqual({ TUNEDROP_MAX_EXAMPLES: '10', TUNEDROP_APPROVAL: 'auto' });
+    expect(settings.notices).toHaveLength(2);
+    expect(settings.notices[0]).toMatch(/^TUNEDROP_WEBHOOKS in \.env is ignored: the local stack builds it/);
+    expect(settings.notices[1]).toMatch(/^TUNEDROP_WEBHOOK_ALLOW_HOSTS in \.env is ignored/);
+  });
+
   it('puts receivers from flags before the one from .env', () => {
     const settings = settingsOf(
       { webhook: ['https://hooks.example.com/a'], 'webhook-secret': [secret] },
@@ -106,5 +135,34 @@ describe('tunedrop dev settings from flags and .env', () => {
     expect(settingsOf({ 'port-base': '9080' }, {}).ports).toEqual({ kind: 'base', base: 9080 });
     expect(problemOf({ 'free-ports': true, 'port-base': '9080' }, {})).toContain('not both');
     expect(problemOf({ 'port-base': '80' }, {})).toContain('--port-base');
+  });
+});
+
+describe("the local stack's webhook environment for the functions", () => {
+  it('keeps its own receiver list and allow-list over the extra settings, and passes the rest', () => {
+    const env = webhookFunctionEnv(
+      [{ url: 'http://127.0.0.1:9999/hook', secret, types: ['job.succeeded'] }],
+      {
+        TUNEDROP_WEBHOOKS: '[]',
+        TUNEDROP_WEBHOOK_ALLOW_HOSTS: 'elsewhere.example',
+        TUNEDROP_WEBHOOK_TIMEOUT_MS: '2500',
+      },
+    );
+    expect(JSON.parse(env.TUNEDROP_WEBHOOKS!)).toEqual([
+      { url: 'http://127.0.0.1:9999/hook', secretEnv: 'WEBHOOK_SECRET_0', types: ['job.succeeded'] },
+    ]);
+    expect(env.TUNEDROP_WEBHOOK_ALLOW_HOSTS).toBe('127.0.0.1');
+    expect(env.WEBHOOK_SECRET_0).toBe(secret);
+    expect(env.TUNEDROP_WEBHOOK_TIMEOUT_MS).toBe('2500');
+  });
+
+  it('lets .env settings from resolveDevSettings reach the functions with the timeout intact', () => {
+    const settings = settingsOf({}, { TUNEDROP_WEBHOOK_TIMEOUT_MS: '2500', TUNEDROP_WEBHOOKS: '[]' });
+    const env = webhookFunctionEnv(settings.webhooks, settings.env);
+    expect(env).toMatchObject({
+      TUNEDROP_WEBHOOK_TIMEOUT_MS: '2500',
+      TUNEDROP_WEBHOOKS: '[]',
+      TUNEDROP_APPROVAL: 'auto',
+    });
   });
 });

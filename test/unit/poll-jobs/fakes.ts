@@ -2,7 +2,13 @@
 
 import type { JobState } from '../../../shared/jobs/index.ts';
 import { isTerminal, JobRecord, type JobStore, jobIdLabel } from '../../../shared/jobs/index.ts';
-import type { ListJobsOptions, ProviderJob, TuningProvider } from '../../../shared/providers/index.ts';
+import { hasCreateInFlight } from '../../../shared/jobs/start-job.ts';
+import {
+  type ListJobsOptions,
+  ProviderError,
+  type ProviderJob,
+  type TuningProvider,
+} from '../../../shared/providers/index.ts';
 
 export function memoryStore(initial: JobRecord[] = []): JobStore & { records: Map<string, JobRecord> } {
   const records = new Map(initial.map((job) => [job.id, JobRecord.parse(job)]));
@@ -35,6 +41,11 @@ export function memoryStore(initial: JobRecord[] = []): JobStore & { records: Ma
     async listWithPendingEvents() {
       return [...records.values()].filter((job) => job.outbox.some((entry) => !entry.publishTime));
     },
+    async countByStates(states, options = {}) {
+      return [...records.values()].filter(
+        (job) => states.includes(job.state) || (options.orCreateInFlight === true && hasCreateInFlight(job)),
+      ).length;
+    },
   };
 }
 
@@ -54,19 +65,32 @@ export function providerJob(
   };
 }
 
-/** A provider serving `jobs` from list pages of `pageSize`, recording every call. */
+const notFound = (name: string) => new ProviderError(`${name} not found`, 404, 'NOT_FOUND', false);
+
+/**
+ * A provider serving `jobs` (newest first, as Vertex lists them) from list pages of `pageSize`,
+ * recording every call. A job not in `jobs` does not exist (or was deleted); `createJob` adds one
+ * in front.
+ */
 export function fakeProvider(jobs: ProviderJob[], pageSize = 2) {
-  const calls: { method: string; options?: ListJobsOptions }[] = [];
+  const calls: { method: string; options?: ListJobsOptions; name?: string }[] = [];
   let failList: Error | undefined;
+  let created = 0;
   const provider: TuningProvider = {
     name: 'fake',
-    async createJob() {
+    async createJob(_spec, recordId) {
       calls.push({ method: 'createJob' });
-      throw new Error('not used');
+      const job = providerJob(recordId, 'PENDING', {
+        name: `projects/p/locations/l/tuningJobs/created-${++created}`,
+      });
+      jobs.unshift(job);
+      return job;
     },
-    async getJob() {
-      calls.push({ method: 'getJob' });
-      throw new Error('the poller must not get jobs one by one');
+    async getJob(name) {
+      calls.push({ method: 'getJob', name });
+      const job = jobs.find((candidate) => candidate.name === name);
+      if (!job) throw notFound(name);
+      return job;
     },
     async listJobs(options = {}) {
       calls.push({ method: 'listJobs', options });
@@ -78,9 +102,9 @@ export function fakeProvider(jobs: ProviderJob[], pageSize = 2) {
         ? { jobs: page, nextPageToken: String(start + size) }
         : { jobs: page };
     },
-    async findJobByRecordId() {
+    async findJobByRecordId(recordId) {
       calls.push({ method: 'findJobByRecordId' });
-      return undefined;
+      return jobs.find((job) => job.labels[jobIdLabel] === recordId);
     },
     async cancelJob() {
       calls.push({ method: 'cancelJob' });

@@ -76,8 +76,8 @@ describe('a poll run', () => {
     expect(t.fake.calls.map((call) => call.method)).toEqual(['listJobs', 'listJobs', 'listJobs']);
     const first = t.fake.calls[0]?.options;
     expect(first?.labels).toEqual({ 'tunedrop-managed': 'true' });
-    // The oldest record's intent, less the clock-skew margin.
-    expect(first?.createdAfter).toBe(new Date(clock.ms() - t.deps.config.createTimeMarginMs).toISOString());
+    // The Vertex list filter documents labels only: creation times are judged by the poller.
+    expect(first?.createdAfter).toBeUndefined();
   });
 
   it('stops paging once every active job has found its provider job', async () => {
@@ -119,17 +119,19 @@ describe('a poll run', () => {
     ).toBe(true);
   });
 
-  it('reports a failed list as an error and expires no create intent on missing evidence', async () => {
+  it('reports a failed list as an error and starts nothing', async () => {
     const clock = manualClock();
+    const running = startedRecord(clock.now(), 1, 'RUNNING');
     const orphan = recordIn('QUEUED', {
       time: clock.now(),
       createIntentTime: clock.now().toISOString(),
       attempts: 1,
     });
-    const t = setup([orphan], []);
+    const t = setup([running, orphan], []);
     t.fake.failListWith(new Error('503'));
     t.clock.advance(60 * 60_000);
-    expect(await pollJobs(t.deps)).toMatchObject({ errors: 1, transitions: 0 });
+    expect(await pollJobs(t.deps)).toMatchObject({ errors: 1, transitions: 0, started: 0 });
+    expect(t.started).toEqual([]);
     expect((await t.store.get(orphan.id))?.provider.createIntentTime).toBe(orphan.provider.createIntentTime);
   });
 
@@ -156,6 +158,135 @@ describe('a poll run', () => {
     const busy = [startedRecord(clock.now(), 1), startedRecord(clock.now(), 2, 'RUNNING')];
     const t = setup([...busy, recordIn('QUEUED', { time: clock.now() })]);
     expect(await pollJobs(t.deps)).toMatchObject({ started: 0 });
+    expect(t.started).toEqual([]);
+  });
+});
+
+describe('records with a create intent and no job name', () => {
+  it('keeps the backoff of a failed start instead of retrying it at once', async () => {
+    const clock = manualClock();
+    const running = startedRecord(clock.now(), 1, 'RUNNING');
+    // A 5xx from create an hour ago: the intent is kept (the job may exist), the retry is due later.
+    const backingOff = recordIn('QUEUED', {
+      time: new Date(clock.ms() - 60 * 60_000),
+      createIntentTime: new Date(clock.ms() - 60 * 60_000).toISOString(),
+      attempts: 4,
+      nextAttemptTime: new Date(clock.ms() + 4 * 60_000).toISOString(),
+    });
+    const t = setup(
+      [running, backingOff],
+      [providerJob(running.id, 'RUNNING', { name: running.provider.jobName })],
+    );
+    expect(await pollJobs(t.deps)).toMatchObject({ started: 0, errors: 0 });
+    expect(t.started).toEqual([]);
+    const after = await t.store.get(backingOff.id);
+    expect(after?.nextAttemptTime).toBe(backingOff.nextAttemptTime);
+    expect(after?.provider.createIntentTime).toBe(backingOff.provider.createIntentTime);
+  });
+
+  it('are started through startJob, which looks the label up before it creates exactly one job', async () => {
+    const clock = manualClock();
+    // The process died in (or right after) its create call half an hour ago.
+    const crashed = recordIn('QUEUED', {
+      time: new Date(clock.ms() - 30 * 60_000),
+      createIntentTime: new Date(clock.ms() - 30 * 60_000).toISOString(),
+      attempts: 1,
+    });
+    const t = setup([crashed], []);
+    const { startJob: _fake, ...deps } = t.deps;
+    expect(await pollJobs(deps)).toMatchObject({ started: 1, errors: 0 });
+    const methods = t.fake.calls.map((call) => call.method);
+    expect(methods.filter((method) => method === 'createJob')).toHaveLength(1);
+    expect(methods.indexOf('findJobByRecordId')).toBeGreaterThanOrEqual(0);
+    expect(methods.indexOf('findJobByRecordId')).toBeLessThan(methods.indexOf('createJob'));
+    expect((await t.store.get(crashed.id))?.state).toBe('PENDING');
+  });
+
+  it('adopt the job an interrupted start created, through startJob, creating none', async () => {
+    const clock = manualClock();
+    // The process died in (or right after) its create call half an hour ago.
+    const crashed = recordIn('QUEUED', {
+      time: new Date(clock.ms() - 30 * 60_000),
+      createIntentTime: new Date(clock.ms() - 30 * 60_000).toISOString(),
+      attempts: 1,
+    });
+    const existing = providerJob(crashed.id, 'RUNNING', { name: 'projects/p/locations/l/tuningJobs/orphan' });
+    const t = setup([crashed], [existing]);
+    const { startJob: _fake, ...deps } = t.deps;
+    expect(await pollJobs(deps)).toMatchObject({ started: 1, errors: 0 });
+    expect(t.fake.calls.map((call) => call.method)).not.toContain('createJob');
+    expect((await t.store.get(crashed.id))?.provider.jobName).toBe(existing.name);
+  });
+});
+
+describe('paging the provider list', () => {
+  const minutes = (n: number) => n * 60_000;
+  /** Managed jobs of records long finished, created `ageMs` before the clock's start. */
+  const history = (count: number, ageMs: number) =>
+    Array.from({ length: count }, (_, n) =>
+      providerJob(`old${n}`.padEnd(32, '0'), 'SUCCEEDED', {
+        name: `projects/p/locations/l/tuningJobs/old-${n}`,
+        createTime: new Date(manualClock().ms() - ageMs - n * 1000).toISOString(),
+      }),
+    );
+
+  it('reads a bounded number of pages when a named job was deleted, not one per page of history', async () => {
+    const clock = manualClock();
+    const orphaned = startedRecord(clock.now(), 1);
+    // 50 old finished jobs (25 pages of 2), newest first, and no job for the active record.
+    const t = setup([orphaned], history(50, minutes(120)));
+    const summary = await pollJobs(t.deps);
+    expect(summary).toMatchObject({ refreshed: 0, transitions: 0, errors: 0, vertexCalls: 2 });
+    expect(t.fake.calls.map((call) => call.method)).toEqual(['listJobs', 'getJob']);
+    expect(t.fake.calls[1]?.name).toBe(orphaned.provider.jobName);
+    expect(await t.store.get(orphaned.id)).toEqual(orphaned);
+  });
+
+  it('stops at a page budget that grows with the named jobs when the list order gives no hint', async () => {
+    const clock = manualClock();
+    const orphaned = startedRecord(new Date(clock.ms() - minutes(180)), 1);
+    // Newer than the record: they cannot tell the poller it has reached history.
+    const newer = history(50, -minutes(1));
+    const t = setup([orphaned], newer);
+    const summary = await pollJobs({ ...t.deps, config: { ...t.deps.config, maxListPages: 4 } });
+    expect(summary).toMatchObject({ errors: 0, vertexCalls: 5 });
+    expect(t.fake.calls.filter((call) => call.method === 'getJob')).toHaveLength(1);
+  });
+
+  it('refreshes a named job beyond the pages read by fetching it by name', async () => {
+    const clock = manualClock();
+    const job = startedRecord(new Date(clock.ms() - minutes(180)), 1);
+    const t = setup(
+      [job],
+      [...history(10, -minutes(1)), providerJob(job.id, 'RUNNING', { name: job.provider.jobName })],
+    );
+    const summary = await pollJobs({ ...t.deps, config: { ...t.deps.config, maxListPages: 2 } });
+    expect(summary).toMatchObject({ refreshed: 1, transitions: 1, errors: 0, vertexCalls: 3 });
+    expect((await t.store.get(job.id))?.state).toBe('RUNNING');
+  });
+
+  it('fetches at most the configured number of missing named jobs one by one', async () => {
+    const clock = manualClock();
+    const orphans = Array.from({ length: 5 }, (_, n) => startedRecord(clock.now(), n));
+    const t = setup(orphans, history(4, minutes(120)));
+    const summary = await pollJobs({ ...t.deps, config: { ...t.deps.config, maxJobGets: 2 } });
+    expect(t.fake.calls.filter((call) => call.method === 'getJob')).toHaveLength(2);
+    expect(summary).toMatchObject({ errors: 0, vertexCalls: 3 });
+    const note = t.logger.entries.find((entry) =>
+      String(entry.message).startsWith('named provider jobs missing'),
+    );
+    expect(note).toMatchObject({ missing: 5, lookedUp: 2, leftOver: 3 });
+  });
+
+  it('does not keep paging for a record that has an intent but no job name', async () => {
+    const clock = manualClock();
+    const named = startedRecord(clock.now(), 1);
+    const inFlight = recordIn('QUEUED', { time: clock.now(), createIntentTime: clock.now().toISOString() });
+    const t = setup(
+      [named, inFlight],
+      [providerJob(named.id, 'PENDING', { name: named.provider.jobName }), ...history(20, -minutes(1))],
+    );
+    expect(await pollJobs(t.deps)).toMatchObject({ refreshed: 1, errors: 0, vertexCalls: 1 });
     expect(t.started).toEqual([]);
   });
 });
@@ -217,6 +348,22 @@ describe('the HTTP handler', () => {
     await createPollJobsHandler(t.deps)({ method: 'POST' }, response);
     expect(sent.status).toBe(500);
     expect(sent.body).toMatchObject({ transitions: 1, pending: 1 });
+  });
+
+  it("answers 200 when another flusher holds a record's outbox lease, reporting its events as leased", async () => {
+    const clock = manualClock();
+    const job = startedRecord(clock.now(), 1, 'RUNNING');
+    const held: JobRecord = {
+      ...job,
+      outbox: [{ event: { id: `${job.id}.v1.job.running` }, createTime: clock.now().toISOString() }],
+      outboxLease: { owner: 'another-flusher', until: new Date(clock.ms() + 60_000).toISOString() },
+    };
+    const t = setup([held], [providerJob(job.id, 'RUNNING', { name: job.provider.jobName })]);
+    const { response, sent } = recordingResponse();
+    await createPollJobsHandler(t.deps)({ method: 'POST' }, response);
+    expect(sent.status).toBe(200);
+    expect(sent.body).toMatchObject({ pending: 0, leased: 1, published: 0, errors: 0 });
+    expect(t.publisher.published).toEqual([]);
   });
 
   it('answers 500 when the run throws', async () => {

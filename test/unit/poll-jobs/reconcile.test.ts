@@ -9,7 +9,6 @@ const options = (now: Date, overrides: Partial<ReconcileOptions> = {}): Reconcil
   now,
   project: 'p',
   stallTimeoutMs: 60 * 60_000,
-  intentGraceMs: 10 * 60_000,
   ...overrides,
 });
 const started = (state: 'PENDING' | 'RUNNING' | 'CANCELLING' = 'PENDING') =>
@@ -102,14 +101,17 @@ describe('reconciling a record with what the provider reports', () => {
     expect(types(outcome.job)).toEqual(['tunedrop.v1.job.started', 'tunedrop.v1.job.running']);
   });
 
-  it('puts a record back in the queue when its create intent is older than the grace period and no job exists', () => {
-    const job = recordIn('QUEUED', { time: start, createIntentTime: start.toISOString(), attempts: 1 });
-    expect(reconcile(job, undefined, options(later(9 * 60_000))).job).toBeUndefined();
-    const outcome = reconcile(job, undefined, options(later(10 * 60_000)));
-    expect(outcome.intentExpired).toBe(true);
-    expect(outcome.job?.state).toBe('QUEUED');
-    expect(outcome.job?.provider.createIntentTime).toBeUndefined();
-    expect(outcome.job?.nextAttemptTime).toBe(later(10 * 60_000).toISOString());
+  it('leaves a record with an old create intent and no provider job to startJob, backoff and intent untouched', () => {
+    const backingOff = recordIn('QUEUED', {
+      time: start,
+      createIntentTime: start.toISOString(),
+      attempts: 3,
+      nextAttemptTime: later(50 * 60_000).toISOString(),
+    });
+    const crashed = recordIn('QUEUED', { time: start, createIntentTime: start.toISOString(), attempts: 1 });
+    for (const job of [backingOff, crashed]) {
+      expect(reconcile(job, undefined, options(later(30 * 60_000))).job).toBeUndefined();
+    }
   });
 
   it('appends job.stalled once when the state has not changed for the stall timeout', () => {

@@ -6,9 +6,17 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Storage } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BlobAccessError, type BlobStore, createGcsBlobStore } from '../../../shared/storage/index.ts';
+import {
+  BlobAccessError,
+  type BlobStore,
+  createGcsBlobStore,
+  StaleGenerationError,
+} from '../../../shared/storage/index.ts';
 
 const content = '{"contents": []}\n';
+const currentGeneration = '1700000000000001';
+/** The `generation` query parameter of every request, to see which reads were pinned. */
+const requestedGenerations: (string | null)[] = [];
 /** Buckets that answer every request with an error status, the way Cloud Storage words them. */
 const failing: Record<string, { code: number; message: string }> = {
   'forbidden-bucket': {
@@ -36,7 +44,11 @@ beforeAll(async () => {
     const failure = failing[bucket];
     if (failure)
       return answer(failure.code, { error: { ...failure, errors: [{ message: failure.message }] } });
-    if (bucket !== 'data-bucket' || name !== 'train.jsonl') {
+    const generation = url.searchParams.get('generation');
+    requestedGenerations.push(generation);
+    // Without object versioning, only the live generation can be read; any other is a 404.
+    const wrongGeneration = generation !== null && generation !== currentGeneration;
+    if (bucket !== 'data-bucket' || name !== 'train.jsonl' || wrongGeneration) {
       return answer(404, { error: { code: 404, message: `No such object: ${bucket}/${name}` } });
     }
     if (url.searchParams.get('alt') === 'media') {
@@ -47,7 +59,7 @@ beforeAll(async () => {
       kind: 'storage#object',
       bucket,
       name,
-      generation: '1700000000000001',
+      generation: currentGeneration,
       metageneration: '1',
       size: String(Buffer.byteLength(content)),
       contentType: 'application/jsonl',
@@ -91,6 +103,27 @@ describe('Cloud Storage blob store', () => {
     });
     expect(await blobs.readText('data-bucket', 'train.jsonl')).toBe(content);
     expect(await text(blobs.read('data-bucket', 'train.jsonl'))).toBe(content);
+  });
+
+  it('reads the generation it is asked for, and asks Cloud Storage for exactly that one', async () => {
+    requestedGenerations.length = 0;
+    const pinned = { generation: currentGeneration };
+    expect(await blobs.readText('data-bucket', 'train.jsonl', pinned)).toBe(content);
+    expect(await text(blobs.read('data-bucket', 'train.jsonl', pinned))).toBe(content);
+    expect(requestedGenerations).toEqual([currentGeneration, currentGeneration]);
+  });
+
+  it('fails a read of a generation that was replaced with a permanent "no longer current" 404', async () => {
+    const old = { generation: '1699999999999999' };
+    for (const call of [
+      () => blobs.readText('data-bucket', 'train.jsonl', old),
+      () => text(blobs.read('data-bucket', 'train.jsonl', old)),
+    ]) {
+      const error = await accessError(call());
+      expect(error).toBeInstanceOf(StaleGenerationError);
+      expect(error).toMatchObject({ status: 404, permanent: true, generation: old.generation });
+      expect(error.message).toContain('no longer current');
+    }
   });
 
   it('reports a forbidden object as a permanent 403, whichever way it is read', async () => {

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import {
   createLocalBlobStore,
   isMetadataSidecar,
   reportNameFor,
+  StaleGenerationError,
 } from '../../../shared/storage/index.ts';
 
 let root: string;
@@ -63,6 +64,55 @@ describe('local blob store', () => {
       contentType: 'application/jsonl',
     });
     expect(info?.generation).toBe((mtimeNs / 1000n).toString());
+  });
+
+  it('reads the generation it is asked for while that generation is current', async () => {
+    await writeFile(join(root, 'data.jsonl'), '{"a":1}\n');
+    const info = await blobs.stat('b', 'data.jsonl');
+    const pinned = { generation: info!.generation };
+    expect(await blobs.readText('b', 'data.jsonl', pinned)).toBe('{"a":1}\n');
+    expect(await text(blobs.read('b', 'data.jsonl', pinned))).toBe('{"a":1}\n');
+  });
+
+  it('refuses to read a generation that a newer upload replaced, with a typed 404', async () => {
+    await writeFile(join(root, 'data.jsonl'), '{"a":1}\n');
+    const first = await blobs.stat('b', 'data.jsonl');
+    // A re-upload: new bytes, renamed into place, with a later mtime (a new generation).
+    await writeFile(join(root, 'next.tmp'), '{"b":2}\n');
+    const later = new Date(Date.now() + 60_000);
+    await utimes(join(root, 'next.tmp'), later, later);
+    await rename(join(root, 'next.tmp'), join(root, 'data.jsonl'));
+    const second = await blobs.stat('b', 'data.jsonl');
+    expect(second!.generation).not.toBe(first!.generation);
+
+    const pinned = { generation: first!.generation };
+    for (const call of [
+      () => blobs.readText('b', 'data.jsonl', pinned),
+      () => text(blobs.read('b', 'data.jsonl', pinned)),
+    ]) {
+      const error = await call().then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+      expect(error).toBeInstanceOf(StaleGenerationError);
+      expect(error).toBeInstanceOf(BlobAccessError);
+      expect(error).toMatchObject({
+        status: 404,
+        permanent: true,
+        generation: first!.generation,
+        currentGeneration: second!.generation,
+      });
+      expect((error as Error).message).toContain('no longer current');
+    }
+    // The current generation still reads, and unpinned reads are unchanged.
+    expect(await blobs.readText('b', 'data.jsonl', { generation: second!.generation })).toBe('{"b":2}\n');
+    expect(await blobs.readText('b', 'data.jsonl')).toBe('{"b":2}\n');
+  });
+
+  it('treats a pinned read of a deleted object as a generation no longer current', async () => {
+    await expect(blobs.readText('b', 'gone.jsonl', { generation: '1' })).rejects.toBeInstanceOf(
+      StaleGenerationError,
+    );
   });
 
   it('reads custom metadata from a sidecar and keeps sidecars out of listings', async () => {

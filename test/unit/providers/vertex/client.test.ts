@@ -379,6 +379,15 @@ describe('Vertex AI client: errors', () => {
     expect(calls).toHaveLength(1);
   });
 
+  it('treats a created job whose answer cannot be read as transient, so the job is adopted, not failed', async () => {
+    const { vertex, calls } = provider([{ status: 200, body: { state: 'JOB_STATE_PENDING', labels: 'x' } }]);
+    const error = await vertex.createJob(spec, 'r').catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ProviderError);
+    expect(error).toMatchObject({ httpStatus: 200, transient: true });
+    expect((error as ProviderError).message).toContain('unexpected TuningJob shape');
+    expect(calls).toHaveLength(1);
+  });
+
   it('retries get, list and cancel on transient errors, then succeeds', async () => {
     const unavailable = { status: 503, body: envelope(503, 'UNAVAILABLE', 'try later') };
     const { vertex, calls } = provider([

@@ -1,0 +1,195 @@
+/**
+ * ingest-dataset validates the generation the event names, not whatever the object holds when it
+ * is read: a re-upload landing between ingest's `stat` and its read makes the event stale, and a
+ * stale event is acknowledged and logged (the newer upload's own event does the work), never
+ * validated with the newer bytes under the older upload's job id. On the real Firestore and
+ * Pub/Sub emulators and the Vertex AI emulator, with a local folder standing in for the bucket.
+ */
+import { mkdir, mkdtemp, rename, rm, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { Firestore } from '@google-cloud/firestore';
+import type { CloudEvent as FrameworkEvent } from '@google-cloud/functions-framework';
+import { PubSub } from '@google-cloud/pubsub';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createIngestHandler, type IngestOutcome } from '../../functions/ingest-dataset/index.ts';
+import { startVertexEmulator, type VertexEmulator } from '../../local/vertex-emulator/index.ts';
+import { createPubSubPublisher } from '../../shared/events/index.ts';
+import { createFirestore, createFirestoreJobStore, type JobStore } from '../../shared/jobs/index.ts';
+import { createMemoryLogger } from '../../shared/logging/index.ts';
+import type { TuningProvider } from '../../shared/providers/types.ts';
+import { createVertexProvider } from '../../shared/providers/vertex/index.ts';
+import { type BlobStore, createLocalBlobStore } from '../../shared/storage/index.ts';
+import { uniqueName } from '../support/names.ts';
+
+const project = process.env.GOOGLE_CLOUD_PROJECT ?? 'tunedrop-test';
+const bucket = 'tunedrop-test-bucket';
+let root: string;
+let firestore: Firestore;
+let pubsub: PubSub;
+let emulator: VertexEmulator;
+let provider: TuningProvider;
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'tunedrop-ingest-gen-'));
+  firestore = createFirestore({ project });
+  pubsub = new PubSub({ projectId: project });
+  emulator = await startVertexEmulator({ port: 0, jobSeconds: 3600, bucketDir: root });
+  provider = createVertexProvider({ project, region: 'us-central1', endpoint: emulator.url });
+});
+afterAll(async () => {
+  await emulator?.close();
+  await firestore?.terminate();
+  await pubsub?.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+const example = (question: string, answer: string) =>
+  JSON.stringify({
+    contents: [
+      { role: 'user', parts: [{ text: question }] },
+      { role: 'model', parts: [{ text: answer }] },
+    ],
+  });
+const goodDataset = `${Array.from({ length: 20 }, (_, i) => example(`What is ${i} + 1?`, `${i + 1}.`)).join('\n')}\n`;
+const badDataset = 'not json\n';
+
+async function put(name: string, content: string): Promise<void> {
+  const path = join(root, name);
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, content);
+}
+
+/** A re-upload: new bytes renamed into place with a later mtime, i.e. a newer generation. */
+async function reupload(name: string, content: string): Promise<void> {
+  const path = join(root, name);
+  const temp = `${path}.reupload-tmp`;
+  await writeFile(temp, content);
+  const later = new Date(Date.now() + 60_000);
+  await utimes(temp, later, later);
+  await rename(temp, path);
+}
+
+/**
+ * The local bucket, with a re-upload of `name` landing right after ingest's stat of it answered:
+ * the window in which a read that is not tied to the stat's generation sees other bytes.
+ */
+function racingBlobs(name: string, content: string): BlobStore {
+  const blobs = createLocalBlobStore({ root });
+  let raced = false;
+  return {
+    ...blobs,
+    async stat(statBucket, statName) {
+      const info = await blobs.stat(statBucket, statName);
+      if (statName === name && !raced) {
+        raced = true;
+        await reupload(name, content);
+      }
+      return info;
+    },
+  };
+}
+
+async function finalized(name: string): Promise<FrameworkEvent<unknown>> {
+  const info = await createLocalBlobStore({ root }).stat(bucket, name);
+  if (!info) throw new Error(`no ${name}`);
+  return {
+    specversion: '1.0',
+    id: uniqueName('ce'),
+    type: 'google.cloud.storage.object.v1.finalized',
+    source: `//storage.googleapis.com/projects/_/buckets/${bucket}`,
+    subject: `objects/${name}`,
+    time: new Date().toISOString(),
+    data: {
+      bucket,
+      name,
+      generation: info.generation,
+      metageneration: '1',
+      size: String(info.size),
+      contentType: info.contentType,
+      timeCreated: info.updateTime,
+      updated: info.updateTime,
+    },
+  };
+}
+
+interface Harness {
+  store: JobStore;
+  handle: (event: FrameworkEvent<unknown>) => Promise<IngestOutcome | undefined>;
+  logs: ReturnType<typeof createMemoryLogger>;
+  prefix: string;
+}
+
+async function harness(blobs: (prefix: string) => BlobStore): Promise<Harness> {
+  const topic = uniqueName('events');
+  await pubsub.createTopic(topic);
+  const logs = createMemoryLogger('ingest');
+  const store = createFirestoreJobStore({ firestore, collection: uniqueName('jobs') });
+  const prefix = uniqueName('g');
+  const handle = createIngestHandler({
+    config: {
+      project,
+      defaults: { baseModel: 'gemini-2.5-flash' },
+      approval: { mode: 'auto' },
+      eventMaxAgeMs: 24 * 60 * 60_000,
+    },
+    store,
+    provider,
+    publisher: createPubSubPublisher({ pubsub, topic, logger: logs }),
+    blobs: blobs(prefix),
+    logger: logs,
+    clock: () => new Date(),
+  });
+  return { store, handle, logs, prefix };
+}
+
+const reportExists = async (name: string) =>
+  (await createLocalBlobStore({ root }).stat(bucket, `reports/${name}.report.json`)) !== undefined;
+
+describe('ingest-dataset and generations', () => {
+  it('acknowledges a single-file event whose object was re-uploaded between stat and read, validating nothing', async () => {
+    // The re-upload is invalid: validating it under the first upload's job id would reject that upload.
+    const h = await harness((prefix) => racingBlobs(`incoming/${prefix}.jsonl`, badDataset));
+    const name = `incoming/${h.prefix}.jsonl`;
+    await put(name, goodDataset);
+
+    const outcome = await h.handle(await finalized(name));
+
+    expect(outcome).toMatchObject({ outcome: 'ignored' });
+    expect((outcome as { reason: string }).reason).toMatch(
+      /^superseded by generation \d+ while it was read$/,
+    );
+    expect(h.logs.entries.map((entry) => entry.message)).toContainEqual(
+      expect.stringMatching(new RegExp(`^ignored ${name}: superseded`)),
+    );
+    expect(await reportExists(name)).toBe(false);
+    expect((await h.store.list()).jobs).toEqual([]);
+  });
+
+  it('acknowledges a manifest event whose manifest was replaced between stat and read', async () => {
+    const h = await harness((prefix) =>
+      racingBlobs(`incoming/${prefix}/tuning.json`, JSON.stringify({ trainingDataset: 'other.jsonl' })),
+    );
+    const folder = `incoming/${h.prefix}`;
+    await put(`${folder}/train.jsonl`, goodDataset);
+    await put(`${folder}/tuning.json`, JSON.stringify({ trainingDataset: 'train.jsonl' }));
+
+    const outcome = await h.handle(await finalized(`${folder}/tuning.json`));
+
+    expect(outcome).toMatchObject({ outcome: 'ignored' });
+    expect((outcome as { reason: string }).reason).toMatch(/^superseded by generation \d+/);
+    expect(await reportExists(`${folder}/tuning.json`)).toBe(false);
+    expect((await h.store.list()).jobs).toEqual([]);
+  });
+
+  it('still validates and starts the upload the event names when nothing replaced it', async () => {
+    const h = await harness(() => createLocalBlobStore({ root }));
+    const name = `incoming/${h.prefix}.jsonl`;
+    await put(name, goodDataset);
+
+    const outcome = await h.handle(await finalized(name));
+
+    expect(outcome).toMatchObject({ outcome: 'job', created: true });
+    expect(await reportExists(name)).toBe(true);
+  });
+});

@@ -1,0 +1,227 @@
+import { describe, expect, it } from 'vitest';
+import { createMemoryPublisher } from '../../../shared/events/index.ts';
+import type { JobRecord, JobState } from '../../../shared/jobs/model.ts';
+import { type StartJobDeps, startJob } from '../../../shared/jobs/start-job.ts';
+import { createMemoryLogger } from '../../../shared/logging/index.ts';
+import { ProviderError, type ProviderJob, type TuningProvider } from '../../../shared/providers/types.ts';
+import { memoryStore, providerJob } from '../poll-jobs/fakes.ts';
+import { jobFixture } from './job-fixture.ts';
+
+const now = new Date('2025-01-01T01:00:00.000Z');
+const minutesAgo = (minutes: number) => new Date(now.getTime() - minutes * 60_000).toISOString();
+
+interface Script {
+  find?: () => Promise<ProviderJob | undefined>;
+  create?: (recordId: string) => Promise<ProviderJob>;
+}
+
+/** A provider that answers from a script and records every call. */
+function scriptedProvider(script: Script = {}) {
+  const calls: string[] = [];
+  const provider: TuningProvider = {
+    name: 'vertex',
+    async createJob(_spec, recordId) {
+      calls.push('createJob');
+      if (script.create) return script.create(recordId);
+      return providerJob(recordId, 'PENDING');
+    },
+    async getJob() {
+      throw new Error('not used');
+    },
+    async listJobs() {
+      return { jobs: [] };
+    },
+    async findJobByRecordId() {
+      calls.push('findJobByRecordId');
+      return script.find ? script.find() : undefined;
+    },
+    async cancelJob(name) {
+      calls.push(`cancelJob ${name}`);
+    },
+  };
+  return { provider, calls };
+}
+
+function setup(records: JobRecord[], script: Script = {}, options: Partial<StartJobDeps> = {}) {
+  const store = memoryStore(records);
+  const { provider, calls } = scriptedProvider(script);
+  const logger = createMemoryLogger('start-job-test');
+  const publisher = createMemoryPublisher();
+  const deps: StartJobDeps = {
+    store,
+    provider,
+    publisher,
+    logger,
+    now: () => now,
+    project: 'p',
+    random: () => 0,
+    ...options,
+  };
+  return { store, calls, logger, publisher, deps };
+}
+
+const named = (name: string, state: JobState, overrides: Partial<JobRecord> = {}) =>
+  jobFixture(state, { id: name, ...overrides });
+
+describe('starting a job while another caller may be creating it', () => {
+  it('leaves the record alone when the label lookup fails during a create in flight', async () => {
+    const job = named('busy', 'QUEUED', { provider: { name: 'vertex', createIntentTime: minutesAgo(1) } });
+    const t = setup([job], {
+      find: async () => {
+        throw new ProviderError('unavailable', 503, 'UNAVAILABLE', true);
+      },
+    });
+    await expect(startJob(t.deps, job.id)).rejects.toMatchObject({ httpStatus: 503 });
+    // No nextAttemptTime: nobody may read the first caller's attempt as over and create again.
+    expect(t.store.records.get(job.id)).toEqual(job);
+    expect(t.calls).toEqual(['findJobByRecordId']);
+  });
+
+  it('queues a retry when the lookup fails for an attempt that is over', async () => {
+    const job = named('crashed', 'QUEUED', {
+      provider: { name: 'vertex', createIntentTime: minutesAgo(30) },
+    });
+    const t = setup([job], {
+      find: async () => {
+        throw new ProviderError('unavailable', 503, 'UNAVAILABLE', true);
+      },
+    });
+    const after = await startJob(t.deps, job.id);
+    expect(after.state).toBe('QUEUED');
+    expect(after.nextAttemptTime).toBeDefined();
+    expect(after.provider.createIntentTime).toBe(minutesAgo(30));
+  });
+
+  it('cancels a provider job created after the record was cancelled, and records its name', async () => {
+    const job = named('late', 'QUEUED');
+    const t = setup([job], {
+      create: async (recordId) => {
+        // The API cancels the record while the create call is still on the wire.
+        await t.store.update(recordId, (current) => ({ ...current, state: 'CANCELLED' }));
+        return providerJob(recordId, 'PENDING');
+      },
+    });
+    const created = providerJob(job.id, 'PENDING');
+    const after = await startJob(t.deps, job.id);
+    expect(after.state).toBe('CANCELLED');
+    expect(after.provider.jobName).toBe(created.name);
+    expect(after.history.at(-1)).toMatchObject({
+      state: 'CANCELLED',
+      reason: expect.stringContaining('cancelling it'),
+    });
+    expect(t.calls).toEqual(['createJob', `cancelJob ${created.name}`]);
+    expect(t.logger.entries.some((entry) => entry.severity === 'ERROR')).toBe(true);
+    expect(t.publisher.published.map((event) => event.type)).not.toContain('tunedrop.v1.job.started');
+  });
+});
+
+describe('starting a job within the concurrency cap', () => {
+  const busy = [named('r1', 'RUNNING'), named('p1', 'PENDING')];
+
+  it('leaves a job queued and due when the provider is full, creating nothing', async () => {
+    const job = named('waiting', 'QUEUED');
+    const t = setup([...busy, job], {}, { maxConcurrentJobs: 2 });
+    const after = await startJob(t.deps, job.id);
+    expect(after).toMatchObject({ state: 'QUEUED', nextAttemptTime: now.toISOString(), attempts: 0 });
+    expect(after.provider.createIntentTime).toBeUndefined();
+    expect(t.calls).toEqual([]);
+  });
+
+  it('counts a create in flight elsewhere as a taken slot', async () => {
+    const creating = named('creating', 'QUEUED', {
+      provider: { name: 'vertex', createIntentTime: minutesAgo(1) },
+    });
+    const job = named('waiting', 'QUEUED');
+    const t = setup([named('r1', 'RUNNING'), creating, job], {}, { maxConcurrentJobs: 2 });
+    expect((await startJob(t.deps, job.id)).state).toBe('QUEUED');
+    expect(t.calls).toEqual([]);
+  });
+
+  it('moves an approved draft to QUEUED when the provider is full', async () => {
+    const draft = named('draft', 'DRAFT', {
+      approval: { policy: { mode: 'manual' }, required: true, approvedBy: 'a', approveTime: minutesAgo(1) },
+    });
+    const t = setup([...busy, draft], {}, { maxConcurrentJobs: 2 });
+    const after = await startJob(t.deps, draft.id);
+    expect(after).toMatchObject({ state: 'QUEUED', nextAttemptTime: now.toISOString() });
+    expect(t.calls).toEqual([]);
+  });
+
+  it('starts the job while a slot is free', async () => {
+    const job = named('next', 'QUEUED');
+    const t = setup([...busy, job], {}, { maxConcurrentJobs: 3 });
+    expect((await startJob(t.deps, job.id)).state).toBe('PENDING');
+    expect(t.calls).toEqual(['createJob']);
+  });
+
+  it('does not count the interrupted start of the job itself against it', async () => {
+    const job = named('crashed', 'QUEUED', {
+      provider: { name: 'vertex', createIntentTime: minutesAgo(30) },
+    });
+    const t = setup([named('r1', 'RUNNING'), job], {}, { maxConcurrentJobs: 2 });
+    expect((await startJob(t.deps, job.id)).state).toBe('PENDING');
+    expect(t.calls).toEqual(['findJobByRecordId', 'createJob']);
+  });
+});
+
+describe('giving up on a start that keeps failing', () => {
+  const lastError = { code: 'UNAVAILABLE', message: 'the service is unavailable' };
+
+  it('fails the job once a lookup finds nothing after the last allowed attempt', async () => {
+    const job = named('tired', 'QUEUED', {
+      attempts: 3,
+      error: lastError,
+      provider: { name: 'vertex', createIntentTime: minutesAgo(30) },
+      nextAttemptTime: minutesAgo(1),
+    });
+    const t = setup([job], {}, { maxStartAttempts: 3 });
+    const after = await startJob(t.deps, job.id);
+    expect(after.state).toBe('FAILED');
+    expect(after.error).toEqual({
+      code: 'START_ATTEMPTS_EXHAUSTED',
+      message: 'gave up after 3 attempts: the service is unavailable',
+    });
+    expect(t.calls).toEqual(['findJobByRecordId']);
+    expect(t.publisher.published.map((event) => event.type)).toEqual(['tunedrop.v1.job.failed']);
+  });
+
+  it('still adopts a job the lookup finds after the last allowed attempt', async () => {
+    const job = named('found', 'QUEUED', {
+      attempts: 3,
+      error: lastError,
+      provider: { name: 'vertex', createIntentTime: minutesAgo(30) },
+      nextAttemptTime: minutesAgo(1),
+    });
+    const t = setup([job], { find: async () => providerJob('found', 'RUNNING') }, { maxStartAttempts: 3 });
+    const after = await startJob(t.deps, job.id);
+    expect(after.state).toBe('PENDING');
+    expect(after.error).toBeUndefined();
+  });
+
+  it('fails a job whose creates were refused for quota as often as allowed, creating nothing more', async () => {
+    const job = named('quota', 'QUEUED', { attempts: 3, error: lastError, nextAttemptTime: minutesAgo(1) });
+    const t = setup([job], {}, { maxStartAttempts: 3 });
+    expect((await startJob(t.deps, job.id)).error?.code).toBe('START_ATTEMPTS_EXHAUSTED');
+    expect(t.calls).toEqual([]);
+  });
+
+  it('keeps the last transient error for the message, and retries below the limit', async () => {
+    const job = named('flaky', 'QUEUED', { attempts: 1 });
+    const t = setup(
+      [job],
+      {
+        create: async () => {
+          throw new ProviderError('backend error', 503, 'UNAVAILABLE', true);
+        },
+      },
+      { maxStartAttempts: 3 },
+    );
+    const after = await startJob(t.deps, job.id);
+    expect(after).toMatchObject({
+      state: 'QUEUED',
+      attempts: 2,
+      error: { code: 'UNAVAILABLE', message: 'backend error' },
+    });
+    expect(t.calls).toEqual(['createJob']);
+  });
+});
