@@ -5,52 +5,41 @@
  * validated with the newer bytes under the older upload's job id. On the real Firestore and
  * Pub/Sub emulators and the Vertex AI emulator, with a local folder standing in for the bucket.
  */
-import { mkdir, mkdtemp, rename, rm, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rename, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Firestore } from '@google-cloud/firestore';
 import type { CloudEvent as FrameworkEvent } from '@google-cloud/functions-framework';
-import { PubSub } from '@google-cloud/pubsub';
+import type { PubSub } from '@google-cloud/pubsub';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIngestHandler, type IngestOutcome } from '../../functions/ingest-dataset/index.ts';
-import { startVertexEmulator, type VertexEmulator } from '../../local/vertex-emulator/index.ts';
 import { createPubSubPublisher } from '../../shared/events/index.ts';
-import { createFirestore, createFirestoreJobStore, type JobStore } from '../../shared/jobs/index.ts';
+import { createFirestoreJobStore, type JobStore } from '../../shared/jobs/index.ts';
 import { createMemoryLogger } from '../../shared/logging/index.ts';
 import type { TuningProvider } from '../../shared/providers/types.ts';
-import { createVertexProvider } from '../../shared/providers/vertex/index.ts';
 import { type BlobStore, createLocalBlobStore } from '../../shared/storage/index.ts';
 import { uniqueName } from '../support/names.ts';
+import {
+  bucket,
+  example,
+  type IngestEnvironment,
+  project,
+  startIngestEnvironment,
+} from './ingest-environment.ts';
 
-const project = process.env.GOOGLE_CLOUD_PROJECT ?? 'tunedrop-test';
-const bucket = 'tunedrop-test-bucket';
 let root: string;
 let firestore: Firestore;
 let pubsub: PubSub;
-let emulator: VertexEmulator;
 let provider: TuningProvider;
+let environment: IngestEnvironment | undefined;
 
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'tunedrop-ingest-gen-'));
-  firestore = createFirestore({ project });
-  pubsub = new PubSub({ projectId: project });
-  emulator = await startVertexEmulator({ port: 0, jobSeconds: 3600, bucketDir: root });
-  provider = createVertexProvider({ project, region: 'us-central1', endpoint: emulator.url });
+  environment = await startIngestEnvironment('tunedrop-ingest-gen-');
+  ({ root, firestore, pubsub, provider } = environment);
 });
 afterAll(async () => {
-  await emulator?.close();
-  await firestore?.terminate();
-  await pubsub?.close();
-  await rm(root, { recursive: true, force: true });
+  await environment?.stop();
 });
 
-const example = (question: string, answer: string) =>
-  JSON.stringify({
-    contents: [
-      { role: 'user', parts: [{ text: question }] },
-      { role: 'model', parts: [{ text: answer }] },
-    ],
-  });
 const goodDataset = `${Array.from({ length: 20 }, (_, i) => example(`What is ${i} + 1?`, `${i + 1}.`)).join('\n')}\n`;
 const badDataset = 'not json\n';
 

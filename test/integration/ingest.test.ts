@@ -3,23 +3,21 @@
  * emulator, with a local folder standing in for the bucket. Each test uses its own collection,
  * topic and object names, so nothing leaks between tests.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Firestore } from '@google-cloud/firestore';
 import type { CloudEvent as FrameworkEvent } from '@google-cloud/functions-framework';
-import { type Message, PubSub, type Subscription } from '@google-cloud/pubsub';
+import type { Message, PubSub, Subscription } from '@google-cloud/pubsub';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   createIngestHandler,
   type IngestOutcome,
   type IngestReport,
 } from '../../functions/ingest-dataset/index.ts';
-import { startVertexEmulator, type VertexEmulator } from '../../local/vertex-emulator/index.ts';
+import type { VertexEmulator } from '../../local/vertex-emulator/index.ts';
 import type { ApprovalPolicy } from '../../shared/config/index.ts';
 import { type CloudEvent, createPubSubPublisher, type EventPublisher } from '../../shared/events/index.ts';
 import {
-  createFirestore,
   createFirestoreJobStore,
   type JobRecord,
   type JobStore,
@@ -29,40 +27,32 @@ import {
 } from '../../shared/jobs/index.ts';
 import { createMemoryLogger } from '../../shared/logging/index.ts';
 import { ProviderError, type TuningProvider } from '../../shared/providers/types.ts';
-import { createVertexProvider } from '../../shared/providers/vertex/index.ts';
 import { BlobAccessError, type BlobStore, createLocalBlobStore } from '../../shared/storage/index.ts';
 import { uniqueName } from '../support/names.ts';
 import { jobFixture } from '../unit/jobs/job-fixture.ts';
+import {
+  bucket,
+  example,
+  type IngestEnvironment,
+  project,
+  startIngestEnvironment,
+} from './ingest-environment.ts';
 
-const project = process.env.GOOGLE_CLOUD_PROJECT ?? 'tunedrop-test';
-const bucket = 'tunedrop-test-bucket';
 let root: string;
 let firestore: Firestore;
 let pubsub: PubSub;
 let emulator: VertexEmulator;
 let provider: TuningProvider;
+let environment: IngestEnvironment | undefined;
 
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'tunedrop-ingest-'));
-  firestore = createFirestore({ project });
-  pubsub = new PubSub({ projectId: project });
-  emulator = await startVertexEmulator({ port: 0, jobSeconds: 3600, bucketDir: root });
-  provider = createVertexProvider({ project, region: 'us-central1', endpoint: emulator.url });
+  environment = await startIngestEnvironment('tunedrop-ingest-');
+  ({ root, firestore, pubsub, emulator, provider } = environment);
 });
 afterAll(async () => {
-  await emulator?.close();
-  await firestore?.terminate();
-  await pubsub?.close();
-  await rm(root, { recursive: true, force: true });
+  await environment?.stop();
 });
 
-const example = (question: string, answer: string) =>
-  JSON.stringify({
-    contents: [
-      { role: 'user', parts: [{ text: question }] },
-      { role: 'model', parts: [{ text: answer }] },
-    ],
-  });
 // Enough text for an estimate of at least a cent, so approval by budget has something to weigh.
 const goodDataset = `${Array.from({ length: 200 }, (_, i) =>
   example(`What is ${i} + 1? Explain the steps.`, `${i + 1}. ${'Add one to the number. '.repeat(12)}`),
