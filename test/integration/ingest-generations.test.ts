@@ -21,6 +21,7 @@ import { uniqueName } from '../support/names.ts';
 import {
   bucket,
   example,
+  finalizedEvent,
   type IngestEnvironment,
   project,
   startIngestEnvironment,
@@ -79,28 +80,7 @@ function racingBlobs(name: string, content: string): BlobStore {
   };
 }
 
-async function finalized(name: string): Promise<FrameworkEvent<unknown>> {
-  const info = await createLocalBlobStore({ root }).stat(bucket, name);
-  if (!info) throw new Error(`no ${name}`);
-  return {
-    specversion: '1.0',
-    id: uniqueName('ce'),
-    type: 'google.cloud.storage.object.v1.finalized',
-    source: `//storage.googleapis.com/projects/_/buckets/${bucket}`,
-    subject: `objects/${name}`,
-    time: new Date().toISOString(),
-    data: {
-      bucket,
-      name,
-      generation: info.generation,
-      metageneration: '1',
-      size: String(info.size),
-      contentType: info.contentType,
-      timeCreated: info.updateTime,
-      updated: info.updateTime,
-    },
-  };
-}
+const finalized = (name: string) => finalizedEvent(root, name);
 
 interface Harness {
   store: JobStore;

@@ -33,6 +33,7 @@ import { jobFixture } from '../unit/jobs/job-fixture.ts';
 import {
   bucket,
   example,
+  finalizedEvent,
   type IngestEnvironment,
   project,
   startIngestEnvironment,
@@ -109,32 +110,8 @@ async function put(name: string, content: string, metadata?: Record<string, stri
 }
 
 /** The finalized CloudEvent Eventarc would deliver for the file as it is now. */
-async function finalized(
-  name: string,
-  overrides: Record<string, unknown> = {},
-): Promise<FrameworkEvent<unknown>> {
-  const info = await createLocalBlobStore({ root }).stat(bucket, name);
-  if (!info) throw new Error(`no ${name}`);
-  return {
-    specversion: '1.0',
-    id: uniqueName('ce'),
-    type: 'google.cloud.storage.object.v1.finalized',
-    source: `//storage.googleapis.com/projects/_/buckets/${bucket}`,
-    subject: `objects/${name}`,
-    time: new Date().toISOString(),
-    data: {
-      bucket,
-      name,
-      generation: info.generation,
-      metageneration: '1',
-      size: String(info.size),
-      contentType: info.contentType,
-      timeCreated: info.updateTime,
-      updated: info.updateTime,
-      ...overrides,
-    },
-  };
-}
+const finalized = (name: string, overrides: Record<string, unknown> = {}) =>
+  finalizedEvent(root, name, overrides);
 
 const jobIdOf = async (name: string) => {
   const info = await createLocalBlobStore({ root }).stat(bucket, name);
