@@ -104,7 +104,7 @@ async function cancelAtProvider(
 }
 
 /** Publishes the event just committed; a failure leaves it in the outbox for the poller's flush. */
-export async function publishAfterCommit(deps: ApiDeps, jobId: string): Promise<void> {
+async function publishAfterCommit(deps: ApiDeps, jobId: string): Promise<void> {
   try {
     await publishPending(deps.store, deps.publisher, jobId, deps.logger, { now: deps.clock });
   } catch (error) {

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { PermanentError } from '../../shared/errors/index.ts';
 import { type IngestDeps, type IngestOutcome, ingestObject } from './ingest.ts';
 import * as logs from './logs.ts';
-import { StorageObjectData } from './storage-event.ts';
+import { finalizedEventType, StorageObjectData } from './storage-event.ts';
 
 export {
   defaultDisplayName,
@@ -29,6 +29,11 @@ export function createIngestHandler(
   deps: IngestDeps,
 ): CloudEventFunction<unknown> & ((event: CloudEvent<unknown>) => Promise<IngestOutcome | undefined>) {
   return async (event: CloudEvent<unknown>) => {
+    // A trigger misconfigured for deletions or metadata updates must not start jobs.
+    if (event.type !== finalizedEventType) {
+      logs.logUnexpectedEventType(deps.logger.child({ eventId: event.id }), event.type);
+      return undefined;
+    }
     const parsed = StorageObjectData.safeParse(event.data);
     if (!parsed.success) {
       logs.logInvalidEvent(deps.logger.child({ eventId: event.id }), z.prettifyError(parsed.error));

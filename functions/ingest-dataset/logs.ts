@@ -12,6 +12,11 @@ export interface ObjectRef {
 export const logInvalidEvent = (logger: Logger, issues: string) =>
   logger.error('storage event data is malformed; acknowledged without action', { issues });
 
+export const logUnexpectedEventType = (logger: Logger, type: string) =>
+  logger.error('not a storage object finalized event; acknowledged without action (check the trigger)', {
+    type,
+  });
+
 export const logIgnored = (logger: Logger, ref: ObjectRef, reason: string) =>
   logger.info(`ignored ${ref.object}: ${reason}`, { ...ref, reason });
 
