@@ -192,10 +192,11 @@ describe('delivering an event to webhook endpoints', () => {
   });
 
   it('logs nothing secret: outcomes carry host and path, not the query string', async () => {
-    options.endpoints = [endpoint({ url: `${receiver.url('/hooks')}?token=abc` })];
+    // A token no hex digest or port number can contain by chance.
+    options.endpoints = [endpoint({ url: `${receiver.url('/hooks')}?token=query-token-value` })];
     const [outcome] = await deliverEvent(event, options);
     expect(outcome).toMatchObject({ path: '/hooks' });
-    expect(JSON.stringify(outcome)).not.toContain('abc');
+    expect(JSON.stringify(outcome)).not.toContain('query-token-value');
     expect(JSON.stringify(outcome)).not.toContain(secret.slice(6));
   });
 });
