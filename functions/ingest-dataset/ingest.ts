@@ -105,7 +105,14 @@ export function defaultDisplayName(objectName: string): string {
 /** The job record's estimate from the training report; none when the model has no price. */
 export function jobEstimate(report: ValidationReport): CostEstimate | undefined {
   const cost = report.stats.estimate.cost;
-  if (!cost || cost.estimatedUsd === null || cost.pricePerMillionTrainingTokens === null) return undefined;
+  if (
+    !cost ||
+    cost.estimatedUsd === null ||
+    cost.pricePerMillionTrainingTokens === null ||
+    !cost.pricesTakenOn
+  ) {
+    return undefined;
+  }
   return {
     billableTokens: cost.billableTokens.estimated,
     epochs: cost.epochs,

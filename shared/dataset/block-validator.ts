@@ -149,7 +149,7 @@ export function validateBlock(
     const metrics = emptyMetrics();
     if (!checkExample(value, line, model, report, metrics)) continue;
     const bound = tokenUpperBound(metrics);
-    if (bound > model.maxTokensPerExample) {
+    if (bound > model.limits.maxTokensPerExample) {
       // The bound cannot decide: the report builder counts it precisely with the tokenizer.
       pending.push({ line, texts: collectTexts(value as Record<string, unknown>), metrics });
       continue;

@@ -227,7 +227,7 @@ function checkParts(
       );
       continue;
     }
-    if (!model.parts.includes(kind)) {
+    if (!model.partKinds.includes(kind)) {
       error(
         'unsupported_part',
         `${partPath}/${kind}`,

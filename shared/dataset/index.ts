@@ -10,8 +10,6 @@ export {
   type ModelSpec,
   PART_KINDS,
   type PartKind,
-  PRICE_SOURCE,
-  PRICES_TAKEN_ON,
   requireModel,
   UnknownModelError,
 } from './models.ts';

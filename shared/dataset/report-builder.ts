@@ -147,7 +147,7 @@ export class ReportBuilder {
     const lateWarnings: ValidationIssue[] = [];
     if (block.pending.length > 0) {
       const counter = await this.options.loadCounter();
-      const limit = this.model.maxTokensPerExample;
+      const limit = this.model.limits.maxTokensPerExample;
       for (const item of block.pending) {
         let content = 0;
         for (const text of item.texts) content += counter.count(text);
@@ -195,8 +195,15 @@ export class ReportBuilder {
     if (this.examples === 0) {
       fileErrors.push({ line: 0, code: 'empty_file', path: '', message: 'The file holds no examples' });
     }
-    const maxExamples = role === 'validation' ? model.maxValidationExamples : model.maxTrainingExamples;
-    if (this.examples > maxExamples) {
+    // Null: the provider documents no maximum. Which training maximum applies (text-only or
+    // multimodal) follows from whether the file holds media.
+    const maxExamples =
+      role === 'validation'
+        ? model.limits.maxValidationExamples
+        : totals.mediaParts > 0
+          ? (model.limits.maxTrainingExamplesMultimodal ?? model.limits.maxTrainingExamplesTextOnly)
+          : model.limits.maxTrainingExamplesTextOnly;
+    if (maxExamples !== null && this.examples > maxExamples) {
       fileErrors.push({
         line: 0,
         code: 'too_many_examples',
@@ -204,12 +211,12 @@ export class ReportBuilder {
         message: `${this.examples} examples: a ${role} set for ${model.id} holds at most ${maxExamples}`,
       });
     }
-    if (bytes > model.maxTrainingFileBytes) {
+    if (bytes > model.limits.maxTrainingFileBytes) {
       fileErrors.push({
         line: 0,
         code: 'file_too_large',
         path: '',
-        message: `The file is ${bytes} bytes; ${model.id} accepts at most ${model.maxTrainingFileBytes}`,
+        message: `The file is ${bytes} bytes; ${model.id} accepts at most ${model.limits.maxTrainingFileBytes}`,
       });
     }
     this.errors.addFileLevel(fileErrors);
@@ -246,7 +253,7 @@ export class ReportBuilder {
           bounded: totals.bounded,
           counted: totals.counted,
           relativeError: HISTOGRAM_RELATIVE_ERROR,
-          limit: model.maxTokensPerExample,
+          limit: model.limits.maxTokensPerExample,
         },
         estimate: { tokens, cost: null },
       },

@@ -38,8 +38,9 @@ export const CostEstimateSchema = z.object({
   epochsSource: z.enum(['caller', 'model-default']),
   /** USD per 1M training tokens; null when the model has no public price. */
   pricePerMillionTrainingTokens: z.number().nonnegative().nullable(),
-  pricesTakenOn: z.string(),
-  priceSource: z.string(),
+  /** The price's date and source in the model catalog; null with a null price ("no public price"). */
+  pricesTakenOn: z.string().nullable(),
+  priceSource: z.string().nullable(),
   billableTokens: z.object({
     estimated: z.number().int().nonnegative(),
     upperBound: z.number().int().nonnegative(),

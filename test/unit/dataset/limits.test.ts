@@ -39,11 +39,11 @@ describe('model table', () => {
     );
   });
 
-  it('gives the 2.x family 131,072 tokens and 5,000 validation examples, the 1.x family 32,768 and 256', () => {
-    for (const spec of MODELS) {
+  it('gives the 2.x and 3.x families 131,072 tokens and 5,000 validation examples, the 1.x family 32,768 and 256', () => {
+    for (const spec of MODELS.filter((model) => model.provider === 'vertex')) {
       const old = spec.id.startsWith('gemini-1.');
-      expect(spec.maxTokensPerExample).toBe(old ? 32_768 : 131_072);
-      expect(spec.maxValidationExamples).toBe(old ? 256 : 5_000);
+      expect(spec.limits.maxTokensPerExample).toBe(old ? 32_768 : 131_072);
+      expect(spec.limits.maxValidationExamples).toBe(old ? 256 : 5_000);
     }
   });
 });
@@ -120,14 +120,23 @@ describe('stats and estimates', () => {
       tokensPerByte: 0.25,
       sampleSize: 64,
     };
-    const cost = estimateCost(requireModel('gemini-2.5-flash'), tokens);
-    expect(cost).toMatchObject({
+    const priced: ModelSpec = {
+      ...requireModel('gemini-3.5-flash'),
+      price: { usdPerMillionTrainingTokens: 5, source: 'an operator override', asOf: '2026-12-01' },
+    };
+    expect(estimateCost(priced, tokens)).toMatchObject({
       epochs: 3,
       epochsSource: 'model-default',
       estimatedUsd: 15,
       upperBoundUsd: 60,
+      pricesTakenOn: '2026-12-01',
+      priceSource: 'an operator override',
     });
-    expect(estimateCost(requireModel('gemini-1.5-pro-002'), tokens, 1).estimatedUsd).toBeNull();
+    // The built-in catalog records no price it could not source: the cost is null, never invented.
+    expect(estimateCost(requireModel('gemini-3.5-flash'), tokens, 1)).toMatchObject({
+      estimatedUsd: null,
+      pricesTakenOn: null,
+    });
   });
 
   it('calibrates the estimate on a deterministic counted sample', async () => {
@@ -189,9 +198,11 @@ describe('dataset size advice', () => {
 });
 
 describe('file-level limits', () => {
-  const small = (limits: Partial<ModelSpec>): ModelSpec => ({
-    ...requireModel('gemini-2.5-flash'),
-    ...limits,
+  const base = requireModel('gemini-2.5-flash');
+  const small = (limits: Partial<ModelSpec['limits']>, partKinds = base.partKinds): ModelSpec => ({
+    ...base,
+    limits: { ...base.limits, ...limits },
+    partKinds,
   });
 
   it('rejects a training file over the model size limit, whatever its examples', async () => {
@@ -203,17 +214,17 @@ describe('file-level limits', () => {
 
   it('rejects a training set with more examples than the model accepts', async () => {
     const lines = `${ok}\n`.repeat(3);
-    expect((await validate(lines, { model: small({ maxTrainingExamples: 2 }) })).errors).toEqual([
+    expect((await validate(lines, { model: small({ maxTrainingExamplesTextOnly: 2 }) })).errors).toEqual([
       expect.objectContaining({ line: 0, code: 'too_many_examples' }),
     ]);
-    expect((await validate(lines, { model: small({ maxTrainingExamples: 3 }) })).valid).toBe(true);
+    expect((await validate(lines, { model: small({ maxTrainingExamplesTextOnly: 3 }) })).valid).toBe(true);
   });
 
   it('applies a spec of its own on the worker threads too', async () => {
     // Blocks validated on a worker, with a spec that accepts no text: every example breaks it.
     const counts = { workerBlocks: 0, callerBlocks: 0 };
     const report = await validate(`${ok}\n`.repeat(20_000), {
-      model: small({ parts: ['inlineData'] }),
+      model: small({}, ['inlineData']),
       maxErrors: 1,
       parallel: { workers: 1, thresholdBytes: 0, blockBytes: 64 * 1024, callerValidates: false, counts },
     });

@@ -132,15 +132,12 @@ describe('example rules', () => {
     expect((await errorsFor(badCall, 'gemini-2.0-flash-001'))[0]?.code).toBe('invalid_function_call');
   });
 
-  it('rejects functionCall parts for 2.5 models and media for Gemini 1.0 Pro', async () => {
+  it('accepts functionCall parts for 2.5 and 3.x models (no documented restriction) and rejects media for Gemini 1.0 Pro', async () => {
     const call = {
       contents: [user('a'), { role: 'model', parts: [{ functionCall: { name: 'f', args: {} } }] }],
     };
-    expect((await errorsFor(call, 'gemini-2.5-pro'))[0]).toMatchObject({
-      code: 'unsupported_part',
-      path: '/contents/1/parts/0/functionCall',
-    });
-    expect(await errorsFor(call, 'gemini-2.0-flash-001')).toEqual([]);
+    expect(await errorsFor(call, 'gemini-2.5-pro')).toEqual([]);
+    expect(await errorsFor(call, 'gemini-3.5-flash')).toEqual([]);
     const image = {
       contents: [
         { role: 'user', parts: [{ inlineData: { mimeType: 'image/png', data: 'AA==' } }] },
