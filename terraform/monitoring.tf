@@ -31,7 +31,7 @@ locals {
     }
     job_states = {
       description = "Jobs entering a state (created by ingest, changed by poll-jobs, approved or cancelled by the API), by state"
-      filter      = "${local.all_functions_log_filter} AND jsonPayload.jobId:* AND jsonPayload.state:* AND jsonPayload.outcome=(\"job\" OR \"state-changed\" OR \"approved\" OR \"cancel-requested\")"
+      filter      = "${local.all_functions_log_filter} AND jsonPayload.jobId:* AND jsonPayload.state:* AND ((jsonPayload.outcome=\"job\" AND jsonPayload.created=true) OR jsonPayload.outcome=(\"state-changed\" OR \"approved\" OR \"cancel-requested\"))"
       labels      = { state = "jsonPayload.state" }
       value       = null
       unit        = "1"
