@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the strings are HCL expressions, whose ${...} is Terraform interpolation
 /**
  * Plan-level checks of terraform/: who is granted what, on which resource, and what the first
  * apply of a fresh project waits for. They read the HCL as written (hcl.ts), so they need no
