@@ -271,10 +271,8 @@ resource "google_storage_bucket_iam_member" "tuning_agent_reads_validated" {
   }
 }
 
-moved {
-  from = google_storage_bucket_iam_member.vertex_agent_reads_datasets
-  to   = google_storage_bucket_iam_member.tuning_agent_reads_validated[0]
-}
+# (The earlier grant of the whole bucket to the primary Vertex AI agent, vertex_agent_reads_datasets,
+# is removed on upgrade: that agent does not read tuning data.)
 
 check "tuning_service_agent" {
   assert {
@@ -399,10 +397,11 @@ resource "google_cloud_run_service_iam_member" "trigger_invokes_ingest" {
   role     = "roles/run.invoker"
   member   = google_service_account.trigger.member
 
-  # Recreated whenever the function changes, so a function replaced on redeploy (new Cloud Run
-  # service under the same name) never runs without this grant.
+  # Recreated whenever the function is replaced (its id is then unknown until the new one exists),
+  # so a function recreated on redeploy, a new Cloud Run service under the same name, never runs
+  # without this grant. An in-place code update keeps the grant: no window without it.
   lifecycle {
-    replace_triggered_by = [google_cloudfunctions2_function.ingest]
+    replace_triggered_by = [google_cloudfunctions2_function.ingest.id]
   }
 }
 
@@ -413,10 +412,11 @@ resource "google_cloud_run_service_iam_member" "scheduler_invokes_poll" {
   role     = "roles/run.invoker"
   member   = google_service_account.scheduler.member
 
-  # Recreated whenever the function changes, so a function replaced on redeploy (new Cloud Run
-  # service under the same name) never runs without this grant.
+  # Recreated whenever the function is replaced (its id is then unknown until the new one exists),
+  # so a function recreated on redeploy, a new Cloud Run service under the same name, never runs
+  # without this grant. An in-place code update keeps the grant: no window without it.
   lifecycle {
-    replace_triggered_by = [google_cloudfunctions2_function.poll]
+    replace_triggered_by = [google_cloudfunctions2_function.poll.id]
   }
 }
 
@@ -427,10 +427,11 @@ resource "google_cloud_run_service_iam_member" "push_invokes_webhooks" {
   role     = "roles/run.invoker"
   member   = google_service_account.push.member
 
-  # Recreated whenever the function changes, so a function replaced on redeploy (new Cloud Run
-  # service under the same name) never runs without this grant.
+  # Recreated whenever the function is replaced (its id is then unknown until the new one exists),
+  # so a function recreated on redeploy, a new Cloud Run service under the same name, never runs
+  # without this grant. An in-place code update keeps the grant: no window without it.
   lifecycle {
-    replace_triggered_by = [google_cloudfunctions2_function.webhooks]
+    replace_triggered_by = [google_cloudfunctions2_function.webhooks.id]
   }
 }
 
@@ -443,10 +444,11 @@ resource "google_cloud_run_service_iam_member" "api_invokers" {
   role     = "roles/run.invoker"
   member   = each.value
 
-  # Recreated whenever the function changes, so a function replaced on redeploy (new Cloud Run
-  # service under the same name) never runs without this grant.
+  # Recreated whenever the function is replaced (its id is then unknown until the new one exists),
+  # so a function recreated on redeploy, a new Cloud Run service under the same name, never runs
+  # without this grant. An in-place code update keeps the grant: no window without it.
   lifecycle {
-    replace_triggered_by = [google_cloudfunctions2_function.api]
+    replace_triggered_by = [google_cloudfunctions2_function.api.id]
   }
 }
 

@@ -299,7 +299,7 @@ describe('the first apply on a fresh project', () => {
       const block = tf.resource('google_cloud_run_service_iam_member', name);
       expect(attribute(block, 'service')).toBe(`google_cloudfunctions2_function.${fn}.name`);
       expect(nested(block, 'lifecycle')[0]?.attributes.get('replace_triggered_by')).toBe(
-        `[google_cloudfunctions2_function.${fn}]`,
+        `[google_cloudfunctions2_function.${fn}.id]`,
       );
     }
   });
