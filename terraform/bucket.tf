@@ -24,6 +24,19 @@ resource "google_storage_bucket" "datasets" {
     enabled = true
   }
 
+  # The pinned copies under validated/ only matter until the provider has read them (a job reads
+  # its data when it starts); they are tunedrop's, never the uploads, so they expire. Uploads
+  # under incoming/ and the reports are never deleted by a rule.
+  lifecycle_rule {
+    condition {
+      age            = var.validated_retention_days
+      matches_prefix = ["validated/"]
+    }
+    action {
+      type = "Delete"
+    }
+  }
+
   dynamic "lifecycle_rule" {
     for_each = var.noncurrent_version_retention_days > 0 ? [1] : []
     content {
@@ -44,6 +57,14 @@ data "google_storage_bucket" "existing" {
   count = var.create_bucket ? 0 : 1
 
   name = var.bucket_name
+
+  lifecycle {
+    # Eventarc delivers Cloud Storage events only to triggers in the bucket's own project.
+    postcondition {
+      condition     = tostring(self.project_number) == tostring(data.google_project.this.number)
+      error_message = "Bucket ${var.bucket_name} belongs to project number ${self.project_number}, not to ${var.project_id} (${data.google_project.this.number}). Eventarc storage triggers cannot receive events from a bucket in another project: use a bucket in ${var.project_id} (or create_bucket = true), or deploy tunedrop into the bucket's project."
+    }
+  }
 }
 
 # The function source lives in its own bucket: every object finalized in the dataset bucket

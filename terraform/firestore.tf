@@ -30,7 +30,7 @@ resource "google_firestore_field" "deliveries_ttl" {
   # A timestamp that only TTL reads needs no single-field index (and indexing it would hotspot).
   index_config {}
 
-  depends_on = [google_project_service.enabled]
+  depends_on = [google_project_service.enabled, google_firestore_database.tunedrop]
 }
 
 # Composite indexes of the job list queries (shared/jobs/firestore-store.ts: filter by state
@@ -52,6 +52,8 @@ resource "google_firestore_index" "jobs_by_state" {
     field_path = "__name__"
     order      = "DESCENDING"
   }
+
+  depends_on = [google_project_service.enabled, google_firestore_database.tunedrop]
 }
 
 resource "google_firestore_index" "jobs_by_label" {
@@ -71,6 +73,8 @@ resource "google_firestore_index" "jobs_by_label" {
     field_path = "__name__"
     order      = "DESCENDING"
   }
+
+  depends_on = [google_project_service.enabled, google_firestore_database.tunedrop]
 }
 
 resource "google_firestore_index" "jobs_by_label_and_state" {
@@ -94,4 +98,6 @@ resource "google_firestore_index" "jobs_by_label_and_state" {
     field_path = "__name__"
     order      = "DESCENDING"
   }
+
+  depends_on = [google_project_service.enabled, google_firestore_database.tunedrop]
 }

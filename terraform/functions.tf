@@ -63,8 +63,11 @@ resource "google_cloudfunctions2_function" "ingest" {
   }
 
   service_config {
-    available_memory                 = var.ingest_memory
-    available_cpu                    = "1"
+    available_memory = var.ingest_memory
+    # Two: the validator runs on the calling thread plus one worker thread when the instance has
+    # more than one CPU (shared/dataset/validate.ts, defaultWorkers); on one CPU it uses no worker
+    # and validates at about half the speed.
+    available_cpu                    = "2"
     timeout_seconds                  = local.ingest_timeout_seconds
     max_instance_count               = var.ingest_max_instances
     min_instance_count               = 0
@@ -82,6 +85,10 @@ resource "google_cloudfunctions2_function" "ingest" {
     event_type            = "google.cloud.storage.object.v1.finalized"
     retry_policy          = "RETRY_POLICY_RETRY"
     service_account_email = google_service_account.trigger.email
+    # Storage triggers filter on the bucket only (Eventarc has no object-name filter for direct
+    # Cloud Storage events), so every finalized object reaches the function, tunedrop's own
+    # reports/ and validated/ copies included; ingest-dataset acknowledges everything outside
+    # incoming/ before it reads anything (functions/ingest-dataset/routing.ts).
     event_filters {
       attribute = "bucket"
       value     = local.bucket_name
@@ -93,8 +100,12 @@ resource "google_cloudfunctions2_function" "ingest" {
     google_project_iam_member.build,
     google_artifact_registry_repository_iam_member.build_writes_images,
     google_storage_bucket_iam_member.build_reads_source,
+    google_project_iam_member.build_reads_gcf_sources,
     google_project_iam_member.gcs_agent_publishes,
     google_project_iam_member.trigger_receives_events,
+    google_project_iam_member.eventarc_agent,
+    google_service_account_iam_member.pubsub_agent_signs_for,
+    time_sleep.iam_propagation,
   ]
 }
 
@@ -141,6 +152,8 @@ resource "google_cloudfunctions2_function" "poll" {
     google_project_iam_member.build,
     google_artifact_registry_repository_iam_member.build_writes_images,
     google_storage_bucket_iam_member.build_reads_source,
+    google_project_iam_member.build_reads_gcf_sources,
+    time_sleep.iam_propagation,
   ]
 }
 
@@ -197,7 +210,9 @@ resource "google_cloudfunctions2_function" "webhooks" {
     google_project_iam_member.build,
     google_artifact_registry_repository_iam_member.build_writes_images,
     google_storage_bucket_iam_member.build_reads_source,
+    google_project_iam_member.build_reads_gcf_sources,
     google_secret_manager_secret_iam_member.webhooks_read_secrets,
+    time_sleep.iam_propagation,
   ]
 }
 
@@ -243,5 +258,7 @@ resource "google_cloudfunctions2_function" "api" {
     google_project_iam_member.build,
     google_artifact_registry_repository_iam_member.build_writes_images,
     google_storage_bucket_iam_member.build_reads_source,
+    google_project_iam_member.build_reads_gcf_sources,
+    time_sleep.iam_propagation,
   ]
 }

@@ -3,6 +3,22 @@ locals {
 
   labels = merge({ app = "tunedrop", managed-by = "terraform" }, var.labels)
 
+  project_number = data.google_project.this.number
+
+  # Where Cloud Functions keeps a copy of each function's source for the build (iam.tf).
+  gcf_sources_bucket = "gcf-v2-sources-${local.project_number}-${var.region}"
+
+  # The Vertex AI Secure Fine Tuning Service Agent: tuning jobs read their data as this identity.
+  # Google creates it on the project's first tuning job (not when the API is enabled), and then
+  # grants it roles/aiplatform.tuningServiceAgent on the project; that binding is how its existence
+  # is detected here, unless tuning_service_agent_exists says so explicitly.
+  tuning_service_agent        = "service-${local.project_number}@gcp-sa-vertex-tune.iam.gserviceaccount.com"
+  tuning_service_agent_member = "serviceAccount:${local.tuning_service_agent}"
+  tuning_service_agent_exists = coalesce(
+    var.tuning_service_agent_exists,
+    strcontains(data.google_project_iam_policy.current.policy_data, "\"${local.tuning_service_agent_member}\""),
+  )
+
   # Collections the code uses besides the jobs collection (shared/webhooks/firestore-state-store.ts).
   webhook_deliveries_collection = "tunedrop-webhook-deliveries"
 
@@ -48,6 +64,11 @@ locals {
       TUNEDROP_STALL_TIMEOUT_MINUTES = tostring(var.stall_timeout_minutes)
       TUNEDROP_EVENT_MAX_AGE_MINUTES = tostring(var.event_max_age_minutes)
       TUNEDROP_LOG_LEVEL             = var.log_level
+      # A manifest's serviceAccount / kmsKeyName must be one of these (comma-separated); "none"
+      # when the list is empty, so a manifest naming any is refused at validation with a clear
+      # message, rather than failing later at Vertex AI for want of a grant (iam.tf).
+      TUNEDROP_ALLOWED_SERVICE_ACCOUNTS = coalesce(join(",", var.allowed_tuning_service_accounts), "none")
+      TUNEDROP_ALLOWED_KMS_KEYS         = coalesce(join(",", var.allowed_kms_keys), "none")
       # The bundle ships its source map: stack traces in the logs point at the TypeScript.
       NODE_OPTIONS = "--enable-source-maps"
     },

@@ -60,3 +60,16 @@ output "source_object" {
   description = "The deployed source bundle (its name carries the content hash)."
   value       = "gs://${google_storage_bucket.source.name}/${google_storage_bucket_object.source.name}"
 }
+
+output "tuning_service_agent" {
+  description = "The Vertex AI tuning service agent that reads validated/, and whether it exists yet (its grants wait for it)."
+  value = {
+    email  = local.tuning_service_agent
+    exists = local.tuning_service_agent_exists
+  }
+}
+
+output "dashboard" {
+  description = "Cloud Monitoring dashboard of jobs, uploads, polls and webhook deliveries."
+  value       = "https://console.cloud.google.com/monitoring/dashboards/builder/${element(split("/", google_monitoring_dashboard.tunedrop.id), length(split("/", google_monitoring_dashboard.tunedrop.id)) - 1)}?project=${var.project_id}"
+}

@@ -78,6 +78,30 @@ variable "bucket_location" {
   }
 }
 
+variable "validated_retention_days" {
+  description = "Days before the pinned copies under validated/ (what tuning jobs read) are deleted by a lifecycle rule of a bucket created here. Uploads and reports are never deleted."
+  type        = number
+  default     = 30
+
+  validation {
+    # A job reads its data when it starts; a job waiting QUEUED or DRAFT longer than this would
+    # find its copy gone, so keep well above the longest approval or quota wait.
+    condition     = var.validated_retention_days >= 7 && floor(var.validated_retention_days) == var.validated_retention_days
+    error_message = "validated_retention_days must be a whole number, 7 or more."
+  }
+}
+
+variable "uploaders" {
+  description = "IAM members who drop datasets: they may create objects under incoming/ and read reports/, nothing else of the bucket."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for member in var.uploaders : can(regex("^(user|group|serviceAccount|domain|principal|principalSet):.+$", member))])
+    error_message = "uploaders must be IAM members such as group:ml-engineers@example.com; allUsers and allAuthenticatedUsers are not allowed."
+  }
+}
+
 variable "noncurrent_version_retention_days" {
   description = "Days a bucket created here keeps noncurrent object versions (versioning protects uploads against overwrites). 0 keeps them forever."
   type        = number
@@ -404,8 +428,8 @@ variable "ingest_memory" {
   default     = "2Gi"
 
   validation {
-    condition     = contains(["1Gi", "2Gi", "4Gi"], var.ingest_memory)
-    error_message = "ingest_memory must be 1Gi, 2Gi or 4Gi (one vCPU allows up to 4Gi)."
+    condition     = contains(["1Gi", "2Gi", "4Gi", "8Gi"], var.ingest_memory)
+    error_message = "ingest_memory must be 1Gi, 2Gi, 4Gi or 8Gi (ingest-dataset runs on two vCPUs, which allow up to 8Gi)."
   }
 }
 
@@ -450,5 +474,106 @@ variable "api_invokers" {
   validation {
     condition     = alltrue([for member in var.api_invokers : can(regex("^(user|group|serviceAccount|domain|principal|principalSet):.+$", member))])
     error_message = "api_invokers must be IAM members such as user:alice@example.com or group:ml-platform@example.com; allUsers and allAuthenticatedUsers are not allowed."
+  }
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Manifest service accounts and encryption keys
+# ---------------------------------------------------------------------------------------------------
+
+variable "allowed_tuning_service_accounts" {
+  description = "Service accounts a manifest may name in serviceAccount (the tuning job runs as it). Each gets: act-as by the functions that start jobs, token creator for the Vertex AI tuning service agent, and object read on validated/. Manifests naming any other are rejected."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for email in var.allowed_tuning_service_accounts : can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]@[a-z][a-z0-9-]{4,28}[a-z0-9]\\.iam\\.gserviceaccount\\.com$", email))])
+    error_message = "allowed_tuning_service_accounts must be user-managed service account emails (NAME@PROJECT.iam.gserviceaccount.com)."
+  }
+}
+
+variable "allowed_kms_keys" {
+  description = "Cloud KMS keys a manifest may name in kmsKeyName (projects/P/locations/REGION/keyRings/R/cryptoKeys/K, in the tuning region). Both Vertex AI service agents get encrypter/decrypter on each. Manifests naming any other are rejected."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for key in var.allowed_kms_keys : can(regex("^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$", key))])
+    error_message = "allowed_kms_keys must be key names: projects/P/locations/L/keyRings/R/cryptoKeys/K."
+  }
+
+  validation {
+    # Vertex AI: "The key needs to be in the same region as where the compute resource is created."
+    condition     = alltrue([for key in var.allowed_kms_keys : try(split("/", key)[3] == var.region, false)])
+    error_message = "Every key in allowed_kms_keys must be in the tuning region (locations/<region>), as Vertex AI requires."
+  }
+}
+
+variable "tuning_service_agent_exists" {
+  description = "Whether the Vertex AI tuning service agent (service-NUMBER@gcp-sa-vertex-tune) exists yet. null: detected from the project's IAM policy. Its grants are made only once it exists."
+  type        = bool
+  default     = null
+}
+
+# ---------------------------------------------------------------------------------------------------
+# First apply
+# ---------------------------------------------------------------------------------------------------
+
+variable "first_apply_wait_seconds" {
+  description = "How long to wait after enabling APIs, creating service agents and granting their roles, before building functions and creating the storage trigger (IAM propagation; apis.tf). Only when those change."
+  type        = number
+  default     = 120
+
+  validation {
+    condition     = var.first_apply_wait_seconds >= 0 && var.first_apply_wait_seconds <= 900 && floor(var.first_apply_wait_seconds) == var.first_apply_wait_seconds
+    error_message = "first_apply_wait_seconds must be a whole number from 0 to 900."
+  }
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Monitoring
+# ---------------------------------------------------------------------------------------------------
+
+variable "notification_channels" {
+  description = "Cloud Monitoring notification channels (projects/P/notificationChannels/ID) that every tunedrop alert notifies. Empty: the alerts still open incidents in the console."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for channel in var.notification_channels : can(regex("^projects/[^/]+/notificationChannels/[^/]+$", channel))])
+    error_message = "notification_channels must be channel names: projects/P/notificationChannels/ID."
+  }
+}
+
+variable "alert_poll_failure_minutes" {
+  description = "Alert when poll-jobs has had no successful run for this long (every run in it failed, or none ran)."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.alert_poll_failure_minutes >= 5 && var.alert_poll_failure_minutes <= 1380 && floor(var.alert_poll_failure_minutes) == var.alert_poll_failure_minutes
+    error_message = "alert_poll_failure_minutes must be a whole number from 5 to 1380 (23 hours)."
+  }
+}
+
+variable "alert_ingest_rejection_ratio" {
+  description = "Alert when more than this share of the uploads processed in an hour were rejected (0-1)."
+  type        = number
+  default     = 0.5
+
+  validation {
+    condition     = var.alert_ingest_rejection_ratio > 0 && var.alert_ingest_rejection_ratio <= 1
+    error_message = "alert_ingest_rejection_ratio must be greater than 0 and at most 1."
+  }
+}
+
+variable "alert_quota_wait_minutes" {
+  description = "Alert when a job has waited this long for Vertex AI to accept it (quota or unavailability refusals)."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.alert_quota_wait_minutes >= 5 && floor(var.alert_quota_wait_minutes) == var.alert_quota_wait_minutes
+    error_message = "alert_quota_wait_minutes must be a whole number, 5 or more."
   }
 }

@@ -7,8 +7,8 @@ terraform {
       source  = "hashicorp/google"
       version = ">= 6.0, < 8.0"
     }
-    # Only for google_project_service_identity, which makes Google create the Pub/Sub and Vertex AI
-    # service agents now, so the IAM bindings below do not race their lazy creation.
+    # Only for google_project_service_identity, which makes Google create the Pub/Sub, Vertex AI
+    # and Eventarc service agents now, so the IAM bindings below do not race their lazy creation.
     google-beta = {
       source  = "hashicorp/google-beta"
       version = ">= 6.0, < 8.0"
@@ -16,6 +16,11 @@ terraform {
     archive = {
       source  = "hashicorp/archive"
       version = ">= 2.4"
+    }
+    # time_sleep: waits for IAM and service-agent propagation on the first apply (apis.tf).
+    time = {
+      source  = "hashicorp/time"
+      version = ">= 0.9"
     }
   }
 }

@@ -7,11 +7,17 @@ export const logs = {
   providerUnavailable: (logger: Logger, method: string, path: string, error: unknown) =>
     logger.warn('api request failed: provider unavailable', { method, path, error }),
   jobApproved: (logger: Logger, jobId: string, approvedBy: string, state: string) =>
-    logger.log('NOTICE', 'job approved', { jobId, approvedBy, state }),
+    logger.log('NOTICE', 'job approved', { jobId, approvedBy, state, outcome: 'approved' }),
   jobCancelRequested: (logger: Logger, jobId: string, by: string, state: string, providerJobName?: string) =>
-    logger.log('NOTICE', 'job cancel requested', { jobId, by, state, providerJobName }),
+    logger.log('NOTICE', 'job cancel requested', {
+      jobId,
+      by,
+      state,
+      providerJobName,
+      outcome: 'cancel-requested',
+    }),
   eventsReplayed: (logger: Logger, jobId: string, eventIds: string[]) =>
-    logger.log('NOTICE', 'job events replayed', { jobId, eventIds }),
+    logger.log('NOTICE', 'job events replayed', { jobId, eventIds, outcome: 'replayed' }),
   publishAfterCommitFailed: (logger: Logger, jobId: string, error: unknown) =>
     logger.warn('publishing after a state change failed; the poller flushes the outbox later', {
       jobId,

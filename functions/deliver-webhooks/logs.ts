@@ -16,9 +16,12 @@ const eventFields = (event: EventRef) => ({
 
 type Outcome<K extends DeliveryOutcome['result']> = Extract<DeliveryOutcome, { result: K }>;
 
+// `outcome` (delivered, failed, gone, refused, skipped-gone, already-delivered) is what the
+// delivery metrics count (terraform/monitoring.tf), with `eventType` and `jobId` from eventFields.
 const endpointFields = (outcome: DeliveryOutcome) => ({
   endpoint: `${outcome.host}${outcome.path}`,
   endpointId: outcome.endpointId,
+  outcome: outcome.result,
 });
 
 export function logMalformedMessage(logger: Logger, details: { messageId?: string; problem: string }): void {

@@ -61,7 +61,7 @@ import type { StorageObjectData } from './storage-event.ts';
 export interface IngestDeps {
   /** maxConcurrentJobs: new uploads wait QUEUED while the provider is full (none: no cap here). */
   config: Pick<Config, 'project' | 'defaults' | 'approval' | 'eventMaxAgeMs'> &
-    Partial<Pick<Config, 'maxConcurrentJobs'>>;
+    Partial<Pick<Config, 'maxConcurrentJobs' | 'allowed'>>;
   store: JobStore;
   provider: TuningProvider;
   publisher: EventPublisher;
@@ -169,8 +169,19 @@ export async function ingestObject(deps: IngestDeps, event: IngestEvent): Promis
   // not have its bytes validated under this event's job id. That event is stale, like one whose
   // object was already replaced at the stat, and is acknowledged the same way.
   try {
-    if (route.kind === 'manifest') return await ingestManifest(deps, logger, ref, jobId);
-    return await ingestSingleFile(deps, logger, ref, jobId, object.metadata ?? info.metadata);
+    const outcome =
+      route.kind === 'manifest'
+        ? await ingestManifest(deps, logger, ref, jobId)
+        : await ingestSingleFile(deps, logger, ref, jobId, object.metadata ?? info.metadata);
+    // One line per processed upload, with the fields the monitoring metrics read (terraform/monitoring.tf).
+    const uploaded = Date.parse(object.timeCreated ?? object.updated ?? info.updateTime);
+    logs.logIngestFinished(
+      logger,
+      ref,
+      outcome,
+      Number.isNaN(uploaded) ? undefined : deps.clock().getTime() - uploaded,
+    );
+    return outcome;
   } catch (error) {
     if (!isStale(error, ref)) throw error;
     return ignore(
@@ -256,7 +267,7 @@ async function ingestSingleFile(
     tunedModelDisplayName: o.tunedModelDisplayName ?? defaultDisplayName(ref.object),
     labels: {},
   });
-  if (overrides.ok) problems.push(...preflightSpec(spec));
+  if (overrides.ok) problems.push(...preflightSpec(spec, deps.config.allowed));
   const approval = effectivePolicy(deps.config.approval, o.approval);
   if (approval.warning) notes.push(approval.warning);
 
@@ -310,7 +321,7 @@ async function ingestManifest(
   });
   if (problems.length > 0)
     return conclude(deps, logger, ref, jobId, { kind: 'manifest', problems, notes, datasets: {} });
-  problems.push(...preflightSpec(spec));
+  problems.push(...preflightSpec(spec, deps.config.allowed));
   const approval = effectivePolicy(
     deps.config.approval,
     manifest.approval && approvalPolicyOf(manifest.approval),

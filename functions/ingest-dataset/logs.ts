@@ -2,6 +2,7 @@
 import type { FieldIssue } from '../../shared/jobs/manifest.ts';
 import type { JobRecord } from '../../shared/jobs/model.ts';
 import type { Logger } from '../../shared/logging/index.ts';
+import type { IngestOutcome } from './ingest.ts';
 
 export interface ObjectRef {
   bucket: string;
@@ -18,7 +19,34 @@ export const logUnexpectedEventType = (logger: Logger, type: string) =>
   });
 
 export const logIgnored = (logger: Logger, ref: ObjectRef, reason: string) =>
-  logger.info(`ignored ${ref.object}: ${reason}`, { ...ref, reason });
+  logger.info(`ignored ${ref.object}: ${reason}`, { ...ref, reason, outcome: 'ignored' });
+
+/**
+ * The summary of one processed upload: `outcome` (job, rejected, waiting), `jobId`, the job's
+ * `state`, and `uploadToJobMs` (object creation to now) when a job record was created by this event.
+ */
+export const logIngestFinished = (
+  logger: Logger,
+  ref: ObjectRef,
+  outcome: IngestOutcome,
+  uploadToJobMs: number | undefined,
+) => {
+  if (outcome.outcome === 'ignored' || outcome.outcome === 'too-old') return;
+  const fields =
+    outcome.outcome === 'job'
+      ? {
+          jobId: outcome.job.id,
+          state: outcome.job.state,
+          created: outcome.created,
+          ...(outcome.created && uploadToJobMs !== undefined ? { uploadToJobMs } : {}),
+        }
+      : { jobId: outcome.jobId };
+  logger.info(`ingest of ${ref.object} finished: ${outcome.outcome}`, {
+    ...ref,
+    outcome: outcome.outcome,
+    ...fields,
+  });
+};
 
 export const logEventTooOld = (logger: Logger, ref: ObjectRef, ageMs: number, maxAgeMs: number) =>
   logger.warn(`event for ${ref.object} is older than the retry cut-off; acknowledged without action`, {

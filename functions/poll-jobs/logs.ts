@@ -9,16 +9,22 @@ import type { PollSummary } from './poll.ts';
 export const logs = {
   runSkipped: (logger: Logger) => logger.info('poll run skipped: another run holds the lease'),
 
+  // `outcome` (ok, errors, failed) is what the poll-failure alert counts (terraform/monitoring.tf).
   runFinished: (logger: Logger, summary: PollSummary, durationMs: number) =>
-    logger.log(summary.errors > 0 ? 'WARNING' : 'INFO', 'poll run finished', { ...summary, durationMs }),
+    logger.log(summary.errors > 0 ? 'WARNING' : 'INFO', 'poll run finished', {
+      ...summary,
+      durationMs,
+      outcome: summary.errors > 0 || summary.pending > 0 ? 'errors' : 'ok',
+    }),
 
-  runFailed: (logger: Logger, error: unknown) => logger.error('poll run failed', { error }),
+  runFailed: (logger: Logger, error: unknown) =>
+    logger.error('poll run failed', { error, outcome: 'failed' }),
 
   listFailed: (logger: Logger, error: unknown, vertexCalls: number) =>
     logger.error('listing provider jobs failed; no job was refreshed this run', { error, vertexCalls }),
 
   jobTransitioned: (logger: Logger, jobId: string, from: JobState, to: JobState, providerState?: string) =>
-    logger.info('job state changed', { jobId, from, to, providerState }),
+    logger.info('job state changed', { jobId, from, to, state: to, providerState, outcome: 'state-changed' }),
 
   jobAdopted: (logger: Logger, jobId: string, providerJobName: string) =>
     logger.warn(
@@ -30,7 +36,12 @@ export const logs = {
     ),
 
   jobStalled: (logger: Logger, jobId: string, state: JobState, stateTime: string) =>
-    logger.warn('job stalled: no state change within the stall timeout', { jobId, state, stateTime }),
+    logger.warn('job stalled: no state change within the stall timeout', {
+      jobId,
+      state,
+      stateTime,
+      outcome: 'stalled',
+    }),
 
   illegalReport: (logger: Logger, jobId: string, from: JobState, reported: JobState) =>
     logger.error('provider reported a state the lifecycle forbids from the current one; ignored', {
@@ -71,10 +82,18 @@ export const logs = {
   jobUpdateFailed: (logger: Logger, jobId: string, error: unknown) =>
     logger.error('refreshing a job failed; it is retried next run', { jobId, error }),
 
-  startDeferred: (logger: Logger, jobId: string, nextAttemptTime: string | undefined) =>
+  /** `queuedSeconds`: how long the job has waited in its current state (QUEUED) for the provider. */
+  startDeferred: (
+    logger: Logger,
+    jobId: string,
+    nextAttemptTime: string | undefined,
+    queuedSeconds?: number,
+  ) =>
     logger.info('starting a queued job was deferred by the provider; starting no more this run', {
       jobId,
       nextAttemptTime,
+      queuedSeconds,
+      outcome: 'start-deferred',
     }),
 
   startFailed: (logger: Logger, jobId: string, error: unknown) =>

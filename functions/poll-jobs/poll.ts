@@ -324,7 +324,13 @@ async function startQueued(
       } else if (after.attempts > job.attempts && !after.provider.jobName && !isTerminal(after.state)) {
         // An attempt was made and refused (429/5xx): the provider is throttling, and the
         // others would only be refused too. They keep their place for the next run.
-        logs.startDeferred(logger, job.id, after.nextAttemptTime);
+        const waitedMs = now.getTime() - Date.parse(after.stateTime);
+        logs.startDeferred(
+          logger,
+          job.id,
+          after.nextAttemptTime,
+          Number.isNaN(waitedMs) ? undefined : Math.round(waitedMs / 1000),
+        );
         break;
       }
     } catch (error) {

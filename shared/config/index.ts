@@ -61,6 +61,9 @@ const EnvSchema = z.object({
   TUNEDROP_WEBHOOK_ALLOW_HOSTS: z.string().default(''),
   TUNEDROP_WEBHOOK_TIMEOUT_MS: int(15_000),
   TUNEDROP_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'NOTICE', 'WARNING', 'ERROR']).default('INFO'),
+  /** Comma-separated; `none` allows none. Unset: a manifest may name any (IAM still decides). */
+  TUNEDROP_ALLOWED_SERVICE_ACCOUNTS: z.string().optional(),
+  TUNEDROP_ALLOWED_KMS_KEYS: z.string().optional(),
 });
 
 export interface Config {
@@ -89,6 +92,26 @@ export interface Config {
     timeoutMs: number;
   };
   logLevel: z.infer<typeof EnvSchema>['TUNEDROP_LOG_LEVEL'];
+  /**
+   * What a manifest may name in `serviceAccount` and `kmsKeyName`: the accounts and keys the
+   * deployment granted (terraform/iam.tf). A list (possibly empty) is enforced; undefined is not.
+   */
+  allowed: AllowList;
+}
+
+export interface AllowList {
+  serviceAccounts?: string[];
+  kmsKeys?: string[];
+}
+
+/** `a,b` → [a, b]; `none` → [] (the deployment allows none); unset → undefined (no check). */
+export function parseAllowList(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const items = value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+  return items.length === 1 && items[0]!.toLowerCase() === 'none' ? [] : items;
 }
 
 export class ConfigError extends Error {
@@ -175,5 +198,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       timeoutMs: e.TUNEDROP_WEBHOOK_TIMEOUT_MS,
     },
     logLevel: e.TUNEDROP_LOG_LEVEL,
+    allowed: {
+      serviceAccounts: parseAllowList(e.TUNEDROP_ALLOWED_SERVICE_ACCOUNTS),
+      kmsKeys: parseAllowList(e.TUNEDROP_ALLOWED_KMS_KEYS),
+    },
   };
 }

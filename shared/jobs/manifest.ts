@@ -8,7 +8,7 @@
  */
 import { posix } from 'node:path';
 import { type ZodError, z } from 'zod';
-import { AdapterSize, type ApprovalPolicy, type Config } from '../config/index.ts';
+import { AdapterSize, type AllowList, type ApprovalPolicy, type Config } from '../config/index.ts';
 import { findModel, MODELS } from '../dataset/models.ts';
 import { jobIdLabel, type TuningSpec } from './model.ts';
 
@@ -122,9 +122,11 @@ export function modelIssue(id: string): string | undefined {
 
 /**
  * Everything Vertex AI would refuse in a complete spec. The CLI's `submit`, the manifest and the
- * metadata overrides all end here, so the rules live in one place.
+ * metadata overrides all end here, so the rules live in one place. With `allowed` (the
+ * deployment's TUNEDROP_ALLOWED_*), a service account or key outside its list is refused too: the
+ * deployment granted only those, so Vertex AI would refuse the others after the record exists.
  */
-export function preflightSpec(spec: TuningSpec): FieldIssue[] {
+export function preflightSpec(spec: TuningSpec, allowed: AllowList = {}): FieldIssue[] {
   const issues: FieldIssue[] = [];
   const unknownModel = modelIssue(spec.baseModel);
   if (unknownModel) issues.push({ path: '/baseModel', message: unknownModel });
@@ -155,8 +157,38 @@ export function preflightSpec(spec: TuningSpec): FieldIssue[] {
   if (spec.serviceAccount !== undefined && !emailPattern.test(spec.serviceAccount)) {
     issues.push({ path: '/serviceAccount', message: 'must be a service account email' });
   }
+  const notAllowed = allowListIssue('/serviceAccount', spec.serviceAccount, allowed.serviceAccounts, {
+    what: 'service account',
+    variable: 'allowed_tuning_service_accounts',
+  });
+  if (notAllowed) issues.push(notAllowed);
+  const keyNotAllowed = allowListIssue('/kmsKeyName', spec.kmsKeyName, allowed.kmsKeys, {
+    what: 'KMS key',
+    variable: 'allowed_kms_keys',
+  });
+  if (keyNotAllowed) issues.push(keyNotAllowed);
   issues.push(...labelIssues(spec.labels).map((issue) => ({ ...issue, path: `/labels${issue.path}` })));
   return issues;
+}
+
+function allowListIssue(
+  path: string,
+  value: string | undefined,
+  list: string[] | undefined,
+  names: { what: string; variable: string },
+): FieldIssue | undefined {
+  if (value === undefined || list === undefined) return undefined;
+  // Service account emails are case-insensitive; key names are exact resource names.
+  const wanted = path === '/serviceAccount' ? value.toLowerCase() : value;
+  const listed = list.some((item) => (path === '/serviceAccount' ? item.toLowerCase() : item) === wanted);
+  if (listed) return undefined;
+  return {
+    path,
+    message:
+      list.length === 0
+        ? `this deployment allows no ${names.what} here (an operator adds one to ${names.variable})`
+        : `${names.what} ${value} is not allowed by this deployment (allowed: ${list.join(', ')}; an operator adds one to ${names.variable})`,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
