@@ -61,6 +61,8 @@ const EnvSchema = z.object({
   TUNEDROP_WEBHOOK_ALLOW_HOSTS: z.string().default(''),
   TUNEDROP_WEBHOOK_TIMEOUT_MS: int(15_000),
   TUNEDROP_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'NOTICE', 'WARNING', 'ERROR']).default('INFO'),
+  /** Training examples counted with the tokenizer for the cost estimate (0: an assumed ratio). */
+  TUNEDROP_TOKEN_SAMPLE: z.coerce.number().int().nonnegative().default(200),
 });
 
 export interface Config {
@@ -89,6 +91,8 @@ export interface Config {
     timeoutMs: number;
   };
   logLevel: z.infer<typeof EnvSchema>['TUNEDROP_LOG_LEVEL'];
+  /** Examples counted with the tokenizer for the estimate behind the budget gate (see token-estimate.ts). */
+  tokenSample: number;
 }
 
 export class ConfigError extends Error {
@@ -175,5 +179,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       timeoutMs: e.TUNEDROP_WEBHOOK_TIMEOUT_MS,
     },
     logLevel: e.TUNEDROP_LOG_LEVEL,
+    tokenSample: e.TUNEDROP_TOKEN_SAMPLE,
   };
 }
