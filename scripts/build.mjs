@@ -124,9 +124,13 @@ async function main() {
   mkdirSync(outdir, { recursive: true });
 
   const result = await build({
-    // The validator's worker thread is its own entry: shared/dataset/worker-pool.ts starts it from
-    // beside index.js (and validates on one thread if it is missing).
-    entryPoints: { index: entry, 'dataset-worker': join(root, 'shared', 'dataset', 'dataset-worker.ts') },
+    // The validator's worker threads are entries of their own: shared/dataset/worker-pool.ts starts
+    // them from beside index.js (and validates and counts on one thread if they are missing).
+    entryPoints: {
+      index: entry,
+      'dataset-worker': join(root, 'shared', 'dataset', 'dataset-worker.ts'),
+      'tokenizer-worker': join(root, 'shared', 'dataset', 'tokenizer-worker.ts'),
+    },
     outdir,
     bundle: true,
     format: 'esm',

@@ -189,7 +189,8 @@ function printHuman(file: string, report: ValidationReport): void {
   );
   const e = stats.estimate.tokens;
   out.push(
-    `  tokens       about ${fmt(e.estimated)} (${e.method}, ${e.tokensPerByte.toFixed(3)} tokens/byte${e.sampleSize ? `, ${e.sampleSize} examples counted` : ''}); at most ${fmt(e.upperBound)} (bound)`,
+    `  tokens       about ${fmt(e.estimated)}; at most ${fmt(e.upperBound)} (bound)`,
+    `  estimate     ${e.basis || `${e.method}, ${e.tokensPerByte.toFixed(3)} tokens/byte`}`,
   );
   const cost = stats.estimate.cost;
   if (cost) {

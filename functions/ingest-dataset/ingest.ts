@@ -61,7 +61,7 @@ import type { StorageObjectData } from './storage-event.ts';
 export interface IngestDeps {
   /** maxConcurrentJobs: new uploads wait QUEUED while the provider is full (none: no cap here). */
   config: Pick<Config, 'project' | 'defaults' | 'approval' | 'eventMaxAgeMs'> &
-    Partial<Pick<Config, 'maxConcurrentJobs' | 'allowed'>>;
+    Partial<Pick<Config, 'maxConcurrentJobs' | 'allowed' | 'tokenSample'>>;
   store: JobStore;
   provider: TuningProvider;
   publisher: EventPublisher;
@@ -403,6 +403,8 @@ async function validate(
 ): Promise<DatasetReport> {
   const read = generation === undefined ? undefined : { generation };
   const report = await validateDataset(deps.blobs.read(bucket, name, read), {
+    // The budget gate's estimate comes from tokenizer counts of a sample (token-estimate.ts).
+    ...(deps.config.tokenSample === undefined ? {} : { tokenSample: deps.config.tokenSample }),
     ...deps.validation,
     model: spec.baseModel,
     role,

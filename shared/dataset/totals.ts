@@ -12,6 +12,9 @@ export interface TotalsState {
   upperBoundTokens: number;
   bounded: number;
   counted: number;
+  /** Examples counted with the tokenizer (over the byte bound): their text bytes and exact tokens. */
+  countedBytes: number;
+  countedTokens: number;
   turns: HistogramState;
   tokens: HistogramState;
 }
@@ -29,6 +32,8 @@ export class ExampleTotals {
   upperBoundTokens = 0;
   bounded = 0;
   counted = 0;
+  countedBytes = 0;
+  countedTokens = 0;
   readonly turns = new LogHistogram();
   readonly tokens = new LogHistogram();
 
@@ -42,7 +47,11 @@ export class ExampleTotals {
     this.turns.add(metrics.turns);
     this.tokens.add(tokens);
     if (method === 'bound') this.bounded++;
-    else this.counted++;
+    else {
+      this.counted++;
+      this.countedBytes += metrics.contentBytes;
+      this.countedTokens += tokens - templateOverhead(metrics);
+    }
   }
 
   merge(other: TotalsState): void {
@@ -54,6 +63,8 @@ export class ExampleTotals {
     this.upperBoundTokens += other.upperBoundTokens;
     this.bounded += other.bounded;
     this.counted += other.counted;
+    this.countedBytes += other.countedBytes;
+    this.countedTokens += other.countedTokens;
     this.turns.merge(other.turns);
     this.tokens.merge(other.tokens);
   }
@@ -68,6 +79,8 @@ export class ExampleTotals {
       upperBoundTokens: this.upperBoundTokens,
       bounded: this.bounded,
       counted: this.counted,
+      countedBytes: this.countedBytes,
+      countedTokens: this.countedTokens,
       turns: this.turns.state(),
       tokens: this.tokens.state(),
     };

@@ -5,7 +5,9 @@ import { type ByteSource, type Segment, splitLines } from './line-splitter.ts';
 import { type ModelSpec, requireModel } from './models.ts';
 import type { ValidationReport } from './report.ts';
 import { type DatasetRole, ReportBuilder } from './report-builder.ts';
-import { loadTokenCounter, type TokenCounter } from './tokens.ts';
+import { inThreadCounting } from './token-counting.ts';
+import { sharedTokenCounting } from './tokenizer-thread.ts';
+import type { TokenCounter } from './tokens.ts';
 import { BlockPool, type PoolWorker } from './worker-pool.ts';
 
 export type { DatasetRole } from './report-builder.ts';
@@ -46,7 +48,8 @@ export interface ValidateOptions {
    * Loading the tokenizer costs about a second and 300 MB, once. Default 0. */
   tokenSample?: number;
   onProgress?: (bytesRead: number) => void;
-  /** For tests: a tokenizer other than the Gemma 3 one, loaded lazily. */
+  /** For tests: a tokenizer other than the Gemma 3 one, loaded lazily and run on this thread.
+   * By default the Gemma 3 tokenizer runs on a worker thread of its own (tokenizer-thread.ts). */
   loadCounter?: () => Promise<TokenCounter>;
   parallel?: ParallelOptions;
 }
@@ -299,7 +302,7 @@ export async function validateDataset(
     maxErrors,
     maxLineBytes,
     tokenSample: options.tokenSample ?? 0,
-    loadCounter: options.loadCounter ?? loadTokenCounter,
+    counting: options.loadCounter ? async () => inThreadCounting(options.loadCounter!) : sharedTokenCounting,
   });
   const scheduler = new BlockScheduler(builder, { model, maxLineBytes, maxErrors }, model, {
     workers: options.parallel?.workers ?? defaultWorkers(),

@@ -10,27 +10,38 @@ export interface WorkerEntry {
   execArgv?: string[];
 }
 
-let entry: Promise<WorkerEntry | undefined> | undefined;
+/** The validator's worker threads: block validation, and the tokenizer. */
+export type WorkerName = 'dataset-worker' | 'tokenizer-worker';
+
+const entries = new Map<WorkerName, Promise<WorkerEntry | undefined>>();
 
 /**
- * Where the worker's code is, or undefined when there is none (the validator then stays on the
+ * Where a worker's code is, or undefined when there is none (the validator then stays on the
  * calling thread, with the same report):
- * - bundled (dist/functions/index.js): dataset-worker.js beside the bundle, built from
- *   dataset-worker.ts as a second entry point by scripts/build.mjs.
- * - running the TypeScript (tsx, vitest): dataset-worker.ts bundled in memory, see below.
+ * - bundled (dist/functions/index.js): `<name>.js` beside the bundle, built from `<name>.ts` as
+ *   another entry point by scripts/build.mjs.
+ * - running the TypeScript (tsx, vitest): `<name>.ts` bundled in memory, see below.
  */
-export function datasetWorkerEntry(): Promise<WorkerEntry | undefined> {
-  entry ??= findEntry();
+export function workerEntry(name: WorkerName): Promise<WorkerEntry | undefined> {
+  let entry = entries.get(name);
+  if (!entry) {
+    entry = findEntry(name);
+    entries.set(name, entry);
+  }
   return entry;
 }
 
-async function findEntry(): Promise<WorkerEntry | undefined> {
+export function datasetWorkerEntry(): Promise<WorkerEntry | undefined> {
+  return workerEntry('dataset-worker');
+}
+
+async function findEntry(name: WorkerName): Promise<WorkerEntry | undefined> {
   const here = import.meta.url;
   if (!here.endsWith('.ts')) {
-    const bundled = new URL('./dataset-worker.js', here);
+    const bundled = new URL(`./${name}.js`, here);
     return existsSync(bundled) ? { filename: bundled } : undefined;
   }
-  const code = await bundleWorkerSource(fileURLToPath(new URL('./dataset-worker.ts', here)));
+  const code = await bundleWorkerSource(fileURLToPath(new URL(`./${name}.ts`, here)));
   return code === undefined
     ? undefined
     : { filename: new URL(`data:text/javascript,${encodeURIComponent(code)}`), execArgv: [] };

@@ -132,8 +132,9 @@ describe('the real functions bundle', () => {
   it('ships every package the functions load at run time, the tokenizer read by path included', () => {
     const result = spawnSync(process.execPath, [script, '--outdir', outdir], { cwd: root, encoding: 'utf8' });
     expect(result.status, result.stderr).toBe(0);
-    // The validator's worker thread is started from beside index.js.
+    // The validator's worker threads are started from beside index.js.
     expect(existsSync(join(outdir, 'dataset-worker.js'))).toBe(true);
+    expect(existsSync(join(outdir, 'tokenizer-worker.js'))).toBe(true);
     const { dependencies } = readManifest();
     for (const name of [
       '@google-cloud/functions-framework',

@@ -166,8 +166,11 @@ describe('parallel validation', { timeout: 60_000 }, () => {
       expect(slot).toBeDefined();
       const block = pool.buffer(3);
       block.write('{}\n');
+      // Terminating first makes the block certain to die with the worker: sent after, a block this
+      // small could be validated before the worker stops.
+      const terminated = slot!.worker.terminate();
       const result = pool.run(slot!, block, 1, 0);
-      await slot!.worker.terminate();
+      await terminated;
       await expect(result).rejects.toThrow(/dataset worker exited/);
       expect(pool.failure).toBeInstanceOf(Error);
     } finally {

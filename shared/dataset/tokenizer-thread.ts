@@ -1,0 +1,75 @@
+/**
+ * The tokenizer on a worker thread of its own, shared by every validation in the process: loading
+ * it costs seconds and about 300 MB, so it is loaded once, and counting long examples there keeps
+ * the calling thread (a function's event loop, the block scheduler) free. The worker is unref'd
+ * while it has nothing to count, so it never keeps a process alive; a worker that fails rejects
+ * what it held, and the next count starts a new one. Where no worker can be started, counting
+ * falls back to this thread.
+ */
+import { Worker } from 'node:worker_threads';
+import { inThreadCounting, type TokenCount, type TokenCounting } from './token-counting.ts';
+import type { FromTokenizer, ToTokenizer } from './tokenizer-messages.ts';
+import { loadTokenCounter } from './tokens.ts';
+import { type WorkerEntry, workerEntry } from './worker-pool.ts';
+
+interface Request {
+  resolve: (count: TokenCount) => void;
+  reject: (error: Error) => void;
+}
+
+class TokenizerThread implements TokenCounting {
+  private worker: Worker | undefined;
+  private readonly requests = new Map<number, Request>();
+  private nextId = 0;
+
+  constructor(private readonly entry: WorkerEntry) {}
+
+  countUpTo(texts: readonly string[], limit: number): Promise<TokenCount> {
+    const worker = this.start();
+    const id = this.nextId++;
+    return new Promise<TokenCount>((resolve, reject) => {
+      if (this.requests.size === 0) worker.ref();
+      this.requests.set(id, { resolve, reject });
+      const message: ToTokenizer = { id, texts, limit };
+      worker.postMessage(message);
+    });
+  }
+
+  private start(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(this.entry.filename, {
+      workerData: { resolveFrom: import.meta.url },
+      ...(this.entry.execArgv ? { execArgv: this.entry.execArgv } : {}),
+    });
+    worker.unref();
+    const fail = (error: Error) => {
+      if (this.worker !== worker) return;
+      this.worker = undefined;
+      for (const request of this.requests.values()) request.reject(error);
+      this.requests.clear();
+    };
+    worker.on('message', (reply: FromTokenizer) => {
+      const request = this.requests.get(reply.id);
+      if (!request) return;
+      this.requests.delete(reply.id);
+      if (this.requests.size === 0) worker.unref();
+      if ('error' in reply) request.reject(new Error(`tokenizer worker: ${reply.error}`));
+      else request.resolve(reply.count);
+    });
+    worker.on('error', fail);
+    worker.on('messageerror', fail);
+    worker.on('exit', (code) => fail(new Error(`tokenizer worker exited with code ${code}`)));
+    this.worker = worker;
+    return worker;
+  }
+}
+
+let shared: Promise<TokenCounting> | undefined;
+
+/** The process's tokenizer thread, or counting on this thread where no worker can be started. */
+export function sharedTokenCounting(): Promise<TokenCounting> {
+  shared ??= workerEntry('tokenizer-worker').then((entry) =>
+    entry ? new TokenizerThread(entry) : inThreadCounting(() => loadTokenCounter()),
+  );
+  return shared;
+}
