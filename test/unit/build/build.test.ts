@@ -82,8 +82,10 @@ describe('npm run build', () => {
     expect(manifest.main).toBe('index.js');
     expect(manifest.engines.node).toBe('>=22');
     expect(manifest.devDependencies).toBeUndefined();
+    // The validator's worker threads are entries of every build: the tokenizer's comes with them.
     expect(manifest.dependencies).toEqual({
       '@google-cloud/functions-framework': lockedVersion('@google-cloud/functions-framework'),
+      '@lenml/tokenizers': lockedVersion('@lenml/tokenizers'),
       zod: lockedVersion('zod'),
     });
   });
@@ -91,7 +93,11 @@ describe('npm run build', () => {
   it('always lists the Functions Framework, which starts every function', () => {
     const result = runBuild(writeEntry("import { z } from 'zod';\nexport const schema = z.string();\n"));
     expect(result.status, result.stderr).toBe(0);
-    expect(Object.keys(readManifest().dependencies)).toEqual(['@google-cloud/functions-framework', 'zod']);
+    expect(Object.keys(readManifest().dependencies)).toEqual([
+      '@google-cloud/functions-framework',
+      '@lenml/tokenizers',
+      'zod',
+    ]);
   });
 
   it('prints the bundle size and a content hash that does not change between identical builds', () => {
