@@ -17,6 +17,7 @@ import {
 } from '../../local/process-group.ts';
 import { startLocalStack } from '../../local/stack.ts';
 import { createLogger } from '../../shared/logging/index.ts';
+import { parseErrorMessage, printUsageError } from '../lib/usage.ts';
 import type { Command } from './index.ts';
 
 const help = `Usage: tunedrop demo [options]   (also: npm run demo -- [options])
@@ -67,7 +68,6 @@ async function startReceiver(onDelivery: (delivery: Received) => void) {
 }
 
 export const demo: Command = {
-  summary: 'run the local stack, tune a sample dataset and verify the signed job.succeeded webhook',
   async run(args) {
     let timeoutSeconds: number;
     let portChoice: PortChoice = { kind: 'default' };
@@ -93,8 +93,7 @@ export const demo: Command = {
       if (values['free-ports']) portChoice = { kind: 'free' };
       if (values['port-base'] !== undefined) portChoice = { kind: 'base', base: Number(values['port-base']) };
     } catch (error) {
-      console.error(`tunedrop demo: ${(error as Error).message}\n\n${help}`);
-      return 2;
+      return printUsageError('tunedrop demo', parseErrorMessage(error), help);
     }
 
     const secret = `whsec_${randomBytes(24).toString('base64')}`;

@@ -247,6 +247,7 @@ export class ReportBuilder {
           counted: totals.counted,
           relativeError: HISTOGRAM_RELATIVE_ERROR,
           limit: model.maxTokensPerExample,
+          histogram: totals.tokens.bins(),
         },
         estimate: { tokens, cost: null },
       },
