@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import {
+  fieldName,
   type ValidationIssue,
   type ValidationReport,
   ValidationReportSchema,
@@ -40,16 +41,6 @@ const number = new Intl.NumberFormat('en-US');
 const fmt = (value: number) => number.format(Math.round(value));
 const usd = (value: number) => `$${value < 0.01 && value > 0 ? value.toPrecision(2) : value.toFixed(2)}`;
 const plural = (count: number, word: string) => `${fmt(count)} ${word}${count === 1 ? '' : 's'}`;
-
-/** `/contents/0/parts/1/text` → `contents[0].parts[1].text`, as a person names a field. */
-export function fieldName(pointer: string): string {
-  if (pointer === '' || pointer === '/') return '';
-  return pointer
-    .split('/')
-    .slice(1)
-    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .reduce((name, part) => (/^\d+$/.test(part) ? `${name}[${part}]` : name ? `${name}.${part}` : part), '');
-}
 
 function issueLine(issue: ValidationIssue): string {
   const where = issue.line > 0 ? `line ${issue.line}` : 'file';
