@@ -17,6 +17,7 @@ import {
 } from '../../local/process-group.ts';
 import { startLocalStack } from '../../local/stack.ts';
 import { createLogger } from '../../shared/logging/index.ts';
+import { withLocalReportPath } from '../lib/local-paths.ts';
 import { parseErrorMessage, printUsageError } from '../lib/usage.ts';
 import type { Command } from './index.ts';
 
@@ -154,7 +155,7 @@ export const demo: Command = {
         webhooks: [{ url: receiver.url, secret }],
         env: { TUNEDROP_APPROVAL: 'auto' },
         logger,
-        onEvent: (event) => console.log(`event: ${formatEventLine(event)}`),
+        onEvent: (event) => console.log(`event: ${formatEventLine(withLocalReportPath(event, bucketDir))}`),
         onFunctionLine: (target, line) => {
           const shown = logSink(target, line);
           if (shown) console.error(shown);

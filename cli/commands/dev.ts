@@ -13,6 +13,7 @@ import {
 import { type LocalStack, startLocalStack } from '../../local/stack.ts';
 import { createLogger } from '../../shared/logging/index.ts';
 import { displayUrl } from '../lib/api-client.ts';
+import { withLocalReportPath } from '../lib/local-paths.ts';
 import { parseErrorMessage, printUsageError } from '../lib/usage.ts';
 import type { Command } from './index.ts';
 
@@ -113,7 +114,7 @@ export const dev: Command = {
         env: settings.env,
         logger,
         signal: startup.signal,
-        onEvent: (event) => console.log(formatEventLine(event)),
+        onEvent: (event) => console.log(formatEventLine(withLocalReportPath(event, settings.bucketDir))),
         onFunctionLine: (target, line) => {
           const shown = logSink(target, line);
           if (shown) console.error(shown);
