@@ -42,10 +42,15 @@ const fmt = (value: number) => number.format(Math.round(value));
 const usd = (value: number) => `$${value < 0.01 && value > 0 ? value.toPrecision(2) : value.toFixed(2)}`;
 const plural = (count: number, word: string) => `${fmt(count)} ${word}${count === 1 ? '' : 's'}`;
 
+/** The message, led by the field it is about unless it names that field already. */
+function named(issue: ValidationIssue): string {
+  const field = fieldName(issue.path);
+  return !field || issue.message.includes(field) ? issue.message : `${field}: ${issue.message}`;
+}
+
 function issueLine(issue: ValidationIssue): string {
   const where = issue.line > 0 ? `line ${issue.line}` : 'file';
-  const field = fieldName(issue.path);
-  return `    ${where.padEnd(11)} ${field ? `${field}: ` : ''}${issue.message} [${issue.code}]`;
+  return `    ${where.padEnd(11)} ${named(issue)} [${issue.code}]`;
 }
 
 /** Warnings of one kind together: the count, the first message, and a few of their lines. */
@@ -59,8 +64,7 @@ function groupedWarnings(warnings: ValidationIssue[], omitted: number): string[]
       where.length === 0
         ? ''
         : ` (line${where.length === 1 ? '' : 's'} ${shown}${where.length > 5 ? ', ...' : ''})`;
-    const field = fieldName(items[0]!.path);
-    return `    ${code} ×${items.length}${at}: ${field ? `${field}: ` : ''}${items[0]!.message}`;
+    return `    ${code} ×${items.length}${at}: ${named(items[0]!)}`;
   });
   if (omitted > 0) lines.push(`    ... and ${plural(omitted, 'more warning')} not listed`);
   return lines;

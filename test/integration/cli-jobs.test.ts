@@ -270,7 +270,9 @@ describe('tunedrop jobs with short ids, reports and sources', () => {
     expect(text).toMatch(/verdict\s+rejected: no job was started/);
     expect(text).toMatch(/verdict\s+invalid: \d+ errors; 5 examples/);
     // The first error, with its line and the field as a person names it.
-    expect(text).toMatch(/line 2\s+contents\[0\]\.role: .*\[first_role\]/);
+    expect(text).toMatch(/line 2\s+`contents\[0\]\.role` must be "user".*\[first_role\]/);
+    // An error whose message names no field is led by it; a line-level one by nothing.
+    expect(text).toMatch(/line 4\s+Invalid JSON/);
     expect(text).toMatch(/tokens\/ex\s+min \d+/);
     expect(text).toMatch(/\d+-\d+ tokens\s+#+\s+\d+/);
     expect(text).toMatch(
