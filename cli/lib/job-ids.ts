@@ -4,7 +4,7 @@
  * finds the candidates (`GET /jobs:lookup?idPrefix=`, one Firestore range query on the document
  * id); an ambiguous prefix lists them, so the person can type one more character or two.
  */
-import type { ApiClient, JobView } from './api-client.ts';
+import { type ApiClient, ApiRequestError, type JobLookup, type JobView } from './api-client.ts';
 import { UsageError } from './usage.ts';
 
 /** The shortest prefix accepted: 8 hex characters are 4 billion values, rarely ambiguous. */
@@ -31,7 +31,15 @@ export async function resolveJobId(client: ApiClient, typed: string): Promise<st
     );
   }
   if (id.length >= fullIdLength) return id;
-  const { jobs, complete } = await client.lookup(id);
+  let found: JobLookup;
+  try {
+    found = await client.lookup(id);
+  } catch (error) {
+    // An API from before short ids has no lookup route: the id is then taken as it is typed.
+    if (error instanceof ApiRequestError && error.httpStatus === 404) return id;
+    throw error;
+  }
+  const { jobs, complete } = found;
   // An id that is itself a prefix of a longer one (ids made by hand) still names itself.
   const exact = jobs.find((job) => job.id === id);
   if (exact) return exact.id;
