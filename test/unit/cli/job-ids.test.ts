@@ -36,7 +36,7 @@ describe('job ids typed by a person', () => {
     await expect(resolveJobId(client([a]), 'aea983')).rejects.toThrow(UsageError);
     const ambiguous = resolveJobId(client([a, b]), 'aea9839eef25');
     await expect(ambiguous).rejects.toThrow(JobIdError);
-    await expect(ambiguous).rejects.toThrow(new RegExp(`matches 2 jobs[\s\S]*${a}[\s\S]*${b}`));
+    await expect(ambiguous).rejects.toThrow(new RegExp(`matches 2 jobs[\\s\\S]*${a}[\\s\\S]*${b}`));
     const many = Array.from({ length: 12 }, (_, i) => `aea9839eef25${String(i).padStart(20, '0')}`);
     await expect(resolveJobId(client(many), 'aea9839eef25')).rejects.toThrow(
       /matches 10 or more jobs[\s\S]*\.\.\. and more/,
