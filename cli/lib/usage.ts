@@ -28,7 +28,10 @@ export function parseErrorMessage(error: unknown): string {
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
     const option = /Option '(-\w, )?(--[\w-]+)/.exec(message)?.[2];
     if (option && /argument missing/.test(message)) return `option ${option} needs a value`;
-    if (option) return `option ${option} takes no value`;
+    if (option && /ambiguous/.test(message)) {
+      return `option ${option} needs a value (for one starting with "-", write ${option}=-1)`;
+    }
+    if (option && /does not take an argument/.test(message)) return `option ${option} takes no value`;
   }
   if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
     const argument = /argument '([^']*)'/.exec(message)?.[1];

@@ -97,6 +97,16 @@ describe('the tunedrop bin', { timeout: 60_000 }, () => {
       'Usage: tunedrop validate FILE [options]',
     );
     expectUsageError(
+      tunedrop(['validate', 'x.jsonl', '--json=yes']),
+      'tunedrop validate: option --json takes no value',
+      'Usage: tunedrop validate FILE [options]',
+    );
+    expectUsageError(
+      tunedrop(['demo', '--timeout-seconds', '-1']),
+      'tunedrop demo: option --timeout-seconds needs a value (for one starting with "-", write --timeout-seconds=-1)',
+      'Usage: tunedrop demo [options]   (also: npm run demo -- [options])',
+    );
+    expectUsageError(
       tunedrop(['validate']),
       'tunedrop validate: missing FILE',
       'Usage: tunedrop validate FILE [options]',
