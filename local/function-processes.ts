@@ -1,7 +1,10 @@
 /**
  * Runs each function as its own Functions Framework process, the way Cloud Run serves it: the
- * same entry points and signature types as the deployment, loading the TypeScript source through
- * tsx. Children run in their own registered process groups so a stop takes their descendants too.
+ * same entry points and signature types as the deployment. Run from the compiled CLI (dist/cli,
+ * scripts/build-cli.mjs), a function process loads the compiled functions.js beside this code;
+ * run from the TypeScript source (tests that import the stack), it loads functions/index.ts
+ * through tsx. Children run in their own registered process groups so a stop takes their
+ * descendants too.
  */
 import type { ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -17,7 +20,13 @@ export interface FunctionSpec {
   port: number;
 }
 
-export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+const here = dirname(fileURLToPath(import.meta.url));
+/** Compiled: this code is a chunk in dist/cli, beside functions.js. */
+const compiled = !import.meta.url.endsWith('.ts');
+export const repoRoot = compiled ? join(here, '..', '..') : join(here, '..');
+const functionsSource = compiled
+  ? { loader: [], source: join(here, 'functions.js') }
+  : { loader: ['--import', 'tsx'], source: 'functions/index.ts' };
 
 const require = createRequire(import.meta.url);
 // The package exports only its API entry (build/src/index.js); its CLI sits beside it.
@@ -38,13 +47,12 @@ export async function startFunctionProcess(
   const child = spawnInProcessGroup(
     process.execPath,
     [
-      '--import',
-      'tsx',
+      ...functionsSource.loader,
       frameworkMain,
       `--target=${spec.target}`,
       `--signature-type=${spec.signatureType}`,
       `--port=${spec.port}`,
-      '--source=functions/index.ts',
+      `--source=${functionsSource.source}`,
     ],
     { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );

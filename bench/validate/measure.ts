@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { validateDataset } from '../../shared/dataset/index.ts';
+import { floor, HIGH_WATER_MARK } from './floor.ts';
 
 /**
  * One measurement in its own process, so peak RSS is this workload's alone:
@@ -10,33 +11,6 @@ const [mode, file, workersArg] = process.argv.slice(2);
 if (!file || (mode !== 'floor' && mode !== 'validator')) {
   console.error('usage: measure.ts floor|validator FILE [WORKERS]');
   process.exit(2);
-}
-const HIGH_WATER_MARK = 1 << 20;
-
-/** The floor: split lines and JSON.parse them, nothing else. */
-async function floor(path: string): Promise<{ bytes: number; examples: number }> {
-  let bytes = 0;
-  let examples = 0;
-  let carry: Buffer | undefined;
-  for await (const raw of createReadStream(path, { highWaterMark: HIGH_WATER_MARK })) {
-    const chunk = raw as Buffer;
-    bytes += chunk.length;
-    const data = carry ? Buffer.concat([carry, chunk]) : chunk;
-    let start = 0;
-    for (let newline = data.indexOf(10); newline !== -1; newline = data.indexOf(10, start)) {
-      if (newline > start) {
-        JSON.parse(data.toString('utf8', start, newline));
-        examples++;
-      }
-      start = newline + 1;
-    }
-    carry = start < data.length ? data.subarray(start) : undefined;
-  }
-  if (carry) {
-    JSON.parse(carry.toString('utf8'));
-    examples++;
-  }
-  return { bytes, examples };
 }
 
 async function validator(path: string): Promise<{ bytes: number; examples: number }> {

@@ -17,6 +17,8 @@ import {
 } from '../../local/process-group.ts';
 import { startLocalStack } from '../../local/stack.ts';
 import { createLogger } from '../../shared/logging/index.ts';
+import { withLocalReportPath } from '../lib/local-paths.ts';
+import { parseErrorMessage, printUsageError } from '../lib/usage.ts';
 import type { Command } from './index.ts';
 
 const help = `Usage: tunedrop demo [options]   (also: npm run demo -- [options])
@@ -67,7 +69,6 @@ async function startReceiver(onDelivery: (delivery: Received) => void) {
 }
 
 export const demo: Command = {
-  summary: 'run the local stack, tune a sample dataset and verify the signed job.succeeded webhook',
   async run(args) {
     let timeoutSeconds: number;
     let portChoice: PortChoice = { kind: 'default' };
@@ -93,8 +94,7 @@ export const demo: Command = {
       if (values['free-ports']) portChoice = { kind: 'free' };
       if (values['port-base'] !== undefined) portChoice = { kind: 'base', base: Number(values['port-base']) };
     } catch (error) {
-      console.error(`tunedrop demo: ${(error as Error).message}\n\n${help}`);
-      return 2;
+      return printUsageError('tunedrop demo', parseErrorMessage(error), help);
     }
 
     const secret = `whsec_${randomBytes(24).toString('base64')}`;
@@ -155,7 +155,7 @@ export const demo: Command = {
         webhooks: [{ url: receiver.url, secret }],
         env: { TUNEDROP_APPROVAL: 'auto' },
         logger,
-        onEvent: (event) => console.log(`event: ${formatEventLine(event)}`),
+        onEvent: (event) => console.log(`event: ${formatEventLine(withLocalReportPath(event, bucketDir))}`),
         onFunctionLine: (target, line) => {
           const shown = logSink(target, line);
           if (shown) console.error(shown);

@@ -13,6 +13,8 @@ import {
 import { type LocalStack, startLocalStack } from '../../local/stack.ts';
 import { createLogger } from '../../shared/logging/index.ts';
 import { displayUrl } from '../lib/api-client.ts';
+import { withLocalReportPath } from '../lib/local-paths.ts';
+import { parseErrorMessage, printUsageError } from '../lib/usage.ts';
 import type { Command } from './index.ts';
 
 const help = `Usage: tunedrop dev [options]   (also: npm start -- [options])
@@ -42,7 +44,6 @@ function readDotEnv(path: string): Record<string, string> {
 const startupUnwindMs = 15_000;
 
 export const dev: Command = {
-  summary: 'run tunedrop locally (emulators, functions, bucket folder, scheduler)',
   async run(args) {
     let values: ReturnType<typeof parse>['values'];
     function parse() {
@@ -65,8 +66,7 @@ export const dev: Command = {
     try {
       values = parse().values;
     } catch (error) {
-      console.error(`tunedrop dev: ${(error as Error).message}\n\n${help}`);
-      return 2;
+      return printUsageError('tunedrop dev', parseErrorMessage(error), help);
     }
     if (values.help) {
       console.log(help);
@@ -74,8 +74,7 @@ export const dev: Command = {
     }
     const resolved = resolveDevSettings(values, readDotEnv(resolve('.env')));
     if (!resolved.ok) {
-      console.error(`tunedrop dev: ${resolved.message}\n\nRun \`tunedrop dev --help\` for the options.`);
-      return 2;
+      return printUsageError('tunedrop dev', resolved.message, help);
     }
     const settings = resolved.settings;
     for (const notice of settings.notices) console.error(`tunedrop dev: ${notice}`);
@@ -115,7 +114,7 @@ export const dev: Command = {
         env: settings.env,
         logger,
         signal: startup.signal,
-        onEvent: (event) => console.log(formatEventLine(event)),
+        onEvent: (event) => console.log(formatEventLine(withLocalReportPath(event, settings.bucketDir))),
         onFunctionLine: (target, line) => {
           const shown = logSink(target, line);
           if (shown) console.error(shown);

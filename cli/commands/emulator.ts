@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { startVertexEmulator } from '../../local/vertex-emulator/index.ts';
 import { createLogger } from '../../shared/logging/index.ts';
+import { parseErrorMessage, printUsageError } from '../lib/usage.ts';
 import type { Command } from './index.ts';
 
 const usage = `Usage: tunedrop emulator vertex [options]
@@ -31,7 +32,6 @@ function number(value: string | undefined, name: string, check: (n: number) => b
 }
 
 export const emulator: Command = {
-  summary: 'run a local emulator (vertex: the Vertex AI tuning API)',
   async run(args) {
     let parsed: ReturnType<typeof parse>;
     function parse() {
@@ -55,8 +55,7 @@ export const emulator: Command = {
     try {
       parsed = parse();
     } catch (error) {
-      console.error(`tunedrop emulator: ${(error as Error).message}\n\n${usage}`);
-      return 2;
+      return printUsageError('tunedrop emulator', parseErrorMessage(error), usage);
     }
     const { values, positionals } = parsed;
     if (values.help) {
@@ -64,8 +63,13 @@ export const emulator: Command = {
       return 0;
     }
     if (positionals.length !== 1 || positionals[0] !== 'vertex') {
-      console.error(`tunedrop emulator: expected "vertex"\n\n${usage}`);
-      return 2;
+      return printUsageError(
+        'tunedrop emulator',
+        positionals.length === 0
+          ? 'missing emulator name (vertex)'
+          : `unknown emulator "${positionals.join(' ')}"; known: vertex`,
+        usage,
+      );
     }
     const isCount = (n: number) => Number.isInteger(n) && n >= 0;
     let options: Parameters<typeof startVertexEmulator>[0];
@@ -90,8 +94,7 @@ export const emulator: Command = {
         logger: createLogger('vertex-emulator'),
       };
     } catch (error) {
-      console.error(`tunedrop emulator: ${(error as Error).message}\n\n${usage}`);
-      return 2;
+      return printUsageError('tunedrop emulator', parseErrorMessage(error), usage);
     }
     let running: Awaited<ReturnType<typeof startVertexEmulator>>;
     try {

@@ -1,6 +1,9 @@
 /**
- * `tunedrop jobs list|get|approve|cancel|replay`: see and steer jobs through the admin API.
- * Exit codes: 0 ok, 1 the API said no (not found, not allowed in this state), 2 usage or I/O.
+ * `tunedrop jobs list|get|report|approve|cancel|replay`: see and steer jobs through the admin API.
+ * Each subcommand has its own options and `--help`; an option another subcommand takes is a usage
+ * error here, not silently ignored. IDs may be any unique prefix of 8+ characters (job-ids.ts).
+ * Exit codes: 0 ok, 1 the API said no (not found, not allowed in this state, ambiguous id),
+ * 2 usage or I/O.
  */
 import { parseArgs } from 'node:util';
 import {
@@ -21,53 +24,162 @@ import {
   renderTable,
   UnknownFieldError,
 } from '../lib/job-fields.ts';
+import { JobIdError, minIdPrefix, resolveJobId, shortIdLength } from '../lib/job-ids.ts';
+import { renderReport } from '../lib/report-render.ts';
+import { parseCommandArgs, printUsageError, UsageError } from '../lib/usage.ts';
 import type { Command } from './index.ts';
 
-const usage = `Usage: tunedrop jobs <subcommand> [options]
+const idHelp = `ID is the job's id or any unique prefix of ${minIdPrefix} or more characters (the console and
+tables show ${shortIdLength}); an ambiguous prefix lists the jobs it matches.`;
 
-Subcommands:
-  list                 list jobs, newest first
-  get ID               show one job
-  approve ID           approve a DRAFT job, which starts it
-  cancel ID            cancel a job
-  replay ID            re-publish the job's events with their original ids
-
-Options:
-  --api URL            the admin API (default: $TUNEDROP_API_URL, else http://127.0.0.1:8084);
+const common = `  --api URL            the admin API (default: $TUNEDROP_API_URL, else http://127.0.0.1:8084);
                        an https URL is called with your Google ID token
   --json               JSON output, for scripts
-  --fields A,B,...     columns to show: ${Object.keys(jobFields).join(', ')}
-list:
+  -h, --help           this help`;
+
+/** The field names, wrapped to the width of the rest of the help. */
+function wrapped(names: string[], indent: string, width = 100): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const name of names) {
+    const next = line ? `${line}, ${name}` : name;
+    if (indent.length + next.length > width && line) {
+      lines.push(`${line},`);
+      line = name;
+    } else line = next;
+  }
+  lines.push(line);
+  return lines.join(`\n${indent}`);
+}
+
+const fieldsOption = `  --fields A,B,...     what to show, from: ${wrapped(Object.keys(jobFields), ' '.repeat(23))}`;
+
+const stringOption = { type: 'string' } as const;
+const flag = { type: 'boolean', default: false } as const;
+const commonOptions = { api: stringOption, json: flag, help: { ...flag, short: 'h' } } as const;
+
+interface Subcommand {
+  /** One line for `tunedrop jobs --help`. */
+  summary: string;
+  takesId: boolean;
+  usage: string;
+  options: Record<
+    string,
+    { type: 'string' | 'boolean'; multiple?: boolean; short?: string; default?: boolean }
+  >;
+}
+
+const subcommands = {
+  list: {
+    summary: 'list jobs, newest first',
+    takesId: false,
+    usage: `Usage: tunedrop jobs list [options]
+
+Lists jobs, newest first, one line each: id, state, base model, source object, created, progress,
+estimate.
+
+Options:
   --state STATE        only jobs in this state (repeatable, or comma-separated)
-  --label KEY=VALUE    only jobs with this label (repeatable)
+  --label KEY=VALUE    only jobs with this label (repeatable; all must match)
   --page-size N        jobs per page (1-500, default 50)
   --page-token TOKEN   the page after a previous one
   --all                follow every page
-approve:
+${fieldsOption}
+${common}`,
+    options: {
+      ...commonOptions,
+      fields: stringOption,
+      state: { type: 'string', multiple: true },
+      label: { type: 'string', multiple: true },
+      'page-size': stringOption,
+      'page-token': stringOption,
+      all: flag,
+    },
+  },
+  get: {
+    summary: 'show one job',
+    takesId: true,
+    usage: `Usage: tunedrop jobs get ID [options]
+
+Shows one job. ${idHelp}
+
+Options:
+${fieldsOption}
+${common}`,
+    options: { ...commonOptions, fields: stringOption },
+  },
+  report: {
+    summary: "show the validation report of a job's dataset",
+    takesId: true,
+    usage: `Usage: tunedrop jobs report ID [options]
+
+Shows the validation report of the job's upload, for a person: the verdict, the first errors with
+their line and field, warnings grouped by kind, a histogram of tokens per example and the cost
+estimate with its basis. --json prints the report as stored, unchanged. ${idHelp}
+
+Options:
+  --errors N           errors to list per dataset (default 10)
+${common}`,
+    options: { ...commonOptions, errors: stringOption },
+  },
+  approve: {
+    summary: 'approve a DRAFT job, which starts it',
+    takesId: true,
+    usage: `Usage: tunedrop jobs approve ID [options]
+
+Approves a DRAFT job, which starts it; prints the job. ${idHelp}
+
+Options:
   --by NAME            who approves, when the API cannot tell from your credentials
-cancel:
-  --reason TEXT        kept in the job's history`;
+${fieldsOption}
+${common}`,
+    options: { ...commonOptions, fields: stringOption, by: stringOption },
+  },
+  cancel: {
+    summary: 'cancel a job',
+    takesId: true,
+    usage: `Usage: tunedrop jobs cancel ID [options]
 
-const options = {
-  api: { type: 'string' },
-  json: { type: 'boolean', default: false },
-  fields: { type: 'string' },
-  state: { type: 'string', multiple: true },
-  label: { type: 'string', multiple: true },
-  'page-size': { type: 'string' },
-  'page-token': { type: 'string' },
-  all: { type: 'boolean', default: false },
-  by: { type: 'string' },
-  reason: { type: 'string' },
-  help: { type: 'boolean', short: 'h', default: false },
-} as const;
+Cancels a job: a DRAFT or QUEUED job at once, a running one at the provider. ${idHelp}
 
-type Values = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>['values'];
+Options:
+  --reason TEXT        kept in the job's history
+${fieldsOption}
+${common}`,
+    options: { ...commonOptions, fields: stringOption, reason: stringOption },
+  },
+  replay: {
+    summary: "re-publish the job's events with their original ids",
+    takesId: true,
+    usage: `Usage: tunedrop jobs replay ID [options]
 
-class UsageError extends Error {}
+Re-publishes the job's events with their original ids (subscribers deduplicate on them) and
+prints those ids. ${idHelp}
 
-const subcommands = ['list', 'get', 'approve', 'cancel', 'replay'] as const;
-type Subcommand = (typeof subcommands)[number];
+Options:
+${common}`,
+    options: { ...commonOptions },
+  },
+} satisfies Record<string, Subcommand>;
+
+type SubcommandName = keyof typeof subcommands;
+
+const usage = `Usage: tunedrop jobs <subcommand> [ID] [options]
+
+Subcommands:
+${Object.entries(subcommands)
+  .map(([name, sub]) => `  ${`${name}${sub.takesId ? ' ID' : ''}`.padEnd(18)} ${sub.summary}`)
+  .join('\n')}
+
+${idHelp}
+Run \`tunedrop jobs <subcommand> --help\` for its options.`;
+
+// Every option any subcommand takes, only to find the subcommand among the arguments (a value
+// such as `--api URL` is not the subcommand).
+const allOptions = Object.assign({}, ...Object.values(subcommands).map((sub) => sub.options));
+
+// biome-ignore lint/suspicious/noExplicitAny: each subcommand reads only its own options
+type Values = Record<string, any>;
 
 const print = (text: string) => console.log(text);
 const printJson = (value: unknown) => console.log(JSON.stringify(value, null, 2));
@@ -78,20 +190,24 @@ function showJob(job: JobView, values: Values): void {
   else print(renderDetail(job, fields));
 }
 
+function count(value: string | undefined, name: string, fallback: number, max: number): number {
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1 || parsed > max) {
+    throw new UsageError(`--${name} must be a whole number from 1 to ${max}, got "${value}"`);
+  }
+  return parsed;
+}
+
 async function list(client: ApiClient, values: Values): Promise<number> {
   const fields = parseFields(values.fields, defaultListFields);
-  let pageSize: number | undefined;
-  if (values['page-size'] !== undefined) {
-    pageSize = Number(values['page-size']);
-    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 500) {
-      throw new UsageError('--page-size must be a whole number from 1 to 500');
-    }
-  }
-  const states = (values.state ?? [])
+  const pageSize =
+    values['page-size'] === undefined ? undefined : count(values['page-size'], 'page-size', 50, 500);
+  const states = ((values.state ?? []) as string[])
     .flatMap((state) => state.split(','))
     .map((state) => state.trim().toUpperCase());
   const jobs: JobView[] = [];
-  let pageToken = values['page-token'];
+  let pageToken: string | undefined = values['page-token'];
   let nextPageToken: string | undefined;
   do {
     const page = await client.list({ states, labels: values.label, pageSize, pageToken });
@@ -111,15 +227,21 @@ async function list(client: ApiClient, values: Values): Promise<number> {
   return 0;
 }
 
-async function run(subcommand: Subcommand, client: ApiClient, id: string | undefined, values: Values) {
-  if (subcommand === 'list') return list(client, values);
-  if (!id) throw new UsageError(`tunedrop jobs ${subcommand} needs a job id`);
-  // Fail on a bad --fields before changing anything.
-  parseFields(values.fields, defaultDetailFields);
-  switch (subcommand) {
+async function withJob(name: SubcommandName, client: ApiClient, typed: string, values: Values) {
+  // Fail on bad options before calling the API, let alone changing anything.
+  if ('fields' in subcommands[name].options) parseFields(values.fields, defaultDetailFields);
+  const errorsShown = name === 'report' ? count(values.errors, 'errors', 10, 1000) : 0;
+  const id = await resolveJobId(client, typed);
+  switch (name) {
     case 'get':
       showJob(await client.get(id), values);
       return 0;
+    case 'report': {
+      const report = await client.report(id);
+      if (values.json) printJson(report);
+      else print(renderReport(report, { jobId: id, errors: errorsShown }));
+      return 0;
+    }
     case 'approve': {
       const job = await client.approve(id, values.by);
       if (!values.json) console.error(`Approved job ${job.id}; it is now ${job.state}.`);
@@ -147,44 +269,77 @@ async function run(subcommand: Subcommand, client: ApiClient, id: string | undef
       }
       return 0;
     }
+    default:
+      throw new UsageError(`tunedrop jobs ${name} takes no ID`);
   }
 }
 
+/** The subcommand: the first argument that is neither an option nor an option's value. */
+function findSubcommand(args: string[]): { name?: string; index: number } {
+  const { tokens } = parseArgs({
+    args,
+    options: allOptions,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
+  const first = tokens.find((token) => token.kind === 'positional');
+  return first ? { name: first.value, index: first.index } : { index: -1 };
+}
+
 export const jobs: Command = {
-  summary: 'list, show, approve, cancel jobs and replay their events (admin API)',
   async run(args) {
-    let parsed: { values: Values; positionals: string[] };
-    try {
-      parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
-    } catch (error) {
-      console.error(`tunedrop jobs: ${(error as Error).message}\n\n${usage}`);
-      return 2;
+    const { name, index } = findSubcommand(args);
+    if (name === undefined) {
+      if (args.some((arg) => arg === '--help' || arg === '-h')) {
+        print(usage);
+        return 0;
+      }
+      return printUsageError('tunedrop jobs', 'missing subcommand', usage);
     }
-    const { values, positionals } = parsed;
-    const [subcommand, id, ...extra] = positionals;
-    if (values.help) {
-      console.log(usage);
+    if (name === 'help') {
+      print(usage);
       return 0;
     }
-    if (!subcommand || !subcommands.includes(subcommand as Subcommand)) {
-      console.error(
-        `tunedrop jobs: ${subcommand ? `unknown subcommand "${subcommand}"` : 'missing subcommand'}\n\n${usage}`,
-      );
-      return 2;
+    if (!(name in subcommands)) {
+      return printUsageError('tunedrop jobs', `unknown subcommand "${name}"`, usage);
     }
-    if (extra.length > 0 || (subcommand === 'list' && id !== undefined)) {
-      console.error(`tunedrop jobs ${subcommand}: unexpected argument "${extra[0] ?? id}"`);
-      return 2;
+    const subcommand = name as SubcommandName;
+    const spec: Subcommand = subcommands[subcommand];
+    const command = `tunedrop jobs ${subcommand}`;
+    const rest = [...args.slice(0, index), ...args.slice(index + 1)];
+
+    let values: Values;
+    let positionals: string[];
+    try {
+      ({ values, positionals } = parseCommandArgs(rest, spec.options));
+    } catch (error) {
+      // `jobs get --state X`: say which subcommand does not take it, then the usage of this one.
+      return printUsageError(command, (error as Error).message, spec.usage);
     }
+    if (values.help) {
+      print(spec.usage);
+      return 0;
+    }
+    const [id, ...extra] = positionals;
+    if (spec.takesId && id === undefined) return printUsageError(command, 'missing job ID', spec.usage);
+    const unexpected = spec.takesId ? extra[0] : id;
+    if (unexpected !== undefined) {
+      return printUsageError(command, `unexpected argument "${unexpected}"`, spec.usage);
+    }
+
     const client = createApiClient({ baseUrl: resolveApiUrl(values.api, process.env) });
     try {
-      return await run(subcommand as Subcommand, client, id, values);
+      return spec.takesId ? await withJob(subcommand, client, id!, values) : await list(client, values);
     } catch (error) {
       if (error instanceof UsageError || error instanceof UnknownFieldError) {
-        console.error(`tunedrop jobs ${subcommand}: ${error.message}`);
-        return 2;
+        return printUsageError(command, error.message, spec.usage);
       }
-      console.error(`tunedrop jobs ${subcommand}: ${describeError(error)}`);
+      if (error instanceof JobIdError) {
+        console.error(`${command}: ${error.message}`);
+        return 1;
+      }
+      console.error(`${command}: ${describeError(error)}`);
       return exitCodeFor(error);
     }
   },

@@ -45,6 +45,7 @@ import {
   parseBucketUrl,
 } from '../lib/bucket-target.ts';
 import { FollowTimeoutError, followJob } from '../lib/follow.ts';
+import { parseErrorMessage } from '../lib/usage.ts';
 import type { Command } from './index.ts';
 
 const usage = `Usage: tunedrop submit FILE|DIR [options]
@@ -254,22 +255,26 @@ async function submitRun(args: string[]): Promise<number> {
   try {
     parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new Failure(`${(error as Error).message}\n\n${usage}`, 2);
+    throw new Failure(`${parseErrorMessage(error)}\n\n${usage}`, 2);
   }
   const { values, positionals } = parsed;
   if (values.help) {
     console.log(usage);
     return 0;
   }
-  if (positionals.length !== 1) throw new Failure(`expected exactly one FILE or DIR\n\n${usage}`, 2);
+  if (positionals.length !== 1) {
+    const problem =
+      positionals.length === 0 ? 'missing FILE or DIR' : `unexpected argument "${positionals[1]}"`;
+    throw new Failure(`${problem}\n\n${usage}`, 2);
+  }
   if (values.bucket !== undefined && values['bucket-dir'] !== undefined) {
-    throw new Failure('give --bucket or --bucket-dir, not both', 2);
+    throw new Failure(`give --bucket or --bucket-dir, not both\n\n${usage}`, 2);
   }
   let timeoutMs = 0;
   if (values.timeout !== undefined) {
     const seconds = Number(values.timeout);
     if (!Number.isFinite(seconds) || seconds <= 0)
-      throw new Failure('--timeout must be a positive number of seconds', 2);
+      throw new Failure(`--timeout must be a positive number of seconds\n\n${usage}`, 2);
     timeoutMs = seconds * 1000;
   }
   let config: ReturnType<typeof loadConfig>;
@@ -281,7 +286,7 @@ async function submitRun(args: string[]): Promise<number> {
   }
   if (values.model !== undefined && !findModel(values.model)) {
     throw new Failure(
-      `unknown model "${values.model}"; known: ${MODELS.map((model) => model.id).join(', ')}`,
+      `unknown model "${values.model}"; known: ${MODELS.map((model) => model.id).join(', ')}\n\n${usage}`,
       2,
     );
   }
@@ -289,7 +294,7 @@ async function submitRun(args: string[]): Promise<number> {
   let target: BucketTarget;
   if (values.bucket !== undefined) {
     const bucket = parseBucketUrl(values.bucket);
-    if (!bucket) throw new Failure(`--bucket must be gs://BUCKET, got "${values.bucket}"`, 2);
+    if (!bucket) throw new Failure(`--bucket must be gs://BUCKET, got "${values.bucket}"\n\n${usage}`, 2);
     const { Storage } = await import('@google-cloud/storage');
     target = createGcsTarget(new Storage(), bucket);
   } else {
@@ -447,7 +452,6 @@ async function submitRun(args: string[]): Promise<number> {
 }
 
 export const submit: Command = {
-  summary: 'validate a dataset locally, upload it into incoming/ and print its job id',
   async run(args) {
     try {
       return await submitRun(args);

@@ -1,6 +1,5 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import {
   findModel,
   MODELS,
@@ -8,6 +7,7 @@ import {
   type ValidationReport,
   validateDataset,
 } from '../../shared/dataset/index.ts';
+import { parseCommandArgs, printUsageError } from '../lib/usage.ts';
 import type { Command } from './index.ts';
 
 const USAGE = `Usage: tunedrop validate FILE [options]
@@ -29,10 +29,7 @@ Exit status: 0 valid, 1 invalid, 2 usage or I/O error.`;
 // A progress bar only pays for itself on files that take more than a moment.
 const PROGRESS_MIN_BYTES = 64 * 1024 * 1024;
 
-function usageError(message: string): number {
-  console.error(`tunedrop validate: ${message}\n\n${USAGE}`);
-  return 2;
-}
+const usageError = (message: string) => printUsageError('tunedrop validate', message, USAGE);
 
 function positiveInt(value: string | undefined, name: string, allowZero = false): number | undefined | Error {
   if (value === undefined) return undefined;
@@ -46,7 +43,6 @@ function positiveInt(value: string | undefined, name: string, allowZero = false)
 }
 
 export const validate: Command = {
-  summary: 'validate a JSONL tuning dataset locally (errors, limits, tokens, cost)',
   async run(args) {
     let parsed: ReturnType<typeof parse>;
     try {
@@ -59,7 +55,8 @@ export const validate: Command = {
       console.log(USAGE);
       return 0;
     }
-    if (positionals.length !== 1) return usageError('expected exactly one FILE');
+    if (positionals.length === 0) return usageError('missing FILE');
+    if (positionals.length > 1) return usageError(`unexpected argument "${positionals[1]}": give one FILE`);
     const file = positionals[0]!;
     const modelId = values.model ?? 'gemini-2.5-flash';
     if (!findModel(modelId)) {
@@ -109,19 +106,14 @@ export const validate: Command = {
 };
 
 function parse(args: string[]) {
-  return parseArgs({
-    args,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      model: { type: 'string' },
-      role: { type: 'string' },
-      epochs: { type: 'string' },
-      'max-errors': { type: 'string' },
-      sample: { type: 'string' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
+  return parseCommandArgs(args, {
+    model: { type: 'string' },
+    role: { type: 'string' },
+    epochs: { type: 'string' },
+    'max-errors': { type: 'string' },
+    sample: { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
   });
 }
 

@@ -47,9 +47,17 @@ export interface ListQuery {
   pageToken?: string;
 }
 
+/** Jobs whose id starts with a prefix (at most `limit`), and whether that is all of them. */
+export interface JobLookup {
+  jobs: JobView[];
+  complete: boolean;
+}
+
 export interface ApiClient {
   readonly baseUrl: string;
   list(query?: ListQuery): Promise<JobListPage>;
+  /** Jobs whose id starts with `prefix` (8 or more characters), for short ids typed by a person. */
+  lookup(prefix: string): Promise<JobLookup>;
   get(id: string): Promise<JobView>;
   report(id: string): Promise<unknown>;
   approve(id: string, approvedBy?: string): Promise<JobView>;
@@ -179,6 +187,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       const search = params.size > 0 ? `?${params}` : '';
       return call<JobListPage>('GET', `/jobs${search}`);
     },
+    lookup: (prefix) => call('GET', `/jobs:lookup?${new URLSearchParams({ idPrefix: prefix })}`),
     get: (id) => call('GET', job(id)),
     report: (id) => call('GET', `${job(id)}/report`),
     approve: (id, approvedBy) => call('POST', `${job(id)}:approve`, approvedBy ? { approvedBy } : {}),

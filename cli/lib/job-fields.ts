@@ -21,6 +21,7 @@ export const jobFields: Record<string, (job: JobView) => string> = {
   },
   estimate: (job) => (job.estimate ? money(job.estimate.costUsd) : ''),
   source: (job) => `gs://${job.source.bucket}/${job.source.object}`,
+  sourceObject: (job) => job.source.object,
   error: (job) => (job.error ? `${job.error.code}: ${job.error.message}` : ''),
   approvedBy: (job) => job.approval.approvedBy ?? '',
   providerJob: (job) => job.providerJobName ?? '',
@@ -32,7 +33,15 @@ export const jobFields: Record<string, (job: JobView) => string> = {
   examples: (job) => String(job.validation.examples),
 };
 
-export const defaultListFields = ['id', 'state', 'baseModel', 'createTime', 'progress', 'estimate'];
+export const defaultListFields = [
+  'id',
+  'state',
+  'baseModel',
+  'sourceObject',
+  'createTime',
+  'progress',
+  'estimate',
+];
 export const defaultDetailFields = [
   'id',
   'state',

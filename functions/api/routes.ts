@@ -2,6 +2,7 @@
  * The API's routes. Each handler validates its input with zod, then calls one operation module.
  *
  *   GET  /jobs                 ?state=&label=key=value&pageSize=&pageToken=
+ *   GET  /jobs:lookup          ?idPrefix=  (jobs whose id starts with it: short ids)
  *   GET  /jobs/{id}
  *   GET  /jobs/{id}/report
  *   POST /jobs/{id}:approve    {approvedBy?}
@@ -15,6 +16,7 @@ import { cancelJob } from './cancel.ts';
 import type { ApiDeps } from './deps.ts';
 import { ApiError, invalidArgument } from './errors.ts';
 import { authenticatedEmail, type Headers } from './identity.ts';
+import { lookupJobs } from './lookup.ts';
 import { replayEvents } from './replay.ts';
 import { readReport } from './report.ts';
 import type { Params, Route } from './router.ts';
@@ -90,6 +92,13 @@ export const routes: Route<RequestContext>[] = [
         throw error;
       }
       return { body: { jobs: page.jobs.map(publicView), nextPageToken: page.nextPageToken } };
+    },
+  },
+  {
+    method: 'GET',
+    pattern: '/jobs:lookup',
+    async handle(context) {
+      return { body: await lookupJobs(context.deps, context.query) };
     },
   },
   {

@@ -1,4 +1,5 @@
 import { base64Problem } from './base64.ts';
+import { fieldName } from './field-name.ts';
 import { detectMistakenFormat, mistakenFormatMessage } from './formats.ts';
 import { MAX_FREE_FORM_DEPTH, nestsDeeperThan } from './json-depth.ts';
 import { type ModelSpec, PART_KINDS, type PartKind } from './models.ts';
@@ -84,7 +85,7 @@ export function checkExample(
         'warning',
         'unknown_field',
         `/${escapePointer(key)}`,
-        `Unknown field \`${key}\` is ignored by tuning`,
+        `Unknown field \`${key}\` at the top level of the example: tuning ignores it`,
       );
     }
   }
@@ -103,11 +104,25 @@ export function checkExample(
       const turn = contents[t];
       const path = `/contents/${t}`;
       if (!isObject(turn)) {
-        error('invalid_turn', path, `A turn must be an object {role, parts}, got ${describe(turn)}`);
+        error(
+          'invalid_turn',
+          path,
+          `\`${fieldName(path)}\` must be a turn {role, parts}, got ${describe(turn)}`,
+        );
         previousRole = undefined;
         continue;
       }
       metrics.turns++;
+      for (const key in turn) {
+        if (key !== 'role' && key !== 'parts') {
+          report(
+            'warning',
+            'unknown_field',
+            `${path}/${escapePointer(key)}`,
+            `Unknown field \`${key}\` in ${fieldName(path)}: tuning ignores it`,
+          );
+        }
+      }
       const role = turn.role;
       if (role !== 'user' && role !== 'model') {
         const hint =
@@ -116,23 +131,32 @@ export function checkExample(
             : role === 'system'
               ? ' (put system text in `systemInstruction`)'
               : '';
-        if (role === undefined) error('missing_role', `${path}/role`, 'Missing `role`: "user" or "model"');
+        if (role === undefined)
+          error('missing_role', `${path}/role`, `\`${fieldName(path)}.role\` is missing: "user" or "model"`);
         else
           error(
             'invalid_role',
             `${path}/role`,
-            `Role must be "user" or "model", got ${JSON.stringify(role)}${hint}`,
+            `\`${fieldName(path)}.role\` must be "user" or "model", got ${JSON.stringify(role)}${hint}`,
           );
       } else if (t === 0 && role !== 'user') {
-        error('first_role', `${path}/role`, 'The first turn must be "user"');
+        error(
+          'first_role',
+          `${path}/role`,
+          `\`${fieldName(path)}.role\` must be "user": the first turn is the user's`,
+        );
       } else if (role === previousRole) {
-        error('role_order', `${path}/role`, `Roles must alternate: two "${role}" turns in a row`);
+        error(
+          'role_order',
+          `${path}/role`,
+          `\`${fieldName(path)}.role\` is "${role}" again: roles must alternate, two "${role}" turns in a row`,
+        );
       }
       if (t === contents.length - 1 && role === 'user') {
         error(
           'last_role',
           `${path}/role`,
-          'The last turn must be "model": it is what the model learns to say',
+          `\`${fieldName(path)}.role\` must be "model": the last turn is what the model learns to say`,
         );
       }
       previousRole = role;
@@ -161,7 +185,11 @@ export function checkExample(
     } else {
       for (let i = 0; i < tools.length; i++) {
         if (!isObject(tools[i])) {
-          error('invalid_tools', `/tools/${i}`, `A tool must be an object, got ${describe(tools[i])}`);
+          error(
+            'invalid_tools',
+            `/tools/${i}`,
+            `\`tools[${i}]\` must be an object, got ${describe(tools[i])}`,
+          );
         }
       }
     }
@@ -181,19 +209,23 @@ function checkParts(
     error(
       parts === undefined ? 'missing_parts' : 'invalid_parts',
       `${path}/parts`,
-      `\`parts\` must be a non-empty list, got ${parts === undefined ? 'nothing' : describe(parts)}`,
+      `\`${fieldName(`${path}/parts`)}\` must be a non-empty list, got ${parts === undefined ? 'nothing' : describe(parts)}`,
     );
     return;
   }
   if (parts.length === 0) {
-    error('empty_parts', `${path}/parts`, '`parts` is empty');
+    error('empty_parts', `${path}/parts`, `\`${fieldName(`${path}/parts`)}\` is empty`);
     return;
   }
   for (let p = 0; p < parts.length; p++) {
     const part = parts[p];
     const partPath = `${path}/parts/${p}`;
     if (!isObject(part)) {
-      error('invalid_part', partPath, `A part must be an object, got ${describe(part)}`);
+      error(
+        'invalid_part',
+        partPath,
+        `\`${fieldName(partPath)}\` must be a part object, got ${describe(part)}`,
+      );
       continue;
     }
     metrics.parts++;
@@ -205,18 +237,22 @@ function checkParts(
         kinds++;
         kind = key as PartKind;
       } else if (!PART_METADATA_FIELDS.has(key)) {
-        error('unknown_part_field', `${partPath}/${escapePointer(key)}`, `Unknown part field \`${key}\``);
+        error(
+          'unknown_part_field',
+          `${partPath}/${escapePointer(key)}`,
+          `Unknown field \`${key}\` in ${fieldName(partPath)}`,
+        );
       }
     }
     if (kinds === 0 || !kind) {
-      error('part_no_data', partPath, `A part needs one of: ${PART_KINDS.join(', ')}`);
+      error('part_no_data', partPath, `\`${fieldName(partPath)}\` needs one of: ${PART_KINDS.join(', ')}`);
       continue;
     }
     if (kinds > 1) {
       error(
         'part_multiple_data',
         partPath,
-        'A part carries exactly one data field; split it into several parts',
+        `\`${fieldName(partPath)}\` carries more than one data field; a part carries exactly one, so split it into several parts`,
       );
       continue;
     }
@@ -224,7 +260,7 @@ function checkParts(
       error(
         'system_instruction_part',
         `${partPath}/${kind}`,
-        `\`systemInstruction\` takes text parts only, got ${kind}`,
+        `\`${fieldName(partPath)}\` is ${kind}: \`systemInstruction\` takes text parts only`,
       );
       continue;
     }
@@ -232,7 +268,7 @@ function checkParts(
       error(
         'unsupported_part',
         `${partPath}/${kind}`,
-        `${model.id} does not accept ${kind} parts in tuning data`,
+        `\`${fieldName(`${partPath}/${kind}`)}\`: ${model.id} does not accept ${kind} parts in tuning data`,
       );
       continue;
     }
@@ -250,8 +286,8 @@ function checkPartData(
   switch (kind) {
     case 'text':
       if (typeof data !== 'string')
-        error('invalid_text', path, `\`text\` must be a string, got ${describe(data)}`);
-      else if (data.length === 0) error('empty_text', path, '`text` is empty');
+        error('invalid_text', path, `\`${fieldName(path)}\` must be a string, got ${describe(data)}`);
+      else if (data.length === 0) error('empty_text', path, `\`${fieldName(path)}\` is empty`);
       else {
         metrics.characters += data.length;
         metrics.contentBytes += Buffer.byteLength(data, 'utf8');
@@ -262,18 +298,22 @@ function checkPartData(
       const uriField = kind === 'inlineData' ? 'data' : 'fileUri';
       const code = kind === 'inlineData' ? 'invalid_inline_data' : 'invalid_file_data';
       if (!isObject(data)) {
-        error(code, path, `\`${kind}\` must be an object {mimeType, ${uriField}}, got ${describe(data)}`);
+        error(
+          code,
+          path,
+          `\`${fieldName(path)}\` must be an object {mimeType, ${uriField}}, got ${describe(data)}`,
+        );
         return;
       }
       if (!nonEmptyString(data.mimeType))
-        error(code, `${path}/mimeType`, `\`${kind}.mimeType\` must be a non-empty string`);
+        error(code, `${path}/mimeType`, `\`${fieldName(path)}.mimeType\` must be a non-empty string`);
       const payload = data[uriField];
       if (!nonEmptyString(payload)) {
-        error(code, `${path}/${uriField}`, `\`${kind}.${uriField}\` must be a non-empty string`);
+        error(code, `${path}/${uriField}`, `\`${fieldName(path)}.${uriField}\` must be a non-empty string`);
       } else if (kind === 'inlineData') {
         const problem = base64Problem(payload);
         if (problem)
-          error('invalid_base64', `${path}/data`, `\`inlineData.data\` must be base64: ${problem}`);
+          error('invalid_base64', `${path}/data`, `\`${fieldName(path)}.data\` must be base64: ${problem}`);
       }
       metrics.mediaParts++;
       return;
@@ -282,23 +322,27 @@ function checkPartData(
     case 'functionResponse': {
       const code = kind === 'functionCall' ? 'invalid_function_call' : 'invalid_function_response';
       if (!isObject(data)) {
-        error(code, path, `\`${kind}\` must be an object, got ${describe(data)}`);
+        error(code, path, `\`${fieldName(path)}\` must be an object, got ${describe(data)}`);
         return;
       }
       if (!nonEmptyString(data.name))
-        error(code, `${path}/name`, `\`${kind}.name\` must be a non-empty string`);
+        error(code, `${path}/name`, `\`${fieldName(path)}.name\` must be a non-empty string`);
       const payload = kind === 'functionCall' ? 'args' : 'response';
       if (kind === 'functionResponse' && !isObject(data.response)) {
-        error(code, `${path}/response`, '`functionResponse.response` must be an object');
+        error(code, `${path}/response`, `\`${fieldName(path)}.response\` must be an object`);
       } else if (data[payload] !== undefined && !isObject(data[payload])) {
-        error(code, `${path}/${payload}`, `\`${kind}.${payload}\` must be an object`);
+        error(code, `${path}/${payload}`, `\`${fieldName(path)}.${payload}\` must be an object`);
       }
       addJsonBytes(data, path, error, metrics);
       return;
     }
     case 'executableCode':
       if (!isObject(data) || !nonEmptyString(data.code)) {
-        error('invalid_executable_code', path, '`executableCode` must be an object with a non-empty `code`');
+        error(
+          'invalid_executable_code',
+          path,
+          `\`${fieldName(path)}\` must be an object with a non-empty \`code\``,
+        );
         return;
       }
       addJsonBytes(data, path, error, metrics);
@@ -308,7 +352,7 @@ function checkPartData(
         error(
           'invalid_code_execution_result',
           path,
-          '`codeExecutionResult` must be an object with an `outcome`',
+          `\`${fieldName(path)}\` must be an object with an \`outcome\``,
         );
         return;
       }

@@ -31,6 +31,15 @@ export interface HistogramState {
   buckets: number[];
 }
 
+/** Counts of values in [from, to): power-of-two bins, for a histogram a person reads. */
+export interface HistogramBin {
+  from: number;
+  to: number;
+  count: number;
+}
+
+const LOG2_GROWTH = Math.log2(HISTOGRAM_GROWTH);
+
 export class LogHistogram {
   /** Bucket index → count, non-empty buckets only: one histogram is made per block of lines, and
    * a dense array of ~2,800 buckets per block was megabytes of garbage per second. */
@@ -87,6 +96,31 @@ export class LogHistogram {
       }
     }
     return this.max;
+  }
+
+  /**
+   * Power-of-two bins ([0, 1), [1, 2), [2, 4), ... [2^k, 2^(k+1))) from the lowest to the highest
+   * non-empty one, empty bins between included. A fine bucket straddling a power of two counts in
+   * the lower bin, so a bin's edges are exact to within the growth factor (2%).
+   */
+  bins(): HistogramBin[] {
+    const counts = new Map<number, number>();
+    if (this.zeros > 0) counts.set(-1, this.zeros);
+    for (const [index, count] of this.buckets) {
+      const bin = Math.max(0, Math.floor(index * LOG2_GROWTH + 1e-9));
+      counts.set(bin, (counts.get(bin) ?? 0) + count);
+    }
+    if (counts.size === 0) return [];
+    const keys = [...counts.keys()];
+    const bins: HistogramBin[] = [];
+    for (let bin = Math.min(...keys); bin <= Math.max(...keys); bin++) {
+      bins.push({
+        from: bin < 0 ? 0 : 2 ** bin,
+        to: bin < 0 ? 1 : 2 ** (bin + 1),
+        count: counts.get(bin) ?? 0,
+      });
+    }
+    return bins;
   }
 
   summary(): HistogramSummary {

@@ -1,8 +1,9 @@
 export { base64Problem } from './base64.ts';
 export { estimateCost } from './cost.ts';
 export { checkExample, type ExampleMetrics } from './example-rules.ts';
+export { fieldName } from './field-name.ts';
 export { detectMistakenFormat, type MistakenFormat } from './formats.ts';
-export { HISTOGRAM_RELATIVE_ERROR, LogHistogram } from './histogram.ts';
+export { HISTOGRAM_RELATIVE_ERROR, type HistogramBin, LogHistogram } from './histogram.ts';
 export { type ByteSource, type Segment, splitLines } from './line-splitter.ts';
 export {
   findModel,

@@ -259,6 +259,7 @@ export class ReportBuilder {
           counted: totals.counted,
           relativeError: HISTOGRAM_RELATIVE_ERROR,
           limit: model.limits.maxTokensPerExample,
+          histogram: totals.tokens.bins(),
         },
         estimate: { tokens, cost: null },
       },

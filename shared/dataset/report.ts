@@ -78,6 +78,17 @@ export const ValidationStatsSchema = z.object({
     counted: z.number().int().nonnegative(),
     relativeError: z.number().nonnegative(),
     limit: z.number().int().positive(),
+    /** Examples per power-of-two range of tokens, [from, to), lowest to highest non-empty range;
+     * edges within 2%. Absent in reports written before it existed. */
+    histogram: z
+      .array(
+        z.object({
+          from: z.number().int().nonnegative(),
+          to: z.number().int().positive(),
+          count: z.number().int().nonnegative(),
+        }),
+      )
+      .optional(),
   }),
   estimate: z.object({
     tokens: TokenEstimateSchema,

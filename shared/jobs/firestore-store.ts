@@ -192,6 +192,19 @@ export function createFirestoreJobStore(options: FirestoreJobStoreOptions): JobS
         : { jobs };
     },
 
+    findByIdPrefix(prefix, limit) {
+      if (prefix === '') return Promise.resolve([]);
+      // Every id that starts with the prefix sorts in [prefix, prefix + U+F8FF): ids are ASCII.
+      const id = FieldPath.documentId();
+      return readAll(
+        collection
+          .where(id, '>=', prefix)
+          .where(id, '<', `${prefix}\uf8ff`)
+          .orderBy(id)
+          .limit(Math.max(1, Math.trunc(limit))),
+      );
+    },
+
     listActive() {
       return readAll(collection.where('state', 'in', activeStates));
     },

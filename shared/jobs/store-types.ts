@@ -41,6 +41,11 @@ export interface JobStore {
    */
   update(id: string, mutate: (job: JobRecord) => JobRecord | undefined): Promise<JobRecord | undefined>;
   list(query?: ListJobsQuery): Promise<JobList>;
+  /**
+   * Records whose id starts with `prefix`, in id order, at most `limit`: one range query on the
+   * document id, for short ids typed by a person.
+   */
+  findByIdPrefix(prefix: string, limit: number): Promise<JobRecord[]>;
   /** Every record not in a terminal state (what the poller refreshes). */
   listActive(): Promise<JobRecord[]>;
   /** Records with at least one outbox event not yet published. */

@@ -1,9 +1,12 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { validateDataset } from '../../shared/dataset/index.ts';
 import { eventIdFor } from '../../shared/events/index.ts';
 import { uniqueName } from '../support/names.ts';
-import { type ApiStack, createJob, startApiStack } from './api-fixtures.ts';
+import { type ApiStack, bucket, createJob, datasetObject, startApiStack } from './api-fixtures.ts';
 
 const bin = fileURLToPath(new URL('../../bin/tunedrop.js', import.meta.url));
 
@@ -128,7 +131,7 @@ describe('tunedrop jobs', () => {
 
     const missing = await tunedrop(['jobs', 'get', 'nosuchjob', '--api', stack.url]);
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toContain('job nosuchjob not found');
+    expect(missing.stderr).toContain('no job id starts with nosuchjob');
   });
 
   it('cancels a job and replays its events with their ids', async () => {
@@ -171,5 +174,114 @@ describe('tunedrop jobs', () => {
     const unreachable = await tunedrop(['jobs', 'list', '--api', 'http://127.0.0.1:9']);
     expect(unreachable.code).toBe(2);
     expect(unreachable.stderr).toContain('cannot reach the tunedrop API');
+  });
+});
+
+describe('tunedrop jobs with short ids, reports and sources', () => {
+  // Ids shaped like tunedrop's (32 hex), two sharing their first 12 characters.
+  const shared = randomBytes(6).toString('hex');
+  const twinA = `${shared}${randomBytes(10).toString('hex')}`;
+  const twinB = `${shared}${randomBytes(10).toString('hex')}`;
+  const single = randomBytes(16).toString('hex');
+
+  beforeAll(async () => {
+    await createJob(stack, twinA, { state: 'RUNNING' });
+    await createJob(stack, twinB, { state: 'RUNNING' });
+    await createJob(stack, single);
+  });
+
+  it('takes the 12 characters the console shows, or any unique prefix of 8+, for every subcommand', async () => {
+    const got = await tunedrop(['jobs', 'get', single.slice(0, 12), '--api', stack.url, '--json']);
+    expect(got.code).toBe(0);
+    expect(JSON.parse(got.stdout).id).toBe(single);
+
+    const longer = await tunedrop(['jobs', 'get', `${shared}${twinB.slice(12, 14)}`, '--api', stack.url]);
+    expect(longer.code).toBe(0);
+    expect(longer.stdout).toMatch(new RegExp(`^id:\\s+${twinB}$`, 'm'));
+
+    const cancelled = await tunedrop(['jobs', 'cancel', single.slice(0, 8), '--api', stack.url, '--json']);
+    expect(cancelled.code).toBe(0);
+    expect(JSON.parse(cancelled.stdout)).toMatchObject({ id: single, state: 'CANCELLED' });
+    expect((await stack.store.get(single))?.state).toBe('CANCELLED');
+  });
+
+  it('lists the candidates of an ambiguous prefix and changes nothing', async () => {
+    const result = await tunedrop(['jobs', 'cancel', shared, '--api', stack.url]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`job ID prefix ${shared} is ambiguous; it matches 2 jobs`);
+    expect(result.stderr).toContain(twinA);
+    expect(result.stderr).toContain(twinB);
+    expect((await stack.store.get(twinA))?.state).toBe('RUNNING');
+    expect((await stack.store.get(twinB))?.state).toBe('RUNNING');
+  });
+
+  it('refuses a prefix under 8 characters as a usage error, and the API names the parameter', async () => {
+    const result = await tunedrop(['jobs', 'get', single.slice(0, 7), '--api', stack.url]);
+    expect(result.code).toBe(2);
+    const [first, blank, usage] = result.stderr.split('\n');
+    expect(first).toBe(
+      `tunedrop jobs get: job ID "${single.slice(0, 7)}" is too short: give the id or a prefix of at least 8 characters`,
+    );
+    expect(blank).toBe('');
+    expect(usage).toBe('Usage: tunedrop jobs get ID [options]');
+
+    const response = await fetch(`${stack.url}/jobs:lookup?idPrefix=abc`);
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { error: { status: string; message: string } };
+    expect(body.error.status).toBe('INVALID_ARGUMENT');
+    expect(body.error.message).toContain('idPrefix');
+  });
+
+  it('shows the source object in the default list', async () => {
+    const result = await tunedrop(['jobs', 'list', '--api', stack.url, '--page-size', '500']);
+    expect(result.code).toBe(0);
+    const [header, ...rows] = result.stdout.trimEnd().split('\n');
+    expect(header).toMatch(/^ID\s+STATE\s+BASE_MODEL\s+SOURCE_OBJECT\s+CREATE_TIME\s+PROGRESS\s+ESTIMATE$/);
+    const row = rows.find((line) => line.startsWith(twinA));
+    expect(row).toMatch(new RegExp(`^${twinA}\\s+RUNNING\\s+gemini-2.5-flash\\s+${datasetObject}\\s`));
+  });
+
+  it('renders the validation report for a person, and --json gives it as stored', async () => {
+    const fixture = fileURLToPath(new URL('../fixtures/datasets/invalid.jsonl', import.meta.url));
+    const validation = await validateDataset(createReadStream(fixture), { model: 'gemini-2.5-flash' });
+    const stored = {
+      reportFormatVersion: 1,
+      status: 'rejected',
+      kind: 'dataset',
+      object: datasetObject,
+      generation: stack.datasetGeneration,
+      jobId: twinA,
+      time: '2031-01-01T00:00:00.000Z',
+      problems: [],
+      notes: ['approval: the manifest asked for auto; the deployment requires manual'],
+      datasets: { training: { ...validation, uri: `gs://${bucket}/${datasetObject}` } },
+    };
+    await stack.blobs.write(
+      bucket,
+      `reports/incoming/${twinA}.jsonl.report.json`,
+      JSON.stringify(stored),
+      'application/json',
+    );
+
+    const human = await tunedrop(['jobs', 'report', twinA.slice(0, 14), '--api', stack.url]);
+    expect(human.code).toBe(0);
+    const text = human.stdout;
+    expect(text).toContain(`Report of ${datasetObject} (generation ${stack.datasetGeneration}`);
+    expect(text).toMatch(/verdict\s+rejected: no job was started/);
+    expect(text).toMatch(/verdict\s+invalid: \d+ errors; 5 examples/);
+    // The first error, with its line and the field as a person names it.
+    expect(text).toMatch(/line 2\s+`contents\[0\]\.role` must be "user".*\[first_role\]/);
+    // An error whose message names no field is led by it; a line-level one by nothing.
+    expect(text).toMatch(/line 4\s+Invalid JSON/);
+    expect(text).toMatch(/tokens\/ex\s+min \d+/);
+    expect(text).toMatch(/\d+-\d+ tokens\s+#+\s+\d+/);
+    expect(text).toMatch(
+      /basis\s+[\d,]+ billable tokens × 3 epochs \(gemini-2\.5-flash's default\) × \$[\d.]+ per 1M training tokens/,
+    );
+    expect(text).toContain('approval: the manifest asked for auto');
+
+    const json = await tunedrop(['jobs', 'report', twinA, '--api', stack.url, '--json']);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual(stored);
   });
 });

@@ -82,7 +82,7 @@ describe('tunedrop validate', { timeout: 60_000 }, () => {
       line: 2,
       code: 'first_role',
       path: '/contents/0/role',
-      message: 'The first turn must be "user"',
+      message: '`contents[0].role` must be "user": the first turn is the user\'s',
     });
   });
 

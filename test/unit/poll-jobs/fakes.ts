@@ -35,6 +35,13 @@ export function memoryStore(initial: JobRecord[] = []): JobStore & { records: Ma
     async list() {
       return { jobs: [...records.values()] };
     },
+    async findByIdPrefix(prefix, limit) {
+      return [...records.keys()]
+        .filter((id) => id.startsWith(prefix))
+        .sort()
+        .slice(0, limit)
+        .map((id) => records.get(id)!);
+    },
     async listActive() {
       return [...records.values()].filter((job) => !isTerminal(job.state));
     },

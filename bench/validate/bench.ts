@@ -4,9 +4,9 @@ import { parseArgs } from 'node:util';
 import { ensureDataset } from './generate.ts';
 
 /**
- * `npm run bench [-- --size 1GB] [-- --runs N]`: generates (once, cached in bench/.data/) a
- * realistic dataset, then measures tunedrop's validator and a floor that only splits lines and
- * JSON.parses them, each run in its own process. Prints MB/s, peak RSS, the ratio and PASS/MISS
+ * `npm run bench [-- validate] [-- --size 1GB] [-- --runs N]` (the default of bench/run.ts):
+ * generates (once, cached in bench/.data/) a realistic dataset, then measures tunedrop's
+ * validator and a floor that only splits lines and JSON.parses them, each run in its own process. Prints MB/s, peak RSS, the ratio and PASS/MISS
  * per target. Never fails: it is a measurement, not a test.
  */
 const { values } = parseArgs({
