@@ -11,6 +11,7 @@
  */
 import type { Config } from '../../shared/config/index.ts';
 import { type ValidateOptions, type ValidationReport, validateDataset } from '../../shared/dataset/index.ts';
+import { TransientError } from '../../shared/errors/index.ts';
 import {
   buildDatasetRejectedEvent,
   type DatasetErrorSample,
@@ -49,8 +50,11 @@ import {
   BlobAccessError,
   type BlobInfo,
   type BlobStore,
+  type PinnedDataset,
+  pinGeneration,
   reportNameFor,
   StaleGenerationError,
+  validatedNameFor,
 } from '../../shared/storage/index.ts';
 import * as logs from './logs.ts';
 import type { DatasetReport, IngestReport } from './report.ts';
@@ -163,7 +167,10 @@ export async function ingestObject(deps: IngestDeps, event: IngestEvent): Promis
   // object was already replaced at the stat, and is acknowledged the same way.
   try {
     if (route.kind === 'manifest') return await ingestManifest(deps, logger, ref, jobId);
-    return await ingestSingleFile(deps, logger, ref, jobId, object.metadata ?? info.metadata);
+    return await ingestSingleFile(deps, logger, ref, jobId, {
+      ...info,
+      metadata: object.metadata ?? info.metadata,
+    });
   } catch (error) {
     if (!isStale(error, ref)) throw error;
     return ignore(
@@ -226,11 +233,11 @@ async function ingestSingleFile(
   logger: Logger,
   ref: Ref,
   jobId: string,
-  metadata: Record<string, string>,
+  info: BlobInfo,
 ): Promise<IngestOutcome> {
   const problems: FieldIssue[] = [];
   const notes: string[] = [];
-  const overrides = parseMetadataOverrides(metadata);
+  const overrides = parseMetadataOverrides(info.metadata);
   const o = overrides.ok ? overrides.value : { unknownKeys: [] };
   if (!overrides.ok)
     problems.push(...overrides.issues.map((issue) => ({ ...issue, path: `/metadata${issue.path}` })));
@@ -254,8 +261,24 @@ async function ingestSingleFile(
   if (approval.warning) notes.push(approval.warning);
 
   const datasets: IngestReport['datasets'] = {};
+  const pins: Pins = {};
   if (!modelIssue(spec.baseModel)) {
-    datasets.training = await validate(deps, ref.bucket, ref.object, spec, 'training', ref.generation);
+    // The event's generation is pinned; if it is gone already, the StaleGenerationError makes this
+    // event stale (ingestObject acknowledges it), like a read of it would.
+    const source = { ...ref, name: ref.object, contentType: info.contentType };
+    try {
+      pins.training = await pinGeneration(deps.blobs, source, {
+        bucket: ref.bucket,
+        name: validatedNameFor(jobId, 'training', ref.object),
+      });
+    } catch (error) {
+      if (isStale(error, ref)) throw error;
+      problems.push(unpinnable(error, '', gsUri(ref.bucket, ref.object)));
+    }
+    if (pins.training) {
+      spec.trainingDatasetUri = pins.training.uri;
+      datasets.training = await validate(deps, pins.training, spec, 'training');
+    }
   }
   return conclude(deps, logger, ref, jobId, {
     kind: 'dataset',
@@ -264,8 +287,11 @@ async function ingestSingleFile(
     spec,
     policy: approval.policy,
     datasets,
+    pins,
   });
 }
+
+type Pins = { training?: PinnedDataset; validation?: PinnedDataset };
 
 async function ingestManifest(
   deps: IngestDeps,
@@ -318,16 +344,16 @@ async function ingestManifest(
     ['trainingDataset', spec.trainingDatasetUri, 'training'],
   ];
   if (spec.validationDatasetUri) named.push(['validationDataset', spec.validationDatasetUri, 'validation']);
-  for (const [field, uri] of named) {
+  const found: { training?: BlobInfo; validation?: BlobInfo } = {};
+  for (const [field, uri, role] of named) {
     const location = parseGcsUri(uri)!;
-    let found: BlobInfo | undefined;
     try {
-      found = await deps.blobs.stat(location.bucket, location.object);
+      found[role] = await deps.blobs.stat(location.bucket, location.object);
     } catch (error) {
-      problems.push(unreadableDataset(error, field, uri));
+      problems.push(unreadableDataset(error, `/${field}`, uri));
       continue;
     }
-    if (found) continue;
+    if (found[role]) continue;
     if (location.bucket === ref.bucket && location.object.startsWith(folder)) missing.push(uri);
     else problems.push({ path: `/${field}`, message: `${uri} does not exist` });
   }
@@ -340,23 +366,55 @@ async function ingestManifest(
     return { outcome: 'waiting', jobId, reportUri, missing };
   }
   const datasets: IngestReport['datasets'] = {};
+  const pins: Pins = {};
   if (problems.length === 0) {
     for (const [field, uri, role] of named) {
       const location = parseGcsUri(uri)!;
+      const info = found[role]!;
+      // The generation just stat'ed is the one pinned, validated and trained on, wherever it
+      // lives (this bucket's incoming/ or another bucket): later uploads change nothing.
+      const source = {
+        bucket: location.bucket,
+        name: location.object,
+        generation: info.generation,
+        contentType: info.contentType,
+      };
+      let pinned: PinnedDataset;
       try {
-        datasets[role] = await validate(deps, location.bucket, location.object, spec, role);
+        pinned = await pinGeneration(deps.blobs, source, {
+          bucket: ref.bucket,
+          name: validatedNameFor(jobId, role, location.object),
+        });
       } catch (error) {
-        problems.push(unreadableDataset(error, field, uri));
+        problems.push(unpinnable(error, `/${field}`, uri, true));
+        continue;
+      }
+      if (pinned.sourceGeneration !== info.generation) {
+        notes.push(
+          `${field}: validated generation ${pinned.sourceGeneration} of ${uri}, pinned by an earlier attempt of this job; generation ${info.generation} uploaded since is not used`,
+        );
+      }
+      pins[role] = pinned;
+      try {
+        datasets[role] = await validate(deps, pinned, spec, role);
+      } catch (error) {
+        problems.push(unreadableDataset(error, `/${field}`, pinned.uri));
       }
     }
   }
+  const pinnedSpec: TuningSpec = dropUndefined({
+    ...spec,
+    ...(pins.training ? { trainingDatasetUri: pins.training.uri } : {}),
+    ...(pins.validation ? { validationDatasetUri: pins.validation.uri } : {}),
+  });
   return conclude(deps, logger, ref, jobId, {
     kind: 'manifest',
     problems,
     notes,
-    spec,
+    spec: pinnedSpec,
     policy: approval.policy,
     datasets,
+    pins,
   });
 }
 
@@ -365,33 +423,61 @@ async function ingestManifest(
  * it, typically another bucket; 404: it is gone) is a problem with the manifest: reported, never
  * retried. Anything else (429, 5xx, network) is rethrown so the platform redelivers.
  */
-function unreadableDataset(error: unknown, field: string, uri: string): FieldIssue {
+function unreadableDataset(error: unknown, path: string, uri: string): FieldIssue {
   if (!(error instanceof BlobAccessError) || !error.permanent) throw error;
   const message =
     error.status === 403
       ? `${uri} is not readable by tunedrop (403): grant the ingest service account roles/storage.objectViewer on that bucket`
       : `${uri} was not found (404): check the bucket and object name, and that the object still exists`;
-  return { path: `/${field}`, message };
+  return { path, message };
 }
 
+/**
+ * The copy that pins a dataset failed. Cloud Storage refusing for good (403: tunedrop may not read
+ * the source or create under validated/; 404: the generation is gone) means the job cannot start
+ * on validated bytes: a problem, reported, no job. A manifest's dataset replaced between its stat
+ * and the copy is transient: the redelivered event pins the new generation.
+ */
+function unpinnable(error: unknown, path: string, uri: string, namedByManifest = false): FieldIssue {
+  if (error instanceof StaleGenerationError && namedByManifest) {
+    throw new TransientError(`${uri} was replaced while tunedrop pinned it; retrying`, 'dataset-replaced', {
+      cause: error,
+    });
+  }
+  if (!(error instanceof BlobAccessError) || !error.permanent) throw error;
+  const reason =
+    error.status === 403
+      ? 'tunedrop may not read it or may not write under validated/ (403): grant the ingest service account roles/storage.objectViewer on the source bucket and roles/storage.objectCreator on the tunedrop bucket'
+      : 'that generation no longer exists (404)';
+  return {
+    path,
+    message: `${uri} could not be pinned (copied to validated/), so it cannot be trained on: ${reason}`,
+  };
+}
+
+/** Validates a pinned copy at its generation: exactly the bytes the provider will read. */
 async function validate(
   deps: IngestDeps,
-  bucket: string,
-  name: string,
+  pinned: PinnedDataset,
   spec: TuningSpec,
   role: 'training' | 'validation',
-  /** The generation to validate: the event's, for the uploaded file itself. */
-  generation?: string,
 ): Promise<DatasetReport> {
-  const read = generation === undefined ? undefined : { generation };
-  const report = await validateDataset(deps.blobs.read(bucket, name, read), {
-    ...deps.validation,
-    model: spec.baseModel,
-    role,
-    fileName: name,
-    ...(role === 'training' && spec.epochCount !== undefined ? { epochs: spec.epochCount } : {}),
-  });
-  return { uri: gsUri(bucket, name), ...report };
+  const report = await validateDataset(
+    deps.blobs.read(pinned.bucket, pinned.name, { generation: pinned.generation }),
+    {
+      ...deps.validation,
+      model: spec.baseModel,
+      role,
+      // Errors name the user's file, not tunedrop's copy of it.
+      fileName: parseGcsUri(pinned.sourceUri)?.object ?? pinned.name,
+      ...(role === 'training' && spec.epochCount !== undefined ? { epochs: spec.epochCount } : {}),
+    },
+  );
+  return {
+    uri: pinned.sourceUri,
+    pinned: { uri: pinned.uri, generation: pinned.generation, sourceGeneration: pinned.sourceGeneration },
+    ...report,
+  };
 }
 
 function baseReport(
@@ -430,6 +516,8 @@ interface Findings {
   spec?: TuningSpec;
   policy?: JobRecord['approval']['policy'];
   datasets: IngestReport['datasets'];
+  /** The pinned copies the datasets were validated from (the spec names them). */
+  pins?: Pins;
 }
 
 /** Writes the report, then rejects (event, no job) or creates the job and starts or drafts it. */
@@ -541,6 +629,10 @@ async function conclude(
           (sum, dataset) => sum + dataset.warnings.length + dataset.warningsOmitted,
           0,
         ),
+        pinned: findings.pins?.training && {
+          training: pinnedSummary(findings.pins.training),
+          ...(findings.pins.validation ? { validation: pinnedSummary(findings.pins.validation) } : {}),
+        },
       }),
       estimate,
       provider: { name: deps.provider.name },
@@ -554,6 +646,15 @@ async function conclude(
   if (created) logs.logJobCreated(logger, ref, job);
   else logs.logDuplicate(logger, ref, job);
   return { outcome: 'job', job: await proceed(deps, job), created };
+}
+
+function pinnedSummary(pinned: PinnedDataset) {
+  return {
+    uri: pinned.uri,
+    generation: pinned.generation,
+    sourceUri: pinned.sourceUri,
+    sourceGeneration: pinned.sourceGeneration,
+  };
 }
 
 /** Takes a record as far as ingest can: starts (or resumes starting) it, or flushes its events. */
