@@ -386,7 +386,18 @@ async function ingestManifest(
           name: validatedNameFor(jobId, role, location.object),
         });
       } catch (error) {
-        problems.push(unpinnable(error, `/${field}`, uri, true));
+        if (error instanceof StaleGenerationError) {
+          // Gone since the stat: deleted (a 404 problem, like a dataset that never existed) or
+          // replaced (transient: the redelivered event pins the new generation).
+          if (await deps.blobs.stat(location.bucket, location.object)) {
+            throw new TransientError(`${uri} was replaced while tunedrop pinned it`, 'dataset-replaced', {
+              cause: error,
+            });
+          }
+          problems.push(unreadableDataset(error, `/${field}`, uri));
+        } else {
+          problems.push(unpinnable(error, `/${field}`, uri));
+        }
         continue;
       }
       if (pinned.sourceGeneration !== info.generation) {
@@ -435,15 +446,9 @@ function unreadableDataset(error: unknown, path: string, uri: string): FieldIssu
 /**
  * The copy that pins a dataset failed. Cloud Storage refusing for good (403: tunedrop may not read
  * the source or create under validated/; 404: the generation is gone) means the job cannot start
- * on validated bytes: a problem, reported, no job. A manifest's dataset replaced between its stat
- * and the copy is transient: the redelivered event pins the new generation.
+ * on validated bytes: a problem, reported, no job. Anything else is rethrown (429, 5xx: retried).
  */
-function unpinnable(error: unknown, path: string, uri: string, namedByManifest = false): FieldIssue {
-  if (error instanceof StaleGenerationError && namedByManifest) {
-    throw new TransientError(`${uri} was replaced while tunedrop pinned it; retrying`, 'dataset-replaced', {
-      cause: error,
-    });
-  }
+function unpinnable(error: unknown, path: string, uri: string): FieldIssue {
   if (!(error instanceof BlobAccessError) || !error.permanent) throw error;
   const reason =
     error.status === 403
