@@ -11,7 +11,8 @@ const now = new Date('2025-01-01T01:00:00.000Z');
 const minutesAgo = (minutes: number) => new Date(now.getTime() - minutes * 60_000).toISOString();
 
 interface Script {
-  find?: () => Promise<ProviderJob | undefined>;
+  /** What a label lookup lists: one job, several, or none. */
+  find?: () => Promise<ProviderJob | ProviderJob[] | undefined>;
   create?: (recordId: string) => Promise<ProviderJob>;
 }
 
@@ -29,11 +30,12 @@ function scriptedProvider(script: Script = {}) {
       throw new Error('not used');
     },
     async listJobs() {
-      return { jobs: [] };
+      calls.push('listJobs');
+      const found = script.find ? await script.find() : undefined;
+      return { jobs: found === undefined ? [] : Array.isArray(found) ? found : [found] };
     },
     async findJobByRecordId() {
-      calls.push('findJobByRecordId');
-      return script.find ? script.find() : undefined;
+      throw new Error('startJob lists every labelled job instead');
     },
     async cancelJob(name) {
       calls.push(`cancelJob ${name}`);
@@ -74,7 +76,7 @@ describe('starting a job while another caller may be creating it', () => {
     await expect(startJob(t.deps, job.id)).rejects.toMatchObject({ httpStatus: 503 });
     // No nextAttemptTime: nobody may read the first caller's attempt as over and create again.
     expect(t.store.records.get(job.id)).toEqual(job);
-    expect(t.calls).toEqual(['findJobByRecordId']);
+    expect(t.calls).toEqual(['listJobs']);
   });
 
   it('queues a retry when the lookup fails for an attempt that is over', async () => {
@@ -160,7 +162,7 @@ describe('starting a job within the concurrency cap', () => {
     });
     const t = setup([named('r1', 'RUNNING'), job], {}, { maxConcurrentJobs: 2 });
     expect((await startJob(t.deps, job.id)).state).toBe('PENDING');
-    expect(t.calls).toEqual(['findJobByRecordId', 'createJob']);
+    expect(t.calls).toEqual(['listJobs', 'createJob']);
   });
 });
 
@@ -181,7 +183,7 @@ describe('giving up on a start that keeps failing', () => {
       code: 'START_ATTEMPTS_EXHAUSTED',
       message: 'gave up after 3 attempts: the service is unavailable',
     });
-    expect(t.calls).toEqual(['findJobByRecordId']);
+    expect(t.calls).toEqual(['listJobs']);
     expect(t.publisher.published.map((event) => event.type)).toEqual(['tunedrop.v1.job.failed']);
   });
 
