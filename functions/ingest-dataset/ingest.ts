@@ -73,7 +73,7 @@ export interface IngestDeps {
   logger: Logger;
   clock: () => Date;
   /** Backoff and intent timeout for startJob; its defaults otherwise. */
-  start?: Pick<StartJobDeps, 'backoff' | 'intentTimeoutMs' | 'random'>;
+  start?: Pick<StartJobDeps, 'backoff' | 'intentTimeoutMs' | 'random' | 'lookupSettleMs'>;
   /** Validator options (token sample for the estimate, error cap...). */
   validation?: Pick<ValidateOptions, 'tokenSample' | 'maxErrors' | 'maxLineBytes' | 'loadCounter'>;
 }
