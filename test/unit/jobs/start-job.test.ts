@@ -227,3 +227,135 @@ describe('giving up on a start that keeps failing', () => {
     expect(t.calls).toEqual(['createJob']);
   });
 });
+
+describe('one record, one billed provider job', () => {
+  const older = (id: string) =>
+    providerJob(id, 'RUNNING', { name: 'projects/p/locations/l/tuningJobs/1', createTime: minutesAgo(20) });
+  const newer = (id: string) =>
+    providerJob(id, 'PENDING', { name: 'projects/p/locations/l/tuningJobs/2', createTime: minutesAgo(5) });
+
+  it('adopts the oldest job a lookup finds, cancels the others and writes it in the history', async () => {
+    const job = named('twice', 'QUEUED', {
+      provider: { name: 'vertex', createIntentTime: minutesAgo(30) },
+      nextAttemptTime: minutesAgo(1),
+      error: { code: 'UNAVAILABLE', message: 'the service is unavailable' },
+    });
+    const t = setup([job], { find: async () => [newer(job.id), older(job.id)] });
+    const after = await startJob(t.deps, job.id);
+    expect(after.provider.jobName).toBe(older(job.id).name);
+    expect(after.error).toBeUndefined();
+    expect(t.calls).toEqual(['listJobs', `cancelJob ${newer(job.id).name}`]);
+    expect(after.history.at(-1)?.reason).toBe(
+      `cancelled duplicate provider job ${newer(job.id).name} made by a retried start; kept the oldest, ${older(job.id).name}`,
+    );
+    expect(t.logger.entries).toContainEqual(
+      expect.objectContaining({
+        severity: 'ERROR',
+        message: 'cancelled a duplicate provider job of one record',
+      }),
+    );
+  });
+
+  it('says in the history when a duplicate could not be cancelled, and still starts', async () => {
+    const job = named('stuck', 'QUEUED', {
+      provider: { name: 'vertex', createIntentTime: minutesAgo(30) },
+      nextAttemptTime: minutesAgo(1),
+    });
+    const t = setup([job], { find: async () => [older(job.id), newer(job.id)] });
+    t.deps.provider.cancelJob = async () => {
+      throw new ProviderError('unavailable', 503, 'UNAVAILABLE', true);
+    };
+    const after = await startJob(t.deps, job.id);
+    expect(after.state).toBe('PENDING');
+    expect(after.history.at(-1)?.reason).toMatch(/could not be cancelled: unavailable; cancel it by hand$/);
+  });
+
+  it('does not believe an empty lookup while the unknown-outcome attempt is recent, and creates nothing', async () => {
+    // E.g. a record left by an older version with a short retry time after a 503.
+    const job = named('recent', 'QUEUED', {
+      provider: { name: 'vertex', createIntentTime: new Date(now.getTime() - 20_000).toISOString() },
+      nextAttemptTime: new Date(now.getTime() - 1_000).toISOString(),
+    });
+    const t = setup([job], {}, { lookupSettleMs: 60_000 });
+    const after = await startJob(t.deps, job.id);
+    expect(after.state).toBe('QUEUED');
+    expect(after.nextAttemptTime).toBe(new Date(now.getTime() + 40_000).toISOString());
+    expect(t.calls).toEqual(['listJobs']);
+  });
+
+  it('after a 5xx on create, is not due again before the lookup can be believed', async () => {
+    const job = named('503', 'QUEUED');
+    const t = setup(
+      [job],
+      {
+        create: async () => {
+          throw new ProviderError('backend error', 503, 'UNAVAILABLE', true);
+        },
+      },
+      { lookupSettleMs: 10 * 60_000, backoff: { baseMs: 1000, maxMs: 1000 } },
+    );
+    const after = await startJob(t.deps, job.id);
+    expect(after.provider.createIntentTime).toBe(now.toISOString());
+    expect(after.nextAttemptTime).toBe(new Date(now.getTime() + 10 * 60_000).toISOString());
+  });
+});
+
+describe('a record that cannot be trusted or is gone', () => {
+  it('refuses to create a job whose spec does not name the pinned, validated copy', async () => {
+    const pinned = {
+      uri: 'gs://bucket/validated/x/training/data.jsonl',
+      generation: '2',
+      sourceUri: 'gs://bucket/incoming/data.jsonl',
+      sourceGeneration: '1',
+    };
+    const base = named('tampered', 'QUEUED');
+    const job = { ...base, validation: { ...base.validation, pinned: { training: pinned } } };
+    const t = setup([job]);
+    const after = await startJob(t.deps, job.id);
+    expect(after.state).toBe('FAILED');
+    expect(after.error).toMatchObject({ code: 'DATASET_NOT_PINNED' });
+    expect(after.error?.message).toContain(`is not the validated copy ${pinned.uri}`);
+    expect(t.calls).toEqual([]);
+  });
+
+  it('starts a job whose spec names its pinned copies', async () => {
+    const pinned = {
+      uri: 'gs://bucket/validated/x/training/data.jsonl',
+      generation: '2',
+      sourceUri: 'gs://bucket/incoming/data.jsonl',
+      sourceGeneration: '1',
+    };
+    const base = named('pinned', 'QUEUED');
+    const job = {
+      ...base,
+      spec: { ...base.spec, trainingDatasetUri: pinned.uri },
+      validation: { ...base.validation, pinned: { training: pinned } },
+    };
+    const t = setup([job]);
+    expect((await startJob(t.deps, job.id)).state).toBe('PENDING');
+  });
+
+  it('stops with an error when the record is deleted during create, cancelling the job made for it', async () => {
+    const job = named('deleted', 'QUEUED');
+    const t = setup([job], {
+      create: async (recordId) => {
+        t.store.records.delete(recordId);
+        return providerJob(recordId, 'PENDING');
+      },
+    });
+    await expect(startJob(t.deps, job.id)).rejects.toMatchObject({ code: 'job-not-found' });
+    expect(t.calls).toEqual(['createJob', `cancelJob ${providerJob(job.id, 'PENDING').name}`]);
+    expect(t.logger.entries.map((entry) => entry.message)).not.toContain('provider job recorded');
+  });
+
+  it('stops with an error when the record is deleted while a retry is being scheduled', async () => {
+    const job = named('gone', 'QUEUED');
+    const t = setup([job], {
+      create: async (recordId) => {
+        t.store.records.delete(recordId);
+        throw new ProviderError('backend error', 503, 'UNAVAILABLE', true);
+      },
+    });
+    await expect(startJob(t.deps, job.id)).rejects.toMatchObject({ code: 'job-not-found' });
+  });
+});
