@@ -6,6 +6,7 @@
  */
 
 import { buildDatasetRejectedEvent } from '../../shared/events/index.ts';
+import { InvalidJobDocumentError } from '../../shared/jobs/firestore-store.ts';
 import { manifestFileName } from '../../shared/jobs/manifest.ts';
 import { jobIdFor } from '../../shared/jobs/model.ts';
 import type { Logger } from '../../shared/logging/index.ts';
@@ -34,7 +35,15 @@ export async function reportPermanentFailure(
   classification: Classification,
 ): Promise<{ reportUri: string } | { jobExists: true }> {
   const jobId = jobIdFor(ref);
-  if (await deps.store.get(jobId)) {
+  let existing: unknown;
+  try {
+    existing = await deps.store.get(jobId);
+  } catch (error) {
+    // A record that breaks the schema tracks nothing: the upload is reported like one without.
+    if (!(error instanceof InvalidJobDocumentError)) throw error;
+    logger.error('the job record of the failed upload is unreadable', { jobId, error });
+  }
+  if (existing) {
     logger.error('the failure concerns an existing job; its record and events carry its state', { jobId });
     return { jobExists: true };
   }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryPublisher } from '../../../shared/events/index.ts';
+import { InvalidJobDocumentError } from '../../../shared/jobs/firestore-store.ts';
 import type { JobRecord, JobState } from '../../../shared/jobs/model.ts';
 import { type StartJobDeps, startJob } from '../../../shared/jobs/start-job.ts';
 import { createMemoryLogger } from '../../../shared/logging/index.ts';
@@ -357,5 +358,21 @@ describe('a record that cannot be trusted or is gone', () => {
       },
     });
     await expect(startJob(t.deps, job.id)).rejects.toMatchObject({ code: 'job-not-found' });
+  });
+
+  it('stops with the error when the record becomes unreadable during create, logging no success', async () => {
+    const job = named('corrupt', 'QUEUED');
+    const t = setup([job]);
+    const update = t.store.update.bind(t.store);
+    let updates = 0;
+    t.store.update = async (id, mutate) => {
+      updates++;
+      // The claim commits; the record is corrupted before the create is recorded.
+      if (updates > 1) throw new InvalidJobDocumentError(id, [{ message: 'state: invalid' }]);
+      return update(id, mutate);
+    };
+    await expect(startJob(t.deps, job.id)).rejects.toBeInstanceOf(InvalidJobDocumentError);
+    expect(t.calls).toEqual(['createJob']);
+    expect(t.logger.entries.map((entry) => entry.message)).not.toContain('provider job recorded');
   });
 });
