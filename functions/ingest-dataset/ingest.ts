@@ -10,7 +10,7 @@
  * through startJob's intent protocol, and events carry stable ids.
  */
 import type { Config } from '../../shared/config/index.ts';
-import { type ValidateOptions, type ValidationReport, validateDataset } from '../../shared/dataset/index.ts';
+import type { ValidateOptions, ValidationReport } from '../../shared/dataset/index.ts';
 import { TransientError } from '../../shared/errors/index.ts';
 import {
   buildDatasetRejectedEvent,
@@ -57,6 +57,7 @@ import {
   validatedNameFor,
 } from '../../shared/storage/index.ts';
 import * as logs from './logs.ts';
+import { type Pins, pinnedSummary, unpinnable, validatePinned } from './pinning.ts';
 import type { DatasetReport, IngestReport } from './report.ts';
 import { reportFormatVersion } from './report.ts';
 import { routeObject } from './routing.ts';
@@ -277,7 +278,7 @@ async function ingestSingleFile(
     }
     if (pins.training) {
       spec.trainingDatasetUri = pins.training.uri;
-      datasets.training = await validate(deps, pins.training, spec, 'training');
+      datasets.training = await validatePinned(deps, pins.training, spec, 'training');
     }
   }
   return conclude(deps, logger, ref, jobId, {
@@ -290,8 +291,6 @@ async function ingestSingleFile(
     pins,
   });
 }
-
-type Pins = { training?: PinnedDataset; validation?: PinnedDataset };
 
 async function ingestManifest(
   deps: IngestDeps,
@@ -407,7 +406,7 @@ async function ingestManifest(
       }
       pins[role] = pinned;
       try {
-        datasets[role] = await validate(deps, pinned, spec, role);
+        datasets[role] = await validatePinned(deps, pinned, spec, role);
       } catch (error) {
         problems.push(unreadableDataset(error, `/${field}`, pinned.uri));
       }
@@ -441,48 +440,6 @@ function unreadableDataset(error: unknown, path: string, uri: string): FieldIssu
       ? `${uri} is not readable by tunedrop (403): grant the ingest service account roles/storage.objectViewer on that bucket`
       : `${uri} was not found (404): check the bucket and object name, and that the object still exists`;
   return { path, message };
-}
-
-/**
- * The copy that pins a dataset failed. Cloud Storage refusing for good (403: tunedrop may not read
- * the source or create under validated/; 404: the generation is gone) means the job cannot start
- * on validated bytes: a problem, reported, no job. Anything else is rethrown (429, 5xx: retried).
- */
-function unpinnable(error: unknown, path: string, uri: string): FieldIssue {
-  if (!(error instanceof BlobAccessError) || !error.permanent) throw error;
-  const reason =
-    error.status === 403
-      ? 'tunedrop may not read it or may not write under validated/ (403): grant the ingest service account roles/storage.objectViewer on the source bucket and roles/storage.objectCreator on the tunedrop bucket'
-      : 'that generation no longer exists (404)';
-  return {
-    path,
-    message: `${uri} could not be pinned (copied to validated/), so it cannot be trained on: ${reason}`,
-  };
-}
-
-/** Validates a pinned copy at its generation: exactly the bytes the provider will read. */
-async function validate(
-  deps: IngestDeps,
-  pinned: PinnedDataset,
-  spec: TuningSpec,
-  role: 'training' | 'validation',
-): Promise<DatasetReport> {
-  const report = await validateDataset(
-    deps.blobs.read(pinned.bucket, pinned.name, { generation: pinned.generation }),
-    {
-      ...deps.validation,
-      model: spec.baseModel,
-      role,
-      // Errors name the user's file, not tunedrop's copy of it.
-      fileName: parseGcsUri(pinned.sourceUri)?.object ?? pinned.name,
-      ...(role === 'training' && spec.epochCount !== undefined ? { epochs: spec.epochCount } : {}),
-    },
-  );
-  return {
-    uri: pinned.sourceUri,
-    pinned: { uri: pinned.uri, generation: pinned.generation, sourceGeneration: pinned.sourceGeneration },
-    ...report,
-  };
 }
 
 function baseReport(
@@ -651,15 +608,6 @@ async function conclude(
   if (created) logs.logJobCreated(logger, ref, job);
   else logs.logDuplicate(logger, ref, job);
   return { outcome: 'job', job: await proceed(deps, job), created };
-}
-
-function pinnedSummary(pinned: PinnedDataset) {
-  return {
-    uri: pinned.uri,
-    generation: pinned.generation,
-    sourceUri: pinned.sourceUri,
-    sourceGeneration: pinned.sourceGeneration,
-  };
 }
 
 /** Takes a record as far as ingest can: starts (or resumes starting) it, or flushes its events. */

@@ -4,8 +4,11 @@
  * lead to a second create. Every lookup therefore reads ALL jobs carrying the record's label:
  * the oldest is the record's job, every other one is a duplicate to cancel and report.
  */
+import { PermanentError } from '../errors/index.ts';
+import type { Logger } from '../logging/index.ts';
 import type { ProviderJob, TuningProvider } from '../providers/types.ts';
 import { jobIdLabel } from './model.ts';
+import type { JobStore } from './store-types.ts';
 
 /** Every provider job labelled with the record id (all pages), oldest first. */
 export async function findProviderJobs(provider: TuningProvider, recordId: string): Promise<ProviderJob[]> {
@@ -70,4 +73,37 @@ export function duplicateHistoryReason(kept: string, result: CancelledDuplicate)
   return result.cancelled
     ? `cancelled duplicate provider job ${result.name} made by a retried start; kept the oldest, ${kept}`
     : `duplicate provider job ${result.name} (kept the oldest, ${kept}) could not be cancelled: ${result.error}; cancel it by hand`;
+}
+
+/**
+ * Cancels the duplicates of the record's job `kept`, logs each at ERROR (money was spent) and
+ * adds a history line per duplicate to the record. A record gone meanwhile stops the start.
+ */
+export async function settleDuplicates(
+  deps: { provider: TuningProvider; store: JobStore; logger: Logger; now: () => Date },
+  jobId: string,
+  kept: string,
+  duplicates: readonly ProviderJob[],
+): Promise<void> {
+  const results = await cancelDuplicates(deps.provider, duplicates);
+  for (const result of results) {
+    deps.logger.error(
+      result.cancelled
+        ? 'cancelled a duplicate provider job of one record'
+        : 'could not cancel a duplicate provider job; cancel it by hand',
+      { jobId, kept, duplicate: result.name, ...(result.error ? { error: result.error } : {}) },
+    );
+  }
+  const time = deps.now().toISOString();
+  const updated = await deps.store.update(jobId, (job) => ({
+    ...job,
+    updateTime: time,
+    history: [
+      ...job.history,
+      ...results.map((result) => ({ state: job.state, time, reason: duplicateHistoryReason(kept, result) })),
+    ],
+  }));
+  if (!updated) {
+    throw new PermanentError(`job ${jobId} was deleted while it was being started`, 'job-not-found');
+  }
 }

@@ -46,8 +46,9 @@ import { PermanentError } from '../errors/index.ts';
 import { applyTransition, type EventPublisher, publishPending } from '../events/index.ts';
 import type { Logger } from '../logging/index.ts';
 import { ProviderError, type ProviderJob, type TuningProvider } from '../providers/types.ts';
-import { cancelDuplicates, duplicateHistoryReason, findProviderJobs, oldestFirst } from './duplicates.ts';
+import { cancelDuplicates, findProviderJobs, oldestFirst, settleDuplicates } from './duplicates.ts';
 import { isTerminal, type JobRecord, type JobState } from './model.ts';
+import { refuseUnpinned, unpinnedDatasets } from './pinning.ts';
 import { canTransition } from './state-machine.ts';
 import type { JobStore } from './store-types.ts';
 
@@ -135,23 +136,6 @@ export function startDepsFrom(source: StartDepsSource): StartJobDeps {
     ...(source.maxStartAttempts !== undefined ? { maxStartAttempts: source.maxStartAttempts } : {}),
     ...(source.lookupSettleMs !== undefined ? { lookupSettleMs: source.lookupSettleMs } : {}),
   };
-}
-
-/**
- * Why a record may not be created at the provider as it is: its spec names datasets other than
- * the pinned copies it was validated from. Records from before pinning (no `validation.pinned`)
- * pass; the API refuses to approve such a draft whose upload changed.
- */
-export function unpinnedDatasets(job: JobRecord): string | undefined {
-  const pinned = job.validation.pinned;
-  if (!pinned) return undefined;
-  if (job.spec.trainingDatasetUri !== pinned.training.uri) {
-    return `the training dataset ${job.spec.trainingDatasetUri} is not the validated copy ${pinned.training.uri}`;
-  }
-  if (job.spec.validationDatasetUri !== pinned.validation?.uri) {
-    return `the validation dataset ${job.spec.validationDatasetUri ?? '(none)'} is not the validated copy ${pinned.validation?.uri ?? '(none)'}`;
-  }
-  return undefined;
 }
 
 /**
@@ -481,35 +465,6 @@ async function record(
   return flush();
 }
 
-/** Cancels the duplicates of the record's job `kept`, logs it loudly and adds it to the history. */
-async function settleDuplicates(
-  deps: StartJobDeps,
-  jobId: string,
-  kept: string,
-  duplicates: readonly ProviderJob[],
-): Promise<void> {
-  const results = await cancelDuplicates(deps.provider, duplicates);
-  for (const result of results) {
-    deps.logger.error(
-      result.cancelled
-        ? 'cancelled a duplicate provider job of one record'
-        : 'could not cancel a duplicate provider job; cancel it by hand',
-      { jobId, kept, duplicate: result.name, ...(result.error ? { error: result.error } : {}) },
-    );
-  }
-  const time = deps.now().toISOString();
-  const updated = await deps.store.update(jobId, (job) => ({
-    ...job,
-    updateTime: time,
-    history: [
-      ...job.history,
-      ...results.map((result) => ({ state: job.state, time, reason: duplicateHistoryReason(kept, result) })),
-    ],
-  }));
-  if (!updated)
-    throw new PermanentError(`job ${jobId} was deleted while it was being started`, 'job-not-found');
-}
-
 async function adopt(
   deps: StartJobDeps,
   jobId: string,
@@ -557,21 +512,6 @@ async function awaitSettledLookup(
     nextAttemptTime,
   });
   return flush();
-}
-
-/** FAILED with DATASET_NOT_PINNED: nothing is created from bytes that were not validated. */
-function refuseUnpinned(deps: StartJobDeps, job: JobRecord, problem: string): JobRecord {
-  return applyTransition(withoutNextAttempt(job), 'FAILED', {
-    now: deps.now(),
-    project: deps.project,
-    reason: 'refused: the datasets are not the validated copies',
-    patch: {
-      error: {
-        code: 'DATASET_NOT_PINNED',
-        message: `${problem}; tunedrop trains only on the copy it validated: upload the dataset again`,
-      },
-    },
-  });
 }
 
 async function scheduleRetry(
