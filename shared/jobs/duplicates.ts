@@ -19,7 +19,9 @@ export async function findProviderJobs(provider: TuningProvider, recordId: strin
       labels: { [jobIdLabel]: recordId },
       ...(pageToken ? { pageToken } : {}),
     });
-    found.push(...page.jobs);
+    // Checked again here: a provider whose list ignored the filter must never make startJob
+    // adopt, or cancel, another record's job.
+    found.push(...page.jobs.filter((job) => job.labels[jobIdLabel] === recordId));
     pageToken = page.nextPageToken;
   } while (pageToken);
   return oldestFirst(found);

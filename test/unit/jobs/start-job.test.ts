@@ -375,4 +375,18 @@ describe('a record that cannot be trusted or is gone', () => {
     expect(t.calls).toEqual(['createJob']);
     expect(t.logger.entries.map((entry) => entry.message)).not.toContain('provider job recorded');
   });
+
+  it("never adopts or cancels another record's job that a provider's list returned", async () => {
+    const job = named('mine', 'QUEUED', {
+      provider: { name: 'vertex', createIntentTime: minutesAgo(30) },
+      nextAttemptTime: minutesAgo(1),
+    });
+    const someoneElses = providerJob('other-record', 'RUNNING', {
+      name: 'projects/p/locations/l/tuningJobs/9',
+    });
+    const t = setup([job], { find: async () => [someoneElses] });
+    const after = await startJob(t.deps, job.id);
+    expect(after.provider.jobName).toBe(providerJob(job.id, 'PENDING').name);
+    expect(t.calls).toEqual(['listJobs', 'createJob']);
+  });
 });
