@@ -3,9 +3,10 @@
  * only touches a DRAFT, then start it through startJob, whose claim protocol makes the provider
  * job exactly once even when approvals race or one is retried after a crash.
  *
- * A single-file draft trains on its dataset object as it is at approval time, so that object must
- * still be the generation that was validated: an upload over it (a new generation, which gets its
- * own record) is refused here rather than tuned on unvalidated bytes.
+ * A draft trains on tunedrop's pinned copy of the validated generation (`validation.pinned`), so
+ * a later upload over the user's file changes nothing and approval goes ahead. Only a record from
+ * before pinning trains on the user's object as it is at approval time: for such a single-file
+ * draft the object must still be the validated generation, or approval is refused.
  */
 import type { JobRecord } from '../../shared/jobs/index.ts';
 import { startDepsFrom, startJob } from '../../shared/jobs/start-job.ts';
@@ -15,7 +16,7 @@ import { logs } from './logs.ts';
 
 /** Refuses a single-file draft whose dataset object is no longer the validated generation. */
 async function checkDatasetUnchanged(deps: ApiDeps, job: JobRecord): Promise<void> {
-  if (job.state !== 'DRAFT' || job.source.manifest) return;
+  if (job.state !== 'DRAFT' || job.source.manifest || job.validation.pinned) return;
   const { bucket, object, generation: validated } = job.source;
   const current = await deps.blobs.stat(bucket, object);
   if (current?.generation === validated) return;

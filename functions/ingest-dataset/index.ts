@@ -3,16 +3,19 @@
  * CloudEvent and hands the object to the core (ingest.ts). Register it with
  * `functions.cloudEvent('ingestDataset', createIngestHandler(deps))`.
  *
- * Resolving means "acknowledged"; throwing makes Eventarc redeliver. Malformed events and
- * permanent errors are acknowledged (a retry cannot fix them); everything else is thrown.
+ * Resolving means "acknowledged"; throwing makes Eventarc redeliver. Malformed events are
+ * acknowledged. An error is classified by what it is (classify.ts): a permanent one gets a report
+ * and a `dataset.rejected` event, then is acknowledged; a transient one is thrown.
  */
 import type { CloudEvent, CloudEventFunction } from '@google-cloud/functions-framework';
 import { z } from 'zod';
-import { PermanentError } from '../../shared/errors/index.ts';
+import { classifyIngestError } from './classify.ts';
+import { reportPermanentFailure } from './failure.ts';
 import { type IngestDeps, type IngestOutcome, ingestObject } from './ingest.ts';
 import * as logs from './logs.ts';
 import { finalizedEventType, StorageObjectData } from './storage-event.ts';
 
+export { type Classification, classifyIngestError } from './classify.ts';
 export {
   defaultDisplayName,
   type IngestDeps,
@@ -44,12 +47,21 @@ export function createIngestHandler(
     try {
       return await ingestObject(deps, { object, eventTime: event.time, eventId: event.id });
     } catch (error) {
-      if (error instanceof PermanentError) {
-        logs.logPermanentFailure(deps.logger, ref, error);
-        return undefined;
+      const classification = classifyIngestError(error);
+      if (classification.kind === 'transient') {
+        logs.logTransientFailure(deps.logger, ref, error, classification.rule);
+        throw error;
       }
-      logs.logTransientFailure(deps.logger, ref, error);
-      throw error;
+      logs.logPermanentFailure(deps.logger, ref, error, classification.rule);
+      // A failure to report (storage or Pub/Sub down) throws: the redelivery reports it then.
+      await reportPermanentFailure(
+        deps,
+        deps.logger.child({ eventId: event.id }),
+        ref,
+        error,
+        classification,
+      );
+      return undefined;
     }
   };
 }

@@ -10,7 +10,8 @@
  * through startJob's intent protocol, and events carry stable ids.
  */
 import type { Config } from '../../shared/config/index.ts';
-import { type ValidateOptions, type ValidationReport, validateDataset } from '../../shared/dataset/index.ts';
+import type { ValidateOptions, ValidationReport } from '../../shared/dataset/index.ts';
+import { TransientError } from '../../shared/errors/index.ts';
 import {
   buildDatasetRejectedEvent,
   type DatasetErrorSample,
@@ -49,10 +50,14 @@ import {
   BlobAccessError,
   type BlobInfo,
   type BlobStore,
+  type PinnedDataset,
+  pinGeneration,
   reportNameFor,
   StaleGenerationError,
+  validatedNameFor,
 } from '../../shared/storage/index.ts';
 import * as logs from './logs.ts';
+import { type Pins, pinnedSummary, unpinnable, validatePinned } from './pinning.ts';
 import type { DatasetReport, IngestReport } from './report.ts';
 import { reportFormatVersion } from './report.ts';
 import { routeObject } from './routing.ts';
@@ -69,7 +74,7 @@ export interface IngestDeps {
   logger: Logger;
   clock: () => Date;
   /** Backoff and intent timeout for startJob; its defaults otherwise. */
-  start?: Pick<StartJobDeps, 'backoff' | 'intentTimeoutMs' | 'random'>;
+  start?: Pick<StartJobDeps, 'backoff' | 'intentTimeoutMs' | 'random' | 'lookupSettleMs'>;
   /** Validator options (token sample for the estimate, error cap...). */
   validation?: Pick<ValidateOptions, 'tokenSample' | 'maxErrors' | 'maxLineBytes' | 'loadCounter'>;
 }
@@ -172,7 +177,10 @@ export async function ingestObject(deps: IngestDeps, event: IngestEvent): Promis
     const outcome =
       route.kind === 'manifest'
         ? await ingestManifest(deps, logger, ref, jobId)
-        : await ingestSingleFile(deps, logger, ref, jobId, object.metadata ?? info.metadata);
+        : await ingestSingleFile(deps, logger, ref, jobId, {
+            ...info,
+            metadata: object.metadata ?? info.metadata,
+          });
     // One line per processed upload, with the fields the monitoring metrics read (terraform/monitoring.tf).
     const uploaded = Date.parse(object.timeCreated ?? object.updated ?? info.updateTime);
     logs.logIngestFinished(
@@ -244,11 +252,11 @@ async function ingestSingleFile(
   logger: Logger,
   ref: Ref,
   jobId: string,
-  metadata: Record<string, string>,
+  info: BlobInfo,
 ): Promise<IngestOutcome> {
   const problems: FieldIssue[] = [];
   const notes: string[] = [];
-  const overrides = parseMetadataOverrides(metadata);
+  const overrides = parseMetadataOverrides(info.metadata);
   const o = overrides.ok ? overrides.value : { unknownKeys: [] };
   if (!overrides.ok)
     problems.push(...overrides.issues.map((issue) => ({ ...issue, path: `/metadata${issue.path}` })));
@@ -272,8 +280,24 @@ async function ingestSingleFile(
   if (approval.warning) notes.push(approval.warning);
 
   const datasets: IngestReport['datasets'] = {};
+  const pins: Pins = {};
   if (!modelIssue(spec.baseModel)) {
-    datasets.training = await validate(deps, ref.bucket, ref.object, spec, 'training', ref.generation);
+    // The event's generation is pinned; if it is gone already, the StaleGenerationError makes this
+    // event stale (ingestObject acknowledges it), like a read of it would.
+    const source = { ...ref, name: ref.object, contentType: info.contentType };
+    try {
+      pins.training = await pinGeneration(deps.blobs, source, {
+        bucket: ref.bucket,
+        name: validatedNameFor(jobId, 'training', ref.object),
+      });
+    } catch (error) {
+      if (isStale(error, ref)) throw error;
+      problems.push(unpinnable(error, '', gsUri(ref.bucket, ref.object)));
+    }
+    if (pins.training) {
+      spec.trainingDatasetUri = pins.training.uri;
+      datasets.training = await validatePinned(deps, pins.training, spec, 'training');
+    }
   }
   return conclude(deps, logger, ref, jobId, {
     kind: 'dataset',
@@ -282,6 +306,7 @@ async function ingestSingleFile(
     spec,
     policy: approval.policy,
     datasets,
+    pins,
   });
 }
 
@@ -336,16 +361,16 @@ async function ingestManifest(
     ['trainingDataset', spec.trainingDatasetUri, 'training'],
   ];
   if (spec.validationDatasetUri) named.push(['validationDataset', spec.validationDatasetUri, 'validation']);
-  for (const [field, uri] of named) {
+  const found: { training?: BlobInfo; validation?: BlobInfo } = {};
+  for (const [field, uri, role] of named) {
     const location = parseGcsUri(uri)!;
-    let found: BlobInfo | undefined;
     try {
-      found = await deps.blobs.stat(location.bucket, location.object);
+      found[role] = await deps.blobs.stat(location.bucket, location.object);
     } catch (error) {
-      problems.push(unreadableDataset(error, field, uri));
+      problems.push(unreadableDataset(error, `/${field}`, uri));
       continue;
     }
-    if (found) continue;
+    if (found[role]) continue;
     if (location.bucket === ref.bucket && location.object.startsWith(folder)) missing.push(uri);
     else problems.push({ path: `/${field}`, message: `${uri} does not exist` });
   }
@@ -358,23 +383,66 @@ async function ingestManifest(
     return { outcome: 'waiting', jobId, reportUri, missing };
   }
   const datasets: IngestReport['datasets'] = {};
+  const pins: Pins = {};
   if (problems.length === 0) {
     for (const [field, uri, role] of named) {
       const location = parseGcsUri(uri)!;
+      const info = found[role]!;
+      // The generation just stat'ed is the one pinned, validated and trained on, wherever it
+      // lives (this bucket's incoming/ or another bucket): later uploads change nothing.
+      const source = {
+        bucket: location.bucket,
+        name: location.object,
+        generation: info.generation,
+        contentType: info.contentType,
+      };
+      let pinned: PinnedDataset;
       try {
-        datasets[role] = await validate(deps, location.bucket, location.object, spec, role);
+        pinned = await pinGeneration(deps.blobs, source, {
+          bucket: ref.bucket,
+          name: validatedNameFor(jobId, role, location.object),
+        });
       } catch (error) {
-        problems.push(unreadableDataset(error, field, uri));
+        if (error instanceof StaleGenerationError) {
+          // Gone since the stat: deleted (a 404 problem, like a dataset that never existed) or
+          // replaced (transient: the redelivered event pins the new generation).
+          if (await deps.blobs.stat(location.bucket, location.object)) {
+            throw new TransientError(`${uri} was replaced while tunedrop pinned it`, 'dataset-replaced', {
+              cause: error,
+            });
+          }
+          problems.push(unreadableDataset(error, `/${field}`, uri));
+        } else {
+          problems.push(unpinnable(error, `/${field}`, uri));
+        }
+        continue;
+      }
+      if (pinned.sourceGeneration !== info.generation) {
+        notes.push(
+          `${field}: validated generation ${pinned.sourceGeneration} of ${uri}, pinned by an earlier attempt of this job; generation ${info.generation} uploaded since is not used`,
+        );
+      }
+      pins[role] = pinned;
+      try {
+        datasets[role] = await validatePinned(deps, pinned, spec, role);
+      } catch (error) {
+        problems.push(unreadableDataset(error, `/${field}`, pinned.uri));
       }
     }
   }
+  const pinnedSpec: TuningSpec = dropUndefined({
+    ...spec,
+    ...(pins.training ? { trainingDatasetUri: pins.training.uri } : {}),
+    ...(pins.validation ? { validationDatasetUri: pins.validation.uri } : {}),
+  });
   return conclude(deps, logger, ref, jobId, {
     kind: 'manifest',
     problems,
     notes,
-    spec,
+    spec: pinnedSpec,
     policy: approval.policy,
     datasets,
+    pins,
   });
 }
 
@@ -383,35 +451,13 @@ async function ingestManifest(
  * it, typically another bucket; 404: it is gone) is a problem with the manifest: reported, never
  * retried. Anything else (429, 5xx, network) is rethrown so the platform redelivers.
  */
-function unreadableDataset(error: unknown, field: string, uri: string): FieldIssue {
+function unreadableDataset(error: unknown, path: string, uri: string): FieldIssue {
   if (!(error instanceof BlobAccessError) || !error.permanent) throw error;
   const message =
     error.status === 403
       ? `${uri} is not readable by tunedrop (403): grant the ingest service account roles/storage.objectViewer on that bucket`
       : `${uri} was not found (404): check the bucket and object name, and that the object still exists`;
-  return { path: `/${field}`, message };
-}
-
-async function validate(
-  deps: IngestDeps,
-  bucket: string,
-  name: string,
-  spec: TuningSpec,
-  role: 'training' | 'validation',
-  /** The generation to validate: the event's, for the uploaded file itself. */
-  generation?: string,
-): Promise<DatasetReport> {
-  const read = generation === undefined ? undefined : { generation };
-  const report = await validateDataset(deps.blobs.read(bucket, name, read), {
-    // The budget gate's estimate comes from tokenizer counts of a sample (token-estimate.ts).
-    ...(deps.config.tokenSample === undefined ? {} : { tokenSample: deps.config.tokenSample }),
-    ...deps.validation,
-    model: spec.baseModel,
-    role,
-    fileName: name,
-    ...(role === 'training' && spec.epochCount !== undefined ? { epochs: spec.epochCount } : {}),
-  });
-  return { uri: gsUri(bucket, name), ...report };
+  return { path, message };
 }
 
 function baseReport(
@@ -450,6 +496,8 @@ interface Findings {
   spec?: TuningSpec;
   policy?: JobRecord['approval']['policy'];
   datasets: IngestReport['datasets'];
+  /** The pinned copies the datasets were validated from (the spec names them). */
+  pins?: Pins;
 }
 
 /** Writes the report, then rejects (event, no job) or creates the job and starts or drafts it. */
@@ -561,6 +609,10 @@ async function conclude(
           (sum, dataset) => sum + dataset.warnings.length + dataset.warningsOmitted,
           0,
         ),
+        pinned: findings.pins?.training && {
+          training: pinnedSummary(findings.pins.training),
+          ...(findings.pins.validation ? { validation: pinnedSummary(findings.pins.validation) } : {}),
+        },
       }),
       estimate,
       provider: { name: deps.provider.name },

@@ -110,8 +110,16 @@ export const logJobOutcome = (logger: Logger, ref: ObjectRef, job: JobRecord) =>
     nextAttemptTime: job.nextAttemptTime,
   });
 
-export const logTransientFailure = (logger: Logger, ref: ObjectRef, error: unknown) =>
-  logger.warn(`ingest of ${ref.object} failed transiently; the event will be retried`, { ...ref, error });
+export const logTransientFailure = (logger: Logger, ref: ObjectRef, error: unknown, rule: string) =>
+  logger.warn(`ingest of ${ref.object} failed transiently (${rule}); the event will be retried`, {
+    ...ref,
+    rule,
+    error,
+  });
 
-export const logPermanentFailure = (logger: Logger, ref: ObjectRef, error: unknown) =>
-  logger.error(`ingest of ${ref.object} failed permanently; acknowledged`, { ...ref, error });
+export const logPermanentFailure = (logger: Logger, ref: ObjectRef, error: unknown, rule: string) =>
+  logger.error(`ingest of ${ref.object} failed permanently (${rule}); reported and acknowledged`, {
+    ...ref,
+    rule,
+    error,
+  });

@@ -10,7 +10,10 @@ import type { CostEstimate, TuningSpec } from '../../shared/jobs/model.ts';
 export const reportFormatVersion = 1;
 
 export interface DatasetReport extends ValidationReport {
+  /** What the user named. */
   uri: string;
+  /** tunedrop's copy of one generation of it: what was validated and what the provider reads. */
+  pinned?: { uri: string; generation: string; sourceGeneration: string };
 }
 
 export interface IngestReport {

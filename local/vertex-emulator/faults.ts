@@ -7,6 +7,10 @@ import { z } from 'zod';
 export const FaultSettings = z.object({
   /** The next N create calls answer 429 RESOURCE_EXHAUSTED. */
   rateLimitCreates: z.number().int().nonnegative().default(0),
+  /** The next N create calls create the job, then answer 503 UNAVAILABLE (a front end timing out). */
+  unavailableAfterCreates: z.number().int().nonnegative().default(0),
+  /** tuningJobs.list leaves out jobs created less than this many ms ago (a lagging list index). */
+  listLagMs: z.number().int().nonnegative().default(0),
   /** Probability (0..1) that any API call answers 503 UNAVAILABLE. */
   unavailableRate: z.number().min(0).max(1).default(0),
   /** The next N jobs created fail while running. */
@@ -47,6 +51,13 @@ export class Faults {
   takeRateLimit(): boolean {
     if (this.settings.rateLimitCreates <= 0) return false;
     this.settings.rateLimitCreates--;
+    return true;
+  }
+
+  /** Consumes one "created, then 503"; true when this create must answer 503 after creating. */
+  takeUnavailableAfterCreate(): boolean {
+    if (this.settings.unavailableAfterCreates <= 0) return false;
+    this.settings.unavailableAfterCreates--;
     return true;
   }
 

@@ -151,6 +151,7 @@ export async function startVertexEmulator(options: VertexEmulatorOptions = {}): 
         const validated = validateCreate(body);
         const job = await store.create(parent, validated, faults.takeJobFate());
         logger?.info('tuning job created', { name: job.name });
+        if (faults.takeUnavailableAfterCreate()) throw unavailable();
         return [200, job];
       }
       case 'get':
@@ -174,8 +175,13 @@ export async function startVertexEmulator(options: VertexEmulatorOptions = {}): 
         const pageSize = Math.min(requested || defaultPageSize, maxPageSize);
         const token = url.searchParams.get('pageToken');
         const after = token ? decodeToken(token, filter) : undefined;
+        const { listLagMs } = faults.get();
+        const listedBefore = (options.now ?? Date.now)() - listLagMs;
         const matching = (await store.list(parent)).filter(
-          (entry) => (after === undefined || entry.id < after) && predicate(entry.subject),
+          (entry) =>
+            (after === undefined || entry.id < after) &&
+            predicate(entry.subject) &&
+            (listLagMs === 0 || Date.parse(entry.subject.createTime) <= listedBefore),
         );
         const page = matching.slice(0, pageSize);
         const body: { tuningJobs?: TuningJob[]; nextPageToken?: string } = {};

@@ -292,7 +292,9 @@ export function specFromManifest(
 
 /**
  * Resolves a manifest's dataset reference to a gs:// URI: gs:// URIs as they are, other paths
- * relative to the manifest's folder. A relative path may not climb out of the bucket.
+ * relative to the manifest's folder. A relative path must stay inside that folder: `../x.jsonl`
+ * would let one team's manifest train on another team's upload (or on tunedrop's own `reports/`
+ * and `validated/`) without naming it; a dataset elsewhere must be named by its full gs:// URI.
  */
 export function resolveDatasetRef(ref: string, manifest: { bucket: string; name: string }): Checked<string> {
   if (ref.startsWith('gs://')) {
@@ -300,9 +302,21 @@ export function resolveDatasetRef(ref: string, manifest: { bucket: string; name:
       ? { ok: true, value: ref }
       : { ok: false, issues: [{ path: '', message: 'must be a gs://BUCKET/OBJECT URI' }] };
   }
-  const joined = posix.normalize(posix.join(posix.dirname(manifest.name), ref));
-  if (joined.startsWith('../') || joined === '..' || joined === '.' || joined.endsWith('/')) {
-    return { ok: false, issues: [{ path: '', message: `${ref} points outside the bucket` }] };
+  const folder = posix.dirname(manifest.name);
+  const joined = posix.normalize(posix.join(folder, ref));
+  const inside =
+    folder === '.' ? !joined.startsWith('../') && joined !== '..' : joined.startsWith(`${folder}/`);
+  if (!inside || joined === '.' || joined.endsWith('/')) {
+    const where = folder === '.' ? 'the bucket' : `the manifest's folder ${folder}/`;
+    return {
+      ok: false,
+      issues: [
+        {
+          path: '',
+          message: `${ref} points outside ${where} (it resolves to ${joined}): name a file inside that folder, or a dataset elsewhere by its full gs://BUCKET/OBJECT URI`,
+        },
+      ],
+    };
   }
   return { ok: true, value: `gs://${manifest.bucket}/${joined}` };
 }

@@ -60,11 +60,29 @@ export const CostEstimate = z.object({
 });
 export type CostEstimate = z.infer<typeof CostEstimate>;
 
+/** A dataset as validated: tunedrop's pinned copy of one generation of what the user named. */
+export const PinnedDataset = z.object({
+  /** gs://BUCKET/validated/<job id>/<role>/<file>: what was validated and what the provider reads. */
+  uri: z.string(),
+  /** The copy's generation (tunedrop never replaces it). */
+  generation: z.string(),
+  /** What the user named (an object under incoming/, or a gs:// URI anywhere). */
+  sourceUri: z.string(),
+  /** The generation of the source whose bytes were copied and validated. */
+  sourceGeneration: z.string(),
+});
+export type PinnedDataset = z.infer<typeof PinnedDataset>;
+
 export const ValidationSummary = z.object({
   reportUri: z.string(),
   examples: z.number().int().nonnegative(),
   validationExamples: z.number().int().nonnegative().optional(),
   warnings: z.number().int().nonnegative().default(0),
+  /**
+   * The pinned copies the datasets were validated from; the spec's dataset URIs are these copies.
+   * Absent only on records created before tunedrop pinned datasets.
+   */
+  pinned: z.object({ training: PinnedDataset, validation: PinnedDataset.optional() }).optional(),
 });
 export type ValidationSummary = z.infer<typeof ValidationSummary>;
 

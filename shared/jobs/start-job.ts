@@ -13,6 +13,18 @@
  *    otherwise another caller is still in its create call: leave it alone.
  * 3. Record the job name and move to PENDING (`job.started`) in a transaction.
  *
+ * Lookups list EVERY job carrying the label (duplicates.ts): if a lagging list made an earlier
+ * attempt create a second job, the oldest is kept and the others are cancelled, with a line in
+ * the record's history and an ERROR log. A lookup that finds nothing is trusted only once the
+ * attempt whose outcome is unknown is `lookupSettleMs` old (a job Vertex AI just created may not
+ * be listed yet); until then the record stays QUEUED, due at that time.
+ *
+ * Pinned datasets: a record whose spec does not name the pinned copies it was validated from
+ * (`validation.pinned`) is never created at the provider: it fails with DATASET_NOT_PINNED.
+ *
+ * A record that disappears (deleted) while it is being started stops the start with a
+ * PermanentError; a provider job created for it meanwhile is cancelled (no record would track it).
+ *
  * Failures of create: transient (429, 5xx, timeouts, an unreadable 2xx) → QUEUED with attempts
  * counted, the last error kept in `error`, and a `nextAttemptTime` by exponential backoff with
  * jitter, for the poller. The intent is cleared only when the provider certainly did not create
@@ -34,7 +46,9 @@ import { PermanentError } from '../errors/index.ts';
 import { applyTransition, type EventPublisher, publishPending } from '../events/index.ts';
 import type { Logger } from '../logging/index.ts';
 import { ProviderError, type ProviderJob, type TuningProvider } from '../providers/types.ts';
+import { cancelDuplicates, findProviderJobs, oldestFirst, settleDuplicates } from './duplicates.ts';
 import { isTerminal, type JobRecord, type JobState } from './model.ts';
+import { refuseUnpinned, unpinnedDatasets } from './pinning.ts';
 import { canTransition } from './state-machine.ts';
 import type { JobStore } from './store-types.ts';
 
@@ -51,6 +65,13 @@ export const defaultBackoff: BackoffPolicy = { baseMs: 30_000, maxMs: 30 * 60_00
  * create call can take (the Vertex client times out after 30 s, a function after 9 min at most).
  */
 export const defaultIntentTimeoutMs = 10 * 60_000;
+
+/**
+ * How old an attempt with an unknown outcome (a 5xx, a timeout) must be before a label lookup that
+ * finds nothing is believed: the provider's list may not show a job created moments ago. Vertex
+ * AI documents no bound [UNCONFIRMED]; a minute costs a retried start little.
+ */
+export const defaultLookupSettleMs = 60_000;
 
 /** Creates that certainly made no job before a start gives up (about 3.5 h with the default backoff). */
 export const defaultMaxStartAttempts = 12;
@@ -74,6 +95,8 @@ export interface StartJobDeps {
   maxConcurrentJobs?: number;
   /** Attempts after which a start that keeps failing transiently gives up; 12 by default. */
   maxStartAttempts?: number;
+  /** See defaultLookupSettleMs. */
+  lookupSettleMs?: number;
 }
 
 /** What a function holds that startJob needs: its usual dependencies and configuration. */
@@ -88,6 +111,7 @@ export interface StartDepsSource {
   intentTimeoutMs?: number;
   random?: () => number;
   maxStartAttempts?: number;
+  lookupSettleMs?: number;
 }
 
 /**
@@ -110,6 +134,7 @@ export function startDepsFrom(source: StartDepsSource): StartJobDeps {
     ...(intentTimeoutMs !== undefined ? { intentTimeoutMs } : {}),
     ...(source.random ? { random: source.random } : {}),
     ...(source.maxStartAttempts !== undefined ? { maxStartAttempts: source.maxStartAttempts } : {}),
+    ...(source.lookupSettleMs !== undefined ? { lookupSettleMs: source.lookupSettleMs } : {}),
   };
 }
 
@@ -183,7 +208,7 @@ function withoutNextAttempt(job: JobRecord): JobRecord {
 }
 
 /** What the claim transaction did instead of claiming, when it did something else. */
-type Diverted = 'at-capacity' | 'exhausted' | undefined;
+type Diverted = 'at-capacity' | 'exhausted' | 'unpinned' | undefined;
 
 export async function startJob(deps: StartJobDeps, jobId: string): Promise<JobRecord> {
   const { store, provider, logger } = deps;
@@ -204,6 +229,11 @@ export async function startJob(deps: StartJobDeps, jobId: string): Promise<JobRe
   /** Claims the record, or diverts it: give up after too many attempts, wait for capacity. */
   let diverted: Diverted;
   const claimOrDivert = (job: JobRecord, claimTime: string): JobRecord => {
+    const unpinned = unpinnedDatasets(job);
+    if (unpinned) {
+      diverted = 'unpinned';
+      return refuseUnpinned(deps, job, unpinned);
+    }
     if (job.attempts >= maxStartAttempts) {
       diverted = 'exhausted';
       return giveUp(deps, job);
@@ -216,9 +246,14 @@ export async function startJob(deps: StartJobDeps, jobId: string): Promise<JobRe
     }
     return claim(job, claimTime);
   };
+  let claimed: JobRecord | undefined;
   const diversion = async (): Promise<JobRecord> => {
     if (diverted === 'exhausted') {
       log.warn('start gave up after too many attempts', { attempts: maxStartAttempts });
+    } else if (diverted === 'unpinned') {
+      log.error('refused to start a job whose datasets are not the validated copies', {
+        spec: { training: claimed?.spec.trainingDatasetUri, validation: claimed?.spec.validationDatasetUri },
+      });
     } else {
       log.info('provider at capacity; job stays queued', { active: busy, maxConcurrentJobs: cap });
     }
@@ -228,7 +263,7 @@ export async function startJob(deps: StartJobDeps, jobId: string): Promise<JobRe
   // 1. Claim, or learn that a previous attempt left an intent.
   let plan: StartPlan = { action: 'skip', reason: 'not-startable' };
   let claimTime = deps.now().toISOString();
-  const claimed = await store.update(jobId, (job) => {
+  claimed = await store.update(jobId, (job) => {
     diverted = undefined;
     plan = planStart(job, deps.now(), intentTimeoutMs);
     if (plan.action !== 'claim') return undefined;
@@ -245,21 +280,25 @@ export async function startJob(deps: StartJobDeps, jobId: string): Promise<JobRe
 
   // 2. An earlier intent: adopt the job it may have created, or re-claim.
   if (firstPlan.action === 'recover') {
-    let found: ProviderJob | undefined;
+    let found: ProviderJob[];
     try {
-      found = await provider.findJobByRecordId(jobId);
+      found = await findProviderJobs(provider, jobId);
     } catch (error) {
       // Another caller may be inside its create call: recording an outcome here (a
       // nextAttemptTime) would tell everyone the attempt is over and invite a second create.
       if (firstPlan.inFlight) throw error;
       return scheduleRetry(deps, jobId, error, firstPlan.intentTime, false, flush);
     }
-    if (found) return adopt(deps, jobId, found, flush);
+    if (found.length > 0) return adopt(deps, jobId, found, flush);
     if (firstPlan.inFlight) {
       log.info('start in progress elsewhere; leaving it to that caller', {
         intentTime: firstPlan.intentTime,
       });
       return claimed;
+    }
+    const settleUntil = Date.parse(firstPlan.intentTime) + (deps.lookupSettleMs ?? defaultLookupSettleMs);
+    if (deps.now().getTime() < settleUntil) {
+      return awaitSettledLookup(deps, jobId, firstPlan.intentTime, settleUntil, flush);
     }
     claimTime = deps.now().toISOString();
     let reclaimed = false;
@@ -353,11 +392,12 @@ async function record(
   found: ProviderJob,
   reason: string,
   flush: () => Promise<JobRecord>,
+  duplicates: readonly ProviderJob[] = [],
 ): Promise<JobRecord> {
   const log = deps.logger.child({ jobId });
   let conflict: string | undefined;
   let endedAs: string | undefined;
-  await deps.store.update(jobId, (job) => {
+  const updated = await deps.store.update(jobId, (job) => {
     conflict = undefined;
     endedAs = undefined;
     if (job.provider.jobName) {
@@ -390,9 +430,21 @@ async function record(
     if (!canTransition(job.state, 'PENDING')) return { ...cleared, ...patch };
     return applyTransition(cleared, 'PENDING', { now, project: deps.project, reason, patch });
   });
+  if (!updated) {
+    // Deleted while it was being started: no record will ever track, bill or finish this job.
+    log.error('the job record disappeared while it was being started; cancelling its provider job', {
+      providerJobName: found.name,
+    });
+    await cancelDuplicates(deps.provider, [found, ...duplicates]);
+    throw new PermanentError(
+      `job ${jobId} was deleted while it was being started; provider job ${found.name} was cancelled`,
+      'job-not-found',
+    );
+  }
   if (conflict) {
-    // Cannot happen while the protocol holds; loud, because it means two billed jobs.
-    log.error('a second provider job exists for this record', { recorded: conflict, other: found.name });
+    // The record already names a job (a concurrent start recorded it): that one stays, the job
+    // in hand is a second billed job for one record.
+    await settleDuplicates(deps, jobId, conflict, [found]);
   } else if (endedAs) {
     log.error('a provider job was created for a job that had already ended; cancelling it', {
       providerJobName: found.name,
@@ -409,20 +461,57 @@ async function record(
   } else {
     log.info('provider job recorded', { providerJobName: found.name, reason });
   }
+  if (!conflict && duplicates.length > 0) await settleDuplicates(deps, jobId, found.name, duplicates);
   return flush();
 }
 
 async function adopt(
   deps: StartJobDeps,
   jobId: string,
-  found: ProviderJob,
+  found: readonly ProviderJob[],
   flush: () => Promise<JobRecord>,
 ): Promise<JobRecord> {
+  const [oldest, ...duplicates] = oldestFirst(found) as [ProviderJob, ...ProviderJob[]];
   deps.logger.warn('adopting the provider job of an interrupted start', {
     jobId,
-    providerJobName: found.name,
+    providerJobName: oldest.name,
+    ...(duplicates.length > 0 ? { duplicates: duplicates.map((job) => job.name) } : {}),
   });
-  return record(deps, jobId, found, 'adopted the provider job of an interrupted start', flush);
+  return record(deps, jobId, oldest, 'adopted the provider job of an interrupted start', flush, duplicates);
+}
+
+/**
+ * An attempt with an unknown outcome is too recent for an empty lookup to prove it made no job:
+ * stay QUEUED, due when the lookup can be believed. Nothing is created meanwhile.
+ */
+async function awaitSettledLookup(
+  deps: StartJobDeps,
+  jobId: string,
+  intentTime: string,
+  settleUntil: number,
+  flush: () => Promise<JobRecord>,
+): Promise<JobRecord> {
+  const nextAttemptTime = new Date(settleUntil).toISOString();
+  const updated = await deps.store.update(jobId, (job) => {
+    if (job.provider.jobName || job.provider.createIntentTime !== intentTime || isTerminal(job.state))
+      return undefined;
+    const now = deps.now();
+    if (job.state === 'QUEUED') return { ...job, nextAttemptTime, updateTime: now.toISOString() };
+    return applyTransition(job, 'QUEUED', {
+      now,
+      project: deps.project,
+      reason: 'waiting for the provider to list a job an earlier attempt may have made',
+      patch: { nextAttemptTime, updateTime: now.toISOString() },
+    });
+  });
+  if (!updated)
+    throw new PermanentError(`job ${jobId} was deleted while it was being started`, 'job-not-found');
+  deps.logger.info('label lookup found nothing yet; not creating until the earlier attempt can be listed', {
+    jobId,
+    intentTime,
+    nextAttemptTime,
+  });
+  return flush();
 }
 
 async function scheduleRetry(
@@ -440,11 +529,16 @@ async function scheduleRetry(
     error instanceof ProviderError
       ? { code: error.status || error.httpStatus, message: error.message }
       : { code: 'UNKNOWN', message: error instanceof Error ? error.message : String(error) };
-  await deps.store.update(jobId, (job) => {
+  const settleMs = deps.lookupSettleMs ?? defaultLookupSettleMs;
+  const updated = await deps.store.update(jobId, (job) => {
     if (job.provider.jobName || isTerminal(job.state)) return undefined;
     const now = deps.now();
-    nextAttemptTime = new Date(now.getTime() + backoffDelayMs(job.attempts, backoff, random)).toISOString();
     const ours = job.provider.createIntentTime === intentTime;
+    // Not before the lookup that must precede a re-create can see what this attempt made.
+    const earliest = clearIntent ? 0 : Date.parse(intentTime) + settleMs;
+    nextAttemptTime = new Date(
+      Math.max(now.getTime() + backoffDelayMs(job.attempts, backoff, random), earliest),
+    ).toISOString();
     const patch = {
       provider: clearIntent && ours ? withoutIntent(job.provider) : job.provider,
       nextAttemptTime,
@@ -460,6 +554,8 @@ async function scheduleRetry(
       patch,
     });
   });
+  if (!updated)
+    throw new PermanentError(`job ${jobId} was deleted while it was being started`, 'job-not-found');
   deps.logger.warn('provider job not started; queued for a retry', {
     jobId,
     nextAttemptTime,

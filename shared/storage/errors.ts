@@ -51,6 +51,18 @@ export class StaleGenerationError extends BlobAccessError {
   }
 }
 
+/**
+ * A create-if-absent write (`ifGenerationMatch: 0`) found the destination already there: Cloud
+ * Storage's 412 Precondition Failed. Not an error of the data: typically an earlier attempt of the
+ * same work already made it.
+ */
+export class DestinationExistsError extends BlobAccessError {
+  override readonly name = 'DestinationExistsError';
+  constructor(bucket: string, object: string, options?: { cause?: unknown }) {
+    super(`gs://${bucket}/${object} already exists`, 412, bucket, object, options);
+  }
+}
+
 /** A numeric HTTP status on a Cloud Storage client error (`ApiError.code`), if it has one. */
 function httpStatusOf(error: unknown): number | undefined {
   const code = (error as { code?: unknown } | null)?.code;

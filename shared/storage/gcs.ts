@@ -6,9 +6,9 @@
 
 import type { Readable } from 'node:stream';
 import type { File, FileMetadata, Storage } from '@google-cloud/storage';
-import { fromGcsError, mapStreamErrors } from './errors.ts';
-import { assertWritable } from './paths.ts';
-import type { BlobInfo, BlobStore, ReadOptions } from './types.ts';
+import { DestinationExistsError, fromGcsError, mapStreamErrors } from './errors.ts';
+import { assertPinDestination, assertWritable } from './paths.ts';
+import type { BlobInfo, BlobStore, BlobVersion, CopyOptions, ReadOptions } from './types.ts';
 
 export interface GcsBlobStoreOptions {
   storage: Storage;
@@ -76,6 +76,39 @@ export function createGcsBlobStore(options: GcsBlobStoreOptions): BlobStore {
         });
       } catch (error) {
         throw fromGcsError(error, bucket, name);
+      }
+    },
+
+    async copy(
+      source: BlobVersion,
+      destination: { bucket: string; name: string },
+      copy?: CopyOptions,
+    ): Promise<BlobInfo> {
+      assertPinDestination(destination.name);
+      // objects.rewrite with sourceGeneration: exactly that generation is copied, or 404 if it is
+      // gone; ifGenerationMatch: 0 creates the destination only if it does not exist (412
+      // otherwise), which also makes the call safe for the client to retry. Large objects may
+      // take several rewrite calls; the client follows the rewrite token.
+      const to = options.storage.bucket(destination.bucket).file(destination.name);
+      try {
+        const [, response] = await file(source.bucket, source.name, { generation: source.generation }).copy(
+          to,
+          {
+            preconditionOpts: { ifGenerationMatch: 0 },
+            ...(copy?.metadata ? { metadata: copy.metadata } : {}),
+            ...(copy?.contentType ? { contentType: copy.contentType } : {}),
+          },
+        );
+        const resource = (response as { resource?: FileMetadata } | undefined)?.resource;
+        if (resource) return infoOf(destination.bucket, destination.name, resource);
+        const [metadata] = await to.getMetadata();
+        return infoOf(destination.bucket, destination.name, metadata);
+      } catch (error) {
+        if ((error as { code?: unknown }).code === 412) {
+          throw new DestinationExistsError(destination.bucket, destination.name, { cause: error });
+        }
+        // A 404 names the source generation: the destination's bucket is tunedrop's own.
+        throw fromGcsError(error, source.bucket, source.name, source.generation);
       }
     },
 

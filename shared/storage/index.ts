@@ -1,5 +1,6 @@
 export {
   BlobAccessError,
+  DestinationExistsError,
   fromFsError,
   fromGcsError,
   mapStreamErrors,
@@ -8,6 +9,7 @@ export {
 export { createGcsBlobStore, type GcsBlobStoreOptions } from './gcs.ts';
 export { createLocalBlobStore, type LocalBlobStoreOptions } from './local.ts';
 export {
+  assertPinDestination,
   assertWritable,
   incomingPrefix,
   isLocalTempName,
@@ -16,5 +18,8 @@ export {
   reportNameFor,
   reportsPrefix,
   sidecarNameFor,
+  validatedNameFor,
+  validatedPrefix,
 } from './paths.ts';
-export type { BlobInfo, BlobStore, ReadOptions } from './types.ts';
+export { type PinnedDataset, pinGeneration, pinnedSourceKeys } from './pin.ts';
+export type { BlobInfo, BlobStore, BlobVersion, CopyOptions, ReadOptions } from './types.ts';

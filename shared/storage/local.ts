@@ -7,9 +7,10 @@
  * them, ingest ignores them). Write the sidecar before the object it describes.
  */
 import { randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import {
   type FileHandle,
+  link,
   mkdir,
   open,
   readdir,
@@ -21,10 +22,17 @@ import {
 } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { PermanentError } from '../errors/index.ts';
-import { fromFsError, mapStreamErrors, StaleGenerationError } from './errors.ts';
-import { assertWritable, isLocalTempName, isMetadataSidecar, sidecarNameFor } from './paths.ts';
-import type { BlobInfo, BlobStore, ReadOptions } from './types.ts';
+import { DestinationExistsError, fromFsError, mapStreamErrors, StaleGenerationError } from './errors.ts';
+import {
+  assertPinDestination,
+  assertWritable,
+  isLocalTempName,
+  isMetadataSidecar,
+  sidecarNameFor,
+} from './paths.ts';
+import type { BlobInfo, BlobStore, BlobVersion, CopyOptions, ReadOptions } from './types.ts';
 
 export interface LocalBlobStoreOptions {
   root: string;
@@ -176,6 +184,55 @@ export function createLocalBlobStore(options: LocalBlobStoreOptions): BlobStore 
         await rm(temp, { force: true });
         throw error;
       }
+    },
+
+    /**
+     * Cloud Storage's copy semantics on a folder: the source is opened and its generation checked
+     * on the open handle (the bytes copied are that generation's even if a newer upload lands
+     * meanwhile); the copy is written to a temporary file and hard-linked into place, and link
+     * fails if the name exists: create-if-absent, like `ifGenerationMatch: 0`. The metadata
+     * sidecar is put in place right after the link that won (a reader in between sees no
+     * metadata; only the local stack has that window).
+     */
+    async copy(
+      source: BlobVersion,
+      destination: { bucket: string; name: string },
+      copy?: CopyOptions,
+    ): Promise<BlobInfo> {
+      assertPinDestination(destination.name);
+      const target = pathOf(destination.name);
+      const handle = await openGeneration(source.bucket, source.name, source.generation);
+      const dir = dirname(target);
+      const temp = join(dir, `.tunedrop-tmp-${randomBytes(6).toString('hex')}`);
+      const sidecarTemp = `${temp}.metadata.json`;
+      try {
+        await mkdir(dir, { recursive: true });
+        try {
+          await pipeline(
+            handle.createReadStream({ autoClose: false }),
+            createWriteStream(temp, { flags: 'wx' }),
+          );
+        } catch (error) {
+          throw fromFsError(error, source.bucket, source.name);
+        }
+        if (copy?.metadata) await writeFile(sidecarTemp, JSON.stringify(copy.metadata));
+        try {
+          await link(temp, target);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+            throw new DestinationExistsError(destination.bucket, destination.name, { cause: error });
+          }
+          throw error;
+        }
+        if (copy?.metadata) await rename(sidecarTemp, pathOf(sidecarNameFor(destination.name)));
+      } finally {
+        await handle.close();
+        await rm(temp, { force: true });
+        await rm(sidecarTemp, { force: true });
+      }
+      const info = await statObject(destination.bucket, destination.name);
+      if (!info) throw new Error(`${destination.name} vanished right after it was copied`);
+      return info;
     },
 
     async list(bucket: string, prefix: string): Promise<BlobInfo[]> {

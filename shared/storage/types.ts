@@ -25,6 +25,19 @@ export interface ReadOptions {
   generation?: string;
 }
 
+/** One generation of one object: what a pinned copy is made from. */
+export interface BlobVersion {
+  bucket: string;
+  name: string;
+  generation: string;
+}
+
+export interface CopyOptions {
+  /** Custom metadata of the copy (replaces the source's): where it came from. */
+  metadata?: Record<string, string>;
+  contentType?: string;
+}
+
 export interface BlobStore {
   /** Streams an object's bytes; the stream errors if the object (or that generation) does not exist. */
   read(bucket: string, name: string, options?: ReadOptions): Readable;
@@ -33,4 +46,16 @@ export interface BlobStore {
   /** Writes tunedrop's own output (reports). Refuses to write under `incoming/`. */
   write(bucket: string, name: string, data: string | Buffer, contentType: string): Promise<void>;
   list(bucket: string, prefix: string): Promise<BlobInfo[]>;
+  /**
+   * Server-side copy of exactly `source.generation` to `destination` (under `validated/` only),
+   * created only if absent: Cloud Storage's rewrite with `sourceGeneration` and
+   * `ifGenerationMatch: 0`. A source generation that is gone fails with a StaleGenerationError; an
+   * existing destination with a DestinationExistsError (412), whatever its bytes: the caller decides.
+   * Returns the copy as written.
+   */
+  copy(
+    source: BlobVersion,
+    destination: { bucket: string; name: string },
+    options?: CopyOptions,
+  ): Promise<BlobInfo>;
 }

@@ -178,10 +178,17 @@ describe('ingest-dataset', () => {
 
     expect(job.id).toBe(await jobIdOf(name));
     expect(job.state).toBe('PENDING');
+    // Vertex AI is given tunedrop's pinned copy of the validated generation, not the upload.
+    const pinned = `gs://${bucket}/validated/${job.id}/training/${h.prefix}-support.jsonl`;
     expect(job.spec).toMatchObject({
       baseModel: 'gemini-2.5-flash',
-      trainingDatasetUri: `gs://${bucket}/${name}`,
+      trainingDatasetUri: pinned,
       tunedModelDisplayName: `${h.prefix}-support`,
+    });
+    expect(job.validation.pinned?.training).toMatchObject({
+      uri: pinned,
+      sourceUri: `gs://${bucket}/${name}`,
+      sourceGeneration: job.source.generation,
     });
     expect(job.validation.examples).toBe(200);
     expect(job.estimate?.costUsd).toBeGreaterThan(0);
@@ -228,13 +235,19 @@ describe('ingest-dataset', () => {
     expect(job.source.manifest).toBe(true);
     expect(job.spec).toMatchObject({
       baseModel: 'gemini-2.5-flash-lite',
-      trainingDatasetUri: `gs://${bucket}/${folder}/train.jsonl`,
-      validationDatasetUri: `gs://${bucket}/${folder}/val.jsonl`,
+      trainingDatasetUri: `gs://${bucket}/validated/${job.id}/training/train.jsonl`,
+      validationDatasetUri: `gs://${bucket}/validated/${job.id}/validation/val.jsonl`,
       epochCount: 2,
       labels: { team: 'support' },
     });
     expect(job.validation.validationExamples).toBe(200);
     const [vertexJob] = await vertexJobsFor(job.id);
+    expect(vertexJob).toMatchObject({
+      supervisedTuningSpec: {
+        trainingDatasetUri: job.spec.trainingDatasetUri,
+        validationDatasetUri: job.spec.validationDatasetUri,
+      },
+    });
     expect(vertexJob).toMatchObject({
       tunedModelDisplayName: 'support bot',
       labels: { team: 'support', [jobIdLabel]: job.id },
@@ -291,9 +304,13 @@ describe('ingest-dataset', () => {
     const job = asJob(await h.handle(validationEvent));
     expect(job.id).toBe(await jobIdOf(manifest));
     expect(job.state).toBe('PENDING');
+    expect(job.validation.pinned).toMatchObject({
+      training: { sourceUri: `gs://${bucket}/${folder}/train.jsonl` },
+      validation: { sourceUri: `gs://${bucket}/${folder}/val.jsonl` },
+    });
     expect(job.spec).toMatchObject({
-      trainingDatasetUri: `gs://${bucket}/${folder}/train.jsonl`,
-      validationDatasetUri: `gs://${bucket}/${folder}/val.jsonl`,
+      trainingDatasetUri: `gs://${bucket}/validated/${job.id}/training/train.jsonl`,
+      validationDatasetUri: `gs://${bucket}/validated/${job.id}/validation/val.jsonl`,
     });
     expect((await readReport(manifest)).status).toBe('accepted');
 

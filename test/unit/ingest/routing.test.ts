@@ -19,6 +19,8 @@ describe('which uploads start jobs', () => {
 
   it.each([
     ['reports/incoming/a.jsonl.report.json', "tunedrop's own output (reports/)"],
+    ['validated/0123abcd/training/a.jsonl', "tunedrop's pinned copy of a validated dataset (validated/)"],
+    ['validated/0123abcd/incoming/tuning.json', "tunedrop's pinned copy of a validated dataset (validated/)"],
     ['datasets/a.jsonl', 'outside incoming/'],
     ['a.jsonl', 'outside incoming/'],
     ['incoming/tuning.json', 'a manifest must be at incoming/<name>/tuning.json'],

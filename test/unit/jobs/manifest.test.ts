@@ -135,20 +135,36 @@ describe('labels', () => {
 
 describe('dataset references', () => {
   const at = { bucket: 'drop', name: 'incoming/team/tuning.json' };
-  it('resolves relative paths against the manifest folder', () => {
+  it('resolves relative paths against the manifest folder, and gs:// URIs as they are', () => {
     expect(resolveDatasetRef('train.jsonl', at)).toEqual({
       ok: true,
       value: 'gs://drop/incoming/team/train.jsonl',
     });
-    expect(resolveDatasetRef('../shared/x.jsonl', at)).toEqual({
+    expect(resolveDatasetRef('./data/../sub/train.jsonl', at)).toEqual({
+      ok: true,
+      value: 'gs://drop/incoming/team/sub/train.jsonl',
+    });
+    expect(resolveDatasetRef('gs://other/x.jsonl', at)).toEqual({ ok: true, value: 'gs://other/x.jsonl' });
+    expect(resolveDatasetRef('gs://drop/incoming/shared/x.jsonl', at)).toEqual({
       ok: true,
       value: 'gs://drop/incoming/shared/x.jsonl',
     });
-    expect(resolveDatasetRef('gs://other/x.jsonl', at)).toEqual({ ok: true, value: 'gs://other/x.jsonl' });
   });
 
-  it('refuses a path that climbs out of the bucket', () => {
-    expect(resolveDatasetRef('../../../x.jsonl', at).ok).toBe(false);
+  it("refuses a relative path that leaves the manifest's folder, saying where it leads and what to do", () => {
+    expect(resolveDatasetRef('../../other/x.jsonl', at)).toEqual({
+      ok: false,
+      issues: [
+        {
+          path: '',
+          message:
+            "../../other/x.jsonl points outside the manifest's folder incoming/team/ (it resolves to other/x.jsonl): name a file inside that folder, or a dataset elsewhere by its full gs://BUCKET/OBJECT URI",
+        },
+      ],
+    });
+    for (const ref of ['../shared/x.jsonl', 'sub/../../x.jsonl', '../../../x.jsonl', '..', '.', 'sub/']) {
+      expect(resolveDatasetRef(ref, at).ok, ref).toBe(false);
+    }
   });
 
   it('parses well-formed gs:// URIs only', () => {

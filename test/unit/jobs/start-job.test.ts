@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryPublisher } from '../../../shared/events/index.ts';
+import { InvalidJobDocumentError } from '../../../shared/jobs/firestore-store.ts';
 import type { JobRecord, JobState } from '../../../shared/jobs/model.ts';
 import { type StartJobDeps, startJob } from '../../../shared/jobs/start-job.ts';
 import { createMemoryLogger } from '../../../shared/logging/index.ts';
@@ -11,7 +12,8 @@ const now = new Date('2025-01-01T01:00:00.000Z');
 const minutesAgo = (minutes: number) => new Date(now.getTime() - minutes * 60_000).toISOString();
 
 interface Script {
-  find?: () => Promise<ProviderJob | undefined>;
+  /** What a label lookup lists: one job, several, or none. */
+  find?: () => Promise<ProviderJob | ProviderJob[] | undefined>;
   create?: (recordId: string) => Promise<ProviderJob>;
 }
 
@@ -29,11 +31,12 @@ function scriptedProvider(script: Script = {}) {
       throw new Error('not used');
     },
     async listJobs() {
-      return { jobs: [] };
+      calls.push('listJobs');
+      const found = script.find ? await script.find() : undefined;
+      return { jobs: found === undefined ? [] : Array.isArray(found) ? found : [found] };
     },
     async findJobByRecordId() {
-      calls.push('findJobByRecordId');
-      return script.find ? script.find() : undefined;
+      throw new Error('startJob lists every labelled job instead');
     },
     async cancelJob(name) {
       calls.push(`cancelJob ${name}`);
@@ -74,7 +77,7 @@ describe('starting a job while another caller may be creating it', () => {
     await expect(startJob(t.deps, job.id)).rejects.toMatchObject({ httpStatus: 503 });
     // No nextAttemptTime: nobody may read the first caller's attempt as over and create again.
     expect(t.store.records.get(job.id)).toEqual(job);
-    expect(t.calls).toEqual(['findJobByRecordId']);
+    expect(t.calls).toEqual(['listJobs']);
   });
 
   it('queues a retry when the lookup fails for an attempt that is over', async () => {
@@ -160,7 +163,7 @@ describe('starting a job within the concurrency cap', () => {
     });
     const t = setup([named('r1', 'RUNNING'), job], {}, { maxConcurrentJobs: 2 });
     expect((await startJob(t.deps, job.id)).state).toBe('PENDING');
-    expect(t.calls).toEqual(['findJobByRecordId', 'createJob']);
+    expect(t.calls).toEqual(['listJobs', 'createJob']);
   });
 });
 
@@ -181,7 +184,7 @@ describe('giving up on a start that keeps failing', () => {
       code: 'START_ATTEMPTS_EXHAUSTED',
       message: 'gave up after 3 attempts: the service is unavailable',
     });
-    expect(t.calls).toEqual(['findJobByRecordId']);
+    expect(t.calls).toEqual(['listJobs']);
     expect(t.publisher.published.map((event) => event.type)).toEqual(['tunedrop.v1.job.failed']);
   });
 
@@ -223,5 +226,167 @@ describe('giving up on a start that keeps failing', () => {
       error: { code: 'UNAVAILABLE', message: 'backend error' },
     });
     expect(t.calls).toEqual(['createJob']);
+  });
+});
+
+describe('one record, one billed provider job', () => {
+  const older = (id: string) =>
+    providerJob(id, 'RUNNING', { name: 'projects/p/locations/l/tuningJobs/1', createTime: minutesAgo(20) });
+  const newer = (id: string) =>
+    providerJob(id, 'PENDING', { name: 'projects/p/locations/l/tuningJobs/2', createTime: minutesAgo(5) });
+
+  it('adopts the oldest job a lookup finds, cancels the others and writes it in the history', async () => {
+    const job = named('twice', 'QUEUED', {
+      provider: { name: 'vertex', createIntentTime: minutesAgo(30) },
+      nextAttemptTime: minutesAgo(1),
+      error: { code: 'UNAVAILABLE', message: 'the service is unavailable' },
+    });
+    const t = setup([job], { find: async () => [newer(job.id), older(job.id)] });
+    const after = await startJob(t.deps, job.id);
+    expect(after.provider.jobName).toBe(older(job.id).name);
+    expect(after.error).toBeUndefined();
+    expect(t.calls).toEqual(['listJobs', `cancelJob ${newer(job.id).name}`]);
+    expect(after.history.at(-1)?.reason).toBe(
+      `cancelled duplicate provider job ${newer(job.id).name} made by a retried start; kept the oldest, ${older(job.id).name}`,
+    );
+    expect(t.logger.entries).toContainEqual(
+      expect.objectContaining({
+        severity: 'ERROR',
+        message: 'cancelled a duplicate provider job of one record',
+      }),
+    );
+  });
+
+  it('says in the history when a duplicate could not be cancelled, and still starts', async () => {
+    const job = named('stuck', 'QUEUED', {
+      provider: { name: 'vertex', createIntentTime: minutesAgo(30) },
+      nextAttemptTime: minutesAgo(1),
+    });
+    const t = setup([job], { find: async () => [older(job.id), newer(job.id)] });
+    t.deps.provider.cancelJob = async () => {
+      throw new ProviderError('unavailable', 503, 'UNAVAILABLE', true);
+    };
+    const after = await startJob(t.deps, job.id);
+    expect(after.state).toBe('PENDING');
+    expect(after.history.at(-1)?.reason).toMatch(/could not be cancelled: unavailable; cancel it by hand$/);
+  });
+
+  it('does not believe an empty lookup while the unknown-outcome attempt is recent, and creates nothing', async () => {
+    // E.g. a record left by an older version with a short retry time after a 503.
+    const job = named('recent', 'QUEUED', {
+      provider: { name: 'vertex', createIntentTime: new Date(now.getTime() - 20_000).toISOString() },
+      nextAttemptTime: new Date(now.getTime() - 1_000).toISOString(),
+    });
+    const t = setup([job], {}, { lookupSettleMs: 60_000 });
+    const after = await startJob(t.deps, job.id);
+    expect(after.state).toBe('QUEUED');
+    expect(after.nextAttemptTime).toBe(new Date(now.getTime() + 40_000).toISOString());
+    expect(t.calls).toEqual(['listJobs']);
+  });
+
+  it('after a 5xx on create, is not due again before the lookup can be believed', async () => {
+    const job = named('503', 'QUEUED');
+    const t = setup(
+      [job],
+      {
+        create: async () => {
+          throw new ProviderError('backend error', 503, 'UNAVAILABLE', true);
+        },
+      },
+      { lookupSettleMs: 10 * 60_000, backoff: { baseMs: 1000, maxMs: 1000 } },
+    );
+    const after = await startJob(t.deps, job.id);
+    expect(after.provider.createIntentTime).toBe(now.toISOString());
+    expect(after.nextAttemptTime).toBe(new Date(now.getTime() + 10 * 60_000).toISOString());
+  });
+});
+
+describe('a record that cannot be trusted or is gone', () => {
+  it('refuses to create a job whose spec does not name the pinned, validated copy', async () => {
+    const pinned = {
+      uri: 'gs://bucket/validated/x/training/data.jsonl',
+      generation: '2',
+      sourceUri: 'gs://bucket/incoming/data.jsonl',
+      sourceGeneration: '1',
+    };
+    const base = named('tampered', 'QUEUED');
+    const job = { ...base, validation: { ...base.validation, pinned: { training: pinned } } };
+    const t = setup([job]);
+    const after = await startJob(t.deps, job.id);
+    expect(after.state).toBe('FAILED');
+    expect(after.error).toMatchObject({ code: 'DATASET_NOT_PINNED' });
+    expect(after.error?.message).toContain(`is not the validated copy ${pinned.uri}`);
+    expect(t.calls).toEqual([]);
+  });
+
+  it('starts a job whose spec names its pinned copies', async () => {
+    const pinned = {
+      uri: 'gs://bucket/validated/x/training/data.jsonl',
+      generation: '2',
+      sourceUri: 'gs://bucket/incoming/data.jsonl',
+      sourceGeneration: '1',
+    };
+    const base = named('pinned', 'QUEUED');
+    const job = {
+      ...base,
+      spec: { ...base.spec, trainingDatasetUri: pinned.uri },
+      validation: { ...base.validation, pinned: { training: pinned } },
+    };
+    const t = setup([job]);
+    expect((await startJob(t.deps, job.id)).state).toBe('PENDING');
+  });
+
+  it('stops with an error when the record is deleted during create, cancelling the job made for it', async () => {
+    const job = named('deleted', 'QUEUED');
+    const t = setup([job], {
+      create: async (recordId) => {
+        t.store.records.delete(recordId);
+        return providerJob(recordId, 'PENDING');
+      },
+    });
+    await expect(startJob(t.deps, job.id)).rejects.toMatchObject({ code: 'job-not-found' });
+    expect(t.calls).toEqual(['createJob', `cancelJob ${providerJob(job.id, 'PENDING').name}`]);
+    expect(t.logger.entries.map((entry) => entry.message)).not.toContain('provider job recorded');
+  });
+
+  it('stops with an error when the record is deleted while a retry is being scheduled', async () => {
+    const job = named('gone', 'QUEUED');
+    const t = setup([job], {
+      create: async (recordId) => {
+        t.store.records.delete(recordId);
+        throw new ProviderError('backend error', 503, 'UNAVAILABLE', true);
+      },
+    });
+    await expect(startJob(t.deps, job.id)).rejects.toMatchObject({ code: 'job-not-found' });
+  });
+
+  it('stops with the error when the record becomes unreadable during create, logging no success', async () => {
+    const job = named('corrupt', 'QUEUED');
+    const t = setup([job]);
+    const update = t.store.update.bind(t.store);
+    let updates = 0;
+    t.store.update = async (id, mutate) => {
+      updates++;
+      // The claim commits; the record is corrupted before the create is recorded.
+      if (updates > 1) throw new InvalidJobDocumentError(id, [{ message: 'state: invalid' }]);
+      return update(id, mutate);
+    };
+    await expect(startJob(t.deps, job.id)).rejects.toBeInstanceOf(InvalidJobDocumentError);
+    expect(t.calls).toEqual(['createJob']);
+    expect(t.logger.entries.map((entry) => entry.message)).not.toContain('provider job recorded');
+  });
+
+  it("never adopts or cancels another record's job that a provider's list returned", async () => {
+    const job = named('mine', 'QUEUED', {
+      provider: { name: 'vertex', createIntentTime: minutesAgo(30) },
+      nextAttemptTime: minutesAgo(1),
+    });
+    const someoneElses = providerJob('other-record', 'RUNNING', {
+      name: 'projects/p/locations/l/tuningJobs/9',
+    });
+    const t = setup([job], { find: async () => [someoneElses] });
+    const after = await startJob(t.deps, job.id);
+    expect(after.provider.jobName).toBe(providerJob(job.id, 'PENDING').name);
+    expect(t.calls).toEqual(['listJobs', 'createJob']);
   });
 });

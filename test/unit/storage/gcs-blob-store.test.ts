@@ -10,6 +10,7 @@ import {
   BlobAccessError,
   type BlobStore,
   createGcsBlobStore,
+  DestinationExistsError,
   StaleGenerationError,
 } from '../../../shared/storage/index.ts';
 
@@ -27,17 +28,52 @@ const failing: Record<string, { code: number; message: string }> = {
   'flaky-bucket': { code: 503, message: 'Backend Error' },
 };
 
+/** Every objects.rewrite request: its query parameters and body. */
+const rewrites: { path: string; query: Record<string, string>; body: Record<string, unknown> }[] = [];
+
 let server: Server;
 let blobs: BlobStore;
 
 beforeAll(async () => {
-  server = createServer((request, response) => {
+  server = createServer(async (request, response) => {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const match = /^\/storage\/v1\/b\/([^/]+)\/o\/([^/]+)$/.exec(url.pathname);
     const answer = (code: number, body: unknown) => {
       response.writeHead(code, { 'content-type': 'application/json' });
       response.end(JSON.stringify(body));
     };
+    const rewrite = /^\/storage\/v1\/b\/([^/]+)\/o\/([^/]+)\/rewriteTo\/b\/([^/]+)\/o\/([^/]+)$/.exec(
+      url.pathname,
+    );
+    if (rewrite && request.method === 'POST') {
+      const chunks: Buffer[] = [];
+      for await (const chunk of request) chunks.push(chunk as Buffer);
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>;
+      const query = Object.fromEntries(url.searchParams);
+      rewrites.push({ path: url.pathname, query, body });
+      const destination = decodeURIComponent(rewrite[4]!);
+      if (destination.endsWith('exists.jsonl')) {
+        return answer(412, {
+          error: { code: 412, message: 'At least one of the pre-conditions you specified did not hold.' },
+        });
+      }
+      if (query.sourceGeneration !== currentGeneration) {
+        return answer(404, { error: { code: 404, message: 'No such object: data-bucket/train.jsonl' } });
+      }
+      return answer(200, {
+        kind: 'storage#rewriteResponse',
+        done: true,
+        resource: {
+          bucket: decodeURIComponent(rewrite[3]!),
+          name: destination,
+          generation: '1800000000000001',
+          size: String(Buffer.byteLength(content)),
+          contentType: body.contentType,
+          metadata: body.metadata,
+          updated: '2025-01-02T00:00:00.000Z',
+        },
+      });
+    }
     if (!match) return answer(400, { error: { code: 400, message: `unexpected ${url.pathname}` } });
     const bucket = decodeURIComponent(match[1]!);
     const name = decodeURIComponent(match[2]!);
@@ -182,5 +218,57 @@ describe('Cloud Storage blob store', () => {
     );
     expect(error).toBeInstanceOf(Error);
     expect(error).not.toBeInstanceOf(BlobAccessError);
+  });
+
+  it('copies exactly one generation, server-side, only if the destination does not exist', async () => {
+    rewrites.length = 0;
+    const copy = await blobs.copy(
+      { bucket: 'data-bucket', name: 'train.jsonl', generation: currentGeneration },
+      { bucket: 'tunedrop-bucket', name: 'validated/j1/training/train.jsonl' },
+      { metadata: { 'tunedrop-source-generation': currentGeneration }, contentType: 'application/jsonl' },
+    );
+    expect(copy).toMatchObject({
+      bucket: 'tunedrop-bucket',
+      name: 'validated/j1/training/train.jsonl',
+      generation: '1800000000000001',
+      metadata: { 'tunedrop-source-generation': currentGeneration },
+    });
+    expect(rewrites).toEqual([
+      {
+        path: '/storage/v1/b/data-bucket/o/train.jsonl/rewriteTo/b/tunedrop-bucket/o/validated%2Fj1%2Ftraining%2Ftrain.jsonl',
+        query: { sourceGeneration: currentGeneration, ifGenerationMatch: '0' },
+        body: {
+          metadata: { 'tunedrop-source-generation': currentGeneration },
+          contentType: 'application/jsonl',
+        },
+      },
+    ]);
+  });
+
+  it('fails a copy of a generation that is gone as stale, and onto an existing copy with a 412', async () => {
+    const stale = await accessError(
+      blobs.copy(
+        { bucket: 'data-bucket', name: 'train.jsonl', generation: '1' },
+        { bucket: 'tunedrop-bucket', name: 'validated/j2/training/train.jsonl' },
+      ),
+    );
+    expect(stale).toBeInstanceOf(StaleGenerationError);
+    const exists = await accessError(
+      blobs.copy(
+        { bucket: 'data-bucket', name: 'train.jsonl', generation: currentGeneration },
+        { bucket: 'tunedrop-bucket', name: 'validated/j3/training/exists.jsonl' },
+      ),
+    );
+    expect(exists).toBeInstanceOf(DestinationExistsError);
+    expect(exists.status).toBe(412);
+  });
+
+  it('refuses to copy anywhere but validated/', async () => {
+    await expect(
+      blobs.copy(
+        { bucket: 'data-bucket', name: 'train.jsonl', generation: currentGeneration },
+        { bucket: 'tunedrop-bucket', name: 'incoming/train.jsonl' },
+      ),
+    ).rejects.toMatchObject({ code: 'write-refused' });
   });
 });

@@ -7,7 +7,9 @@ import {
   BlobAccessError,
   type BlobStore,
   createLocalBlobStore,
+  DestinationExistsError,
   isMetadataSidecar,
+  pinGeneration,
   reportNameFor,
   StaleGenerationError,
 } from '../../../shared/storage/index.ts';
@@ -165,5 +167,97 @@ describe('local blob store', () => {
 
   it('names reports after the object path', () => {
     expect(reportNameFor('incoming/team/tuning.json')).toBe('reports/incoming/team/tuning.json.report.json');
+  });
+});
+
+describe('local blob store copies (pinning)', () => {
+  const destination = { bucket: 'b', name: 'validated/j1/training/data.jsonl' };
+
+  it('copies the generation asked for, with its metadata, and leaves no temporary file', async () => {
+    await writeFile(join(root, 'data.jsonl'), 'validated bytes\n');
+    const source = await blobs.stat('b', 'data.jsonl');
+    const copy = await blobs.copy(
+      { bucket: 'b', name: 'data.jsonl', generation: source!.generation },
+      destination,
+      {
+        metadata: { 'tunedrop-source-generation': source!.generation },
+      },
+    );
+    expect(copy).toMatchObject({
+      name: destination.name,
+      metadata: { 'tunedrop-source-generation': source!.generation },
+    });
+    expect(await blobs.readText('b', destination.name, { generation: copy.generation })).toBe(
+      'validated bytes\n',
+    );
+    expect((await readdir(join(root, 'validated/j1/training'))).sort()).toEqual([
+      'data.jsonl',
+      'data.jsonl.metadata.json',
+    ]);
+  });
+
+  it('creates the copy only if absent: a second copy fails with a 412 and changes nothing', async () => {
+    await writeFile(join(root, 'data.jsonl'), 'first\n');
+    const first = await blobs.stat('b', 'data.jsonl');
+    await blobs.copy({ bucket: 'b', name: 'data.jsonl', generation: first!.generation }, destination);
+    const later = new Date(Date.now() + 60_000);
+    await writeFile(join(root, 'data.jsonl'), 'second\n');
+    await utimes(join(root, 'data.jsonl'), later, later);
+    const second = await blobs.stat('b', 'data.jsonl');
+    const error = await blobs
+      .copy({ bucket: 'b', name: 'data.jsonl', generation: second!.generation }, destination)
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(DestinationExistsError);
+    expect((error as DestinationExistsError).status).toBe(412);
+    expect(await blobs.readText('b', destination.name)).toBe('first\n');
+    expect(await readdir(join(root, 'validated/j1/training'))).toEqual(['data.jsonl']);
+  });
+
+  it('fails a copy of a replaced generation as stale, copying nothing', async () => {
+    await writeFile(join(root, 'data.jsonl'), 'old\n');
+    const old = await blobs.stat('b', 'data.jsonl');
+    const later = new Date(Date.now() + 60_000);
+    await writeFile(join(root, 'data.jsonl'), 'new\n');
+    await utimes(join(root, 'data.jsonl'), later, later);
+    await expect(
+      blobs.copy({ bucket: 'b', name: 'data.jsonl', generation: old!.generation }, destination),
+    ).rejects.toBeInstanceOf(StaleGenerationError);
+    expect(await blobs.stat('b', destination.name)).toBeUndefined();
+  });
+
+  it('refuses a destination outside validated/', async () => {
+    await writeFile(join(root, 'data.jsonl'), 'x\n');
+    const info = await blobs.stat('b', 'data.jsonl');
+    for (const name of ['incoming/copy.jsonl', 'reports/copy.jsonl', 'validated/']) {
+      await expect(
+        blobs.copy({ bucket: 'b', name: 'data.jsonl', generation: info!.generation }, { bucket: 'b', name }),
+      ).rejects.toBeInstanceOf(PermanentError);
+    }
+  });
+
+  it('pins once: a second pin of a newer generation returns the first copy and its source generation', async () => {
+    await writeFile(join(root, 'data.jsonl'), 'first\n');
+    const first = await blobs.stat('b', 'data.jsonl');
+    const pinned = await pinGeneration(
+      blobs,
+      { bucket: 'b', name: 'data.jsonl', generation: first!.generation },
+      destination,
+    );
+    expect(pinned).toMatchObject({
+      uri: `gs://b/${destination.name}`,
+      sourceUri: 'gs://b/data.jsonl',
+      sourceGeneration: first!.generation,
+      created: true,
+    });
+    const later = new Date(Date.now() + 60_000);
+    await writeFile(join(root, 'data.jsonl'), 'second\n');
+    await utimes(join(root, 'data.jsonl'), later, later);
+    const second = await blobs.stat('b', 'data.jsonl');
+    const again = await pinGeneration(
+      blobs,
+      { bucket: 'b', name: 'data.jsonl', generation: second!.generation },
+      destination,
+    );
+    expect(again).toEqual({ ...pinned, created: false });
   });
 });
