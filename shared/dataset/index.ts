@@ -5,13 +5,14 @@ export { detectMistakenFormat, type MistakenFormat } from './formats.ts';
 export { HISTOGRAM_RELATIVE_ERROR, LogHistogram } from './histogram.ts';
 export { type ByteSource, type Segment, splitLines } from './line-splitter.ts';
 export {
+  type DatasetModel,
   findModel,
   MODELS,
   type ModelSpec,
   PART_KINDS,
   type PartKind,
   requireModel,
-  UnknownModelError,
+  resolveDatasetModel,
 } from './models.ts';
 export {
   type CostEstimate,
@@ -25,7 +26,7 @@ export {
   type ValidationStats,
   ValidationStatsSchema,
 } from './report.ts';
-export { RECOMMENDED_MIN_TRAINING_EXAMPLES } from './report-builder.ts';
+export { RECOMMENDED_MIN_TRAINING_EXAMPLES, VERTEX_MAX_DROPPED_SHARE } from './report-builder.ts';
 export {
   EXAMPLE_OVERHEAD_TOKENS,
   HEURISTIC_TOKENS_PER_BYTE,

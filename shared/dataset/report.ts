@@ -58,7 +58,14 @@ export const ValidationStatsSchema = z.object({
   lines: z.number().int().nonnegative(),
   /** Example lines read (blank lines excluded), valid or not. */
   examples: z.number().int().nonnegative(),
+  /** Examples with no error that the provider will train on (droppable ones excluded). */
   validExamples: z.number().int().nonnegative(),
+  /**
+   * Examples the provider will drop (Vertex AI: counted over the model's token limit): not
+   * billed, not trained on, and the job fails when more than 10% of the dataset is dropped.
+   * Absent in reports written before it existed.
+   */
+  droppable: z.number().int().nonnegative().default(0),
   /** UTF-16 code units of text across valid examples. */
   characters: z.number().int().nonnegative(),
   mediaParts: z.number().int().nonnegative(),
