@@ -9,8 +9,14 @@
  * the job id comes from bucket/object#generation, the record is created atomically, the start goes
  * through startJob's intent protocol, and events carry stable ids.
  */
-import type { Config } from '../../shared/config/index.ts';
-import { type ValidateOptions, type ValidationReport, validateDataset } from '../../shared/dataset/index.ts';
+import { type Config, ConfigError } from '../../shared/config/index.ts';
+import {
+  type ModelSpec,
+  type ValidateOptions,
+  type ValidationReport,
+  validateDataset,
+  validationShareWarning,
+} from '../../shared/dataset/index.ts';
 import {
   buildDatasetRejectedEvent,
   type DatasetErrorSample,
@@ -25,7 +31,7 @@ import {
   formatIssue,
   manifestFileName,
   metadataOverrideKeys,
-  modelIssue,
+  type PreflightContext,
   parseGcsUri,
   parseManifest,
   parseMetadataOverrides,
@@ -44,6 +50,7 @@ import {
 import { type StartJobDeps, startDepsFrom, startJob } from '../../shared/jobs/start-job.ts';
 import type { JobStore } from '../../shared/jobs/store-types.ts';
 import type { Logger } from '../../shared/logging/index.ts';
+import { builtinCatalog, type Catalog, CatalogError, todayUtc } from '../../shared/models/index.ts';
 import type { TuningProvider } from '../../shared/providers/types.ts';
 import {
   BlobAccessError,
@@ -61,7 +68,12 @@ import type { StorageObjectData } from './storage-event.ts';
 export interface IngestDeps {
   /** maxConcurrentJobs: new uploads wait QUEUED while the provider is full (none: no cap here). */
   config: Pick<Config, 'project' | 'defaults' | 'approval' | 'eventMaxAgeMs'> &
-    Partial<Pick<Config, 'maxConcurrentJobs'>>;
+    Partial<Pick<Config, 'maxConcurrentJobs' | 'region'>>;
+  /**
+   * The effective model catalog (built-in merged with TUNEDROP_MODEL_CATALOG), loaded once per
+   * instance (catalogLoader in shared/models). None: the built-in catalog.
+   */
+  catalog?: () => Promise<Catalog>;
   store: JobStore;
   provider: TuningProvider;
   publisher: EventPublisher;
@@ -113,14 +125,32 @@ export function jobEstimate(report: ValidationReport): CostEstimate | undefined 
   ) {
     return undefined;
   }
-  return {
+  return dropUndefined({
     billableTokens: cost.billableTokens.estimated,
     epochs: cost.epochs,
     usdPerMillionTokens: cost.pricePerMillionTrainingTokens,
     costUsd: cost.estimatedUsd,
     method: cost.method,
     priceDate: cost.pricesTakenOn,
-  };
+    priceSource: cost.priceSource ?? undefined,
+  });
+}
+
+/**
+ * The catalog and the day the checks run with. An override that cannot be read or is invalid is
+ * the operator's configuration error, not the upload's: it is thrown as such (the event is
+ * redelivered until the catalog is fixed or the event is too old), never reported as the
+ * dataset's fault.
+ */
+async function checkContext(deps: IngestDeps): Promise<PreflightContext> {
+  let catalog: Catalog;
+  try {
+    catalog = deps.catalog ? await deps.catalog() : builtinCatalog();
+  } catch (error) {
+    if (error instanceof CatalogError) throw new ConfigError(`TUNEDROP_MODEL_CATALOG: ${error.message}`);
+    throw error;
+  }
+  return { catalog, today: todayUtc(deps.clock()), region: deps.config.region };
 }
 
 function dropUndefined<T extends object>(value: T): T {
@@ -256,13 +286,20 @@ async function ingestSingleFile(
     tunedModelDisplayName: o.tunedModelDisplayName ?? defaultDisplayName(ref.object),
     labels: {},
   });
-  if (overrides.ok) problems.push(...preflightSpec(spec));
+  const context = await checkContext(deps);
+  const preflight = preflightSpec(spec, context);
+  if (overrides.ok) problems.push(...preflight.issues);
+  notes.push(...preflight.warnings.map(formatIssue));
   const approval = effectivePolicy(deps.config.approval, o.approval);
   if (approval.warning) notes.push(approval.warning);
 
   const datasets: IngestReport['datasets'] = {};
-  if (!modelIssue(spec.baseModel)) {
-    datasets.training = await validate(deps, ref.bucket, ref.object, spec, 'training', ref.generation);
+  if (!preflight.retired) {
+    datasets.training = await validate(deps, ref.bucket, ref.object, spec, 'training', {
+      model: preflight.model,
+      catalog: context.catalog,
+      generation: ref.generation,
+    });
   }
   return conclude(deps, logger, ref, jobId, {
     kind: 'dataset',
@@ -310,7 +347,10 @@ async function ingestManifest(
   });
   if (problems.length > 0)
     return conclude(deps, logger, ref, jobId, { kind: 'manifest', problems, notes, datasets: {} });
-  problems.push(...preflightSpec(spec));
+  const context = await checkContext(deps);
+  const preflight = preflightSpec(spec, context);
+  problems.push(...preflight.issues);
+  notes.push(...preflight.warnings.map(formatIssue));
   const approval = effectivePolicy(
     deps.config.approval,
     manifest.approval && approvalPolicyOf(manifest.approval),
@@ -351,11 +391,21 @@ async function ingestManifest(
     for (const [field, uri, role] of named) {
       const location = parseGcsUri(uri)!;
       try {
-        datasets[role] = await validate(deps, location.bucket, location.object, spec, role);
+        datasets[role] = await validate(deps, location.bucket, location.object, spec, role, {
+          model: preflight.model,
+          catalog: context.catalog,
+          strict: manifest.strict ?? false,
+        });
       } catch (error) {
         problems.push(unreadableDataset(error, field, uri));
       }
     }
+    const { training, validation } = datasets;
+    const share =
+      training &&
+      validation &&
+      validationShareWarning(preflight.model, training.examples, validation.examples);
+    if (share && validation) validation.warnings.unshift(share);
   }
   return conclude(deps, logger, ref, jobId, {
     kind: 'manifest',
@@ -387,13 +437,21 @@ async function validate(
   name: string,
   spec: TuningSpec,
   role: 'training' | 'validation',
-  /** The generation to validate: the event's, for the uploaded file itself. */
-  generation?: string,
+  check: {
+    /** The resolved catalog entry (preflight's): its model issues are reported with the spec. */
+    model: ModelSpec;
+    catalog: Catalog;
+    strict?: boolean;
+    /** The generation to validate: the event's, for the uploaded file itself. */
+    generation?: string;
+  },
 ): Promise<DatasetReport> {
-  const read = generation === undefined ? undefined : { generation };
+  const read = check.generation === undefined ? undefined : { generation: check.generation };
   const report = await validateDataset(deps.blobs.read(bucket, name, read), {
     ...deps.validation,
-    model: spec.baseModel,
+    model: check.model,
+    catalog: check.catalog,
+    strict: check.strict ?? false,
     role,
     fileName: name,
     ...(role === 'training' && spec.epochCount !== undefined ? { epochs: spec.epochCount } : {}),
@@ -548,6 +606,8 @@ async function conclude(
           (sum, dataset) => sum + dataset.warnings.length + dataset.warningsOmitted,
           0,
         ),
+        priceBasis: training.stats.estimate.cost?.basis,
+        droppableExamples: training.stats.droppable,
       }),
       estimate,
       provider: { name: deps.provider.name },

@@ -1,5 +1,5 @@
 export { base64Problem } from './base64.ts';
-export { estimateCost } from './cost.ts';
+export { estimateCost, priceBasis } from './cost.ts';
 export { checkExample, type ExampleMetrics } from './example-rules.ts';
 export { detectMistakenFormat, type MistakenFormat } from './formats.ts';
 export { HISTOGRAM_RELATIVE_ERROR, LogHistogram } from './histogram.ts';
@@ -46,3 +46,4 @@ export {
   type ValidateOptions,
   validateDataset,
 } from './validate.ts';
+export { validationShareWarning } from './validation-share.ts';

@@ -50,6 +50,10 @@ export const CostEstimateSchema = z.object({
   /** upper-bound tokens × epochs × price: the most the job can cost. */
   upperBoundUsd: z.number().nonnegative().nullable(),
   method: z.enum(['sampled', 'heuristic']),
+  /** The price's basis in words: "USD … per 1M training tokens: <model>'s catalog price as of
+   * <date> (<source>)" or "no public price for <model> (model catalog facts as of <date>)".
+   * Absent in reports written before it existed. */
+  basis: z.string().optional(),
 });
 export type CostEstimate = z.infer<typeof CostEstimateSchema>;
 

@@ -336,7 +336,9 @@ export async function validateDataset(
     await scheduler.close();
   }
   const result = await builder.finish(bytes);
-  const cost = role === 'training' ? estimateCost(model, result.stats.estimate.tokens, options.epochs) : null;
+  const factsAsOf = (options.catalog ?? builtinCatalog()).factsAsOf;
+  const cost =
+    role === 'training' ? estimateCost(model, result.stats.estimate.tokens, options.epochs, factsAsOf) : null;
   return {
     ...result,
     ...(options.fileName === undefined ? {} : { file: options.fileName }),
