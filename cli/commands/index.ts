@@ -10,6 +10,7 @@ export interface Command {
  */
 export const commands: Record<string, () => Promise<Command>> = {
   validate: async () => (await import('./validate.ts')).validate,
+  models: async () => (await import('./models.ts')).models,
   submit: async () => (await import('./submit.ts')).submit,
   jobs: async () => (await import('./jobs.ts')).jobs,
   dev: async () => (await import('./dev.ts')).dev,
