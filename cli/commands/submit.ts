@@ -60,6 +60,9 @@ Options:
   --model ID           base model for a single FILE (default: $TUNEDROP_DEFAULT_BASE_MODEL or
                        gemini-3.5-flash); checked against the model catalog (\`tunedrop models\`,
                        TUNEDROP_MODEL_CATALOG) as ingest checks it
+  --strict             for a single FILE: an example Vertex AI would drop (over the token limit)
+                       is an error, here and in ingest (the object's \`strict\` metadata); for a
+                       manifest, set "strict": true in it
   --manifest FILE      a tuning.json to use (default: DIR/tuning.json)
   --bucket gs://NAME   upload to this Cloud Storage bucket
   --bucket-dir DIR     upload to the local stack's bucket folder (default: $TUNEDROP_BUCKET_DIR
@@ -74,6 +77,7 @@ job that did not succeed, 2 usage or I/O error.`;
 
 const options = {
   model: { type: 'string' },
+  strict: { type: 'boolean', default: false },
   manifest: { type: 'string' },
   bucket: { type: 'string' },
   'bucket-dir': { type: 'string' },
@@ -133,24 +137,31 @@ function singleFilePlan(
   file: string,
   model: string,
   modelGiven: boolean,
+  strict: boolean,
   bucket: string,
   defaults: SpecDefaults,
   context: PreflightContext,
 ): Plan {
   const object = `incoming/${basename(file)}`;
+  // The overrides ingest reads from the object's custom metadata.
+  const metadata: Record<string, string> = {
+    ...(modelGiven ? { 'base-model': model } : {}),
+    ...(strict ? { strict: 'true' } : {}),
+  };
   const plan: Plan = {
     uploads: [
       {
         localPath: file,
         object,
         contentType: 'application/jsonl',
-        ...(modelGiven ? { metadata: { 'base-model': model } } : {}),
+        ...(Object.keys(metadata).length > 0 ? { metadata } : {}),
         dataset: { role: 'training' },
       },
     ],
     trigger: object,
     problems: [],
     notes: [],
+    strict,
   };
   // The spec ingest builds for a single-file drop, checked the way ingest will check it.
   const spec = specFromManifest(
@@ -368,8 +379,11 @@ async function submitRun(args: string[]): Promise<number> {
         throw new Failure(`${input} has no ${manifestFileName}; submit a single FILE, or give --manifest`, 2);
       }
     }
-    if (values.model !== undefined)
-      throw new Failure('--model is for a single FILE; set baseModel in the manifest', 2);
+    if (values.model !== undefined || values.strict)
+      throw new Failure(
+        '--model and --strict are for a single FILE; set baseModel or strict in the manifest',
+        2,
+      );
     plan = await manifestPlan(
       manifestPath,
       input,
@@ -380,8 +394,11 @@ async function submitRun(args: string[]): Promise<number> {
       context,
     );
   } else if (values.manifest !== undefined) {
-    if (values.model !== undefined)
-      throw new Failure('--model is for a single FILE; set baseModel in the manifest', 2);
+    if (values.model !== undefined || values.strict)
+      throw new Failure(
+        '--model and --strict are for a single FILE; set baseModel or strict in the manifest',
+        2,
+      );
     const folder = basename(input).replace(/\.jsonl$/i, '');
     plan = await manifestPlan(
       values.manifest,
@@ -397,6 +414,7 @@ async function submitRun(args: string[]): Promise<number> {
       input,
       defaultModel,
       values.model !== undefined,
+      values.strict,
       target.bucket,
       config.defaults,
       context,

@@ -298,6 +298,7 @@ async function ingestSingleFile(
     datasets.training = await validate(deps, ref.bucket, ref.object, spec, 'training', {
       model: preflight.model,
       catalog: context.catalog,
+      strict: o.strict ?? false,
       generation: ref.generation,
     });
   }

@@ -350,6 +350,7 @@ export const metadataOverrideKeys = [
   'adapter-size',
   'display-name',
   'approval',
+  'strict',
 ] as const;
 
 export interface MetadataOverrides {
@@ -359,6 +360,8 @@ export interface MetadataOverrides {
   adapterSize?: AdapterSize;
   tunedModelDisplayName?: string;
   approval?: ApprovalPolicy;
+  /** Like the manifest's `strict`: examples the provider would drop are errors. */
+  strict?: boolean;
   /** Metadata keys that look like a misspelt override (`epochs`, `base_model`): reported, not used. */
   unknownKeys: string[];
 }
@@ -414,6 +417,10 @@ export function parseMetadataOverrides(metadata: Record<string, string>): Checke
         else issues.push(...toFieldIssues(name.error).map((issue) => ({ ...issue, path: '/display-name' })));
         break;
       }
+      case 'strict':
+        if (value === 'true' || value === 'false') out.strict = value === 'true';
+        else issues.push({ path: '/strict', message: `must be true or false, got "${value}"` });
+        break;
       case 'approval': {
         const budget = budgetPattern.exec(value);
         if (value === 'auto' || value === 'manual') out.approval = { mode: value };

@@ -26,7 +26,7 @@ import {
   startJob,
 } from '../../shared/jobs/index.ts';
 import { createMemoryLogger } from '../../shared/logging/index.ts';
-import { builtinCatalog, mergeCatalog } from '../../shared/models/index.ts';
+import { builtinCatalog, type Catalog, mergeCatalog } from '../../shared/models/index.ts';
 import { ProviderError, type TuningProvider } from '../../shared/providers/types.ts';
 import { BlobAccessError, type BlobStore, createLocalBlobStore } from '../../shared/storage/index.ts';
 import { uniqueName } from '../support/names.ts';
@@ -95,6 +95,7 @@ async function harness(
     provider?: TuningProvider;
     blobs?: BlobStore;
     maxConcurrentJobs?: number;
+    catalog?: Catalog;
   } = {},
 ): Promise<Harness> {
   const topic = uniqueName('events');
@@ -115,7 +116,7 @@ async function harness(
     provider: options.provider ?? provider,
     publisher,
     blobs: options.blobs ?? createLocalBlobStore({ root }),
-    catalog: async () => pricedCatalog,
+    catalog: async () => options.catalog ?? pricedCatalog,
     logger: logs,
     clock: () => new Date(),
   });
@@ -385,6 +386,40 @@ describe('ingest-dataset', () => {
     expect(await vertexJobsFor(jobId)).toEqual([]);
     await h.subscription.close();
   });
+
+  it('starts a job whose few over-limit examples Vertex AI will drop, and rejects it under strict metadata', async () => {
+    // A token limit small enough for one long example to be over it once counted.
+    const catalog = mergeCatalog(
+      pricedCatalog,
+      { models: [{ id: 'gemini-2.5-flash', limits: { maxTokensPerExample: 200 } }] },
+      'a small limit',
+    );
+    const h = await harness({ catalog });
+    const long = example('Summarise this. '.repeat(200), 'A summary.');
+    const data = `${goodDataset}${long}\n`;
+    const lenient = `incoming/${h.prefix}-drops.jsonl`;
+    await put(lenient, data);
+    const job = asJob(await h.handle(await finalized(lenient)));
+    expect(job.validation.droppableExamples).toBe(1);
+    const report = await readReport(lenient);
+    expect(report.datasets.training?.warnings).toContainEqual(
+      expect.objectContaining({ line: 201, code: 'example_dropped' }),
+    );
+
+    const strict = `incoming/${h.prefix}-strict.jsonl`;
+    await put(strict, data, { strict: 'true' });
+    const rejected = receive(h.subscription, 'tunedrop.v1.dataset.rejected');
+    expect(await h.handle(await finalized(strict))).toMatchObject({ outcome: 'rejected' });
+    const event = await rejected;
+    expect((event.data as { errors: { line?: number; code: string; message: string }[] }).errors).toEqual([
+      expect.objectContaining({
+        line: 201,
+        code: 'example_dropped',
+        message: expect.stringMatching(/^Vertex AI will drop this example: [\d,]+ tokens > 200/),
+      }),
+    ]);
+    await h.subscription.close();
+  }, 60_000);
 
   it('sends an unknown model to Vertex AI with a warning in the report', async () => {
     const h = await harness();

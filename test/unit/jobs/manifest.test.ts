@@ -177,6 +177,7 @@ describe('metadata overrides', () => {
       'adapter-size': 'eight',
       'display-name': 'my model',
       approval: 'budget:12.5',
+      strict: 'true',
       owner: 'someone',
     });
     expect(result).toEqual({
@@ -188,6 +189,7 @@ describe('metadata overrides', () => {
         adapterSize: 'EIGHT',
         tunedModelDisplayName: 'my model',
         approval: { mode: 'budget', maxCostUsd: 12.5 },
+        strict: true,
         unknownKeys: [],
       },
     });
@@ -199,12 +201,14 @@ describe('metadata overrides', () => {
       'adapter-size': 'HUGE',
       approval: 'maybe',
       'base-model': ' ',
+      strict: 'yes',
     });
     expect(result.ok ? [] : result.issues.map(formatIssue)).toEqual([
       '/epoch-count: must be positive',
       '/adapter-size: must be one of ONE, TWO, FOUR, EIGHT, SIXTEEN, THIRTY_TWO',
       '/approval: must be auto, manual or budget:<USD>',
       '/base-model: must not be empty',
+      '/strict: must be true or false, got "yes"',
     ]);
     const notNumber = parseMetadataOverrides({ 'epoch-count': '2 epochs' });
     expect(notNumber.ok ? [] : notNumber.issues.map(formatIssue)).toEqual([
