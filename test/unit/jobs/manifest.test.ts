@@ -291,10 +291,7 @@ describe('preflight', () => {
     const past = preflightSpec({ ...spec, baseModel: 'gemini-2.5-pro' }, context);
     expect(past.issues).toEqual([]);
     expect(messagesOf(past.warnings)[0]).toContain('listed for retirement on 2026-10-20');
-    const soon = preflightSpec(
-      { ...spec, baseModel: 'gemini-2.5-pro' },
-      { ...context, today: '2026-10-05' },
-    );
+    const soon = preflightSpec({ ...spec, baseModel: 'gemini-2.5-pro' }, { ...context, today: '2026-10-05' });
     expect(messagesOf(soon.warnings)[0]).toContain('(in 15 days)');
   });
 
