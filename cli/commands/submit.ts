@@ -107,6 +107,8 @@ interface Plan {
   notes: string[];
   /** The catalog entry the datasets are checked against; none when the model is retired. */
   model?: ModelSpec;
+  /** The model is not in the catalog: its conservative limits only warn. */
+  unknownModel?: boolean;
   /** The manifest's `strict`: droppable examples are errors. */
   strict?: boolean;
 }
@@ -184,6 +186,7 @@ function checkSpec(
   plan.problems.push(...preflight.issues.map((issue) => `${where}: ${formatIssue(issue)}`));
   plan.notes.push(...preflight.warnings.map((issue) => `${where}: ${formatIssue(issue)}`));
   if (!preflight.retired) plan.model = preflight.model;
+  plan.unknownModel = preflight.unknown;
 }
 
 /**
@@ -279,6 +282,7 @@ async function validateUpload(
   }
   return validateDataset(createReadStream(upload.localPath, { highWaterMark: 1 << 20 }), {
     model: plan.model,
+    unknownModel: plan.unknownModel ?? false,
     catalog: context.catalog,
     strict: plan.strict ?? false,
     role: dataset.role,

@@ -297,6 +297,7 @@ async function ingestSingleFile(
   if (!preflight.retired) {
     datasets.training = await validate(deps, ref.bucket, ref.object, spec, 'training', {
       model: preflight.model,
+      unknownModel: preflight.unknown,
       catalog: context.catalog,
       strict: o.strict ?? false,
       generation: ref.generation,
@@ -394,6 +395,7 @@ async function ingestManifest(
       try {
         datasets[role] = await validate(deps, location.bucket, location.object, spec, role, {
           model: preflight.model,
+          unknownModel: preflight.unknown,
           catalog: context.catalog,
           strict: manifest.strict ?? false,
         });
@@ -441,6 +443,7 @@ async function validate(
   check: {
     /** The resolved catalog entry (preflight's): its model issues are reported with the spec. */
     model: ModelSpec;
+    unknownModel: boolean;
     catalog: Catalog;
     strict?: boolean;
     /** The generation to validate: the event's, for the uploaded file itself. */
@@ -451,6 +454,7 @@ async function validate(
   const report = await validateDataset(deps.blobs.read(bucket, name, read), {
     ...deps.validation,
     model: check.model,
+    unknownModel: check.unknownModel,
     catalog: check.catalog,
     strict: check.strict ?? false,
     role,

@@ -38,6 +38,8 @@ export interface DatasetModel {
   /** File-level (line 0) issues about the model itself. */
   errors: ValidationIssue[];
   warnings: ValidationIssue[];
+  /** Not in the catalog: `model` holds conservative limits, which only warn. */
+  unknown: boolean;
 }
 
 /**
@@ -54,5 +56,5 @@ export function resolveDatasetModel(id: string, catalog: Catalog, today: string)
     issue(resolution.kind === 'unknown' ? 'unknown_model' : 'model_lifecycle', message),
   );
   const errors = resolution.kind === 'retired' ? [issue('retired_model', resolution.message)] : [];
-  return { model: resolution.model, errors, warnings };
+  return { model: resolution.model, errors, warnings, unknown: resolution.kind === 'unknown' };
 }

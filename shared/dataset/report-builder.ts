@@ -96,6 +96,12 @@ export interface BuilderOptions {
   strict: boolean;
   /** File-level issues about the model (retired, unknown...), listed first. */
   modelIssues: Pick<DatasetModel, 'errors' | 'warnings'>;
+  /**
+   * The model is not in the catalog: its limits are the catalog's conservative guesses, so going
+   * over one (examples per file, file size, dropped share) is a warning; the provider's own
+   * answer stands.
+   */
+  guessedLimits: boolean;
 }
 
 export type BuiltReport = Omit<ValidationReport, 'file' | 'model' | 'role'>;
@@ -277,7 +283,19 @@ export class ReportBuilder {
         });
       }
     }
-    this.errors.addFileLevel([...this.options.modelIssues.errors, ...fileErrors]);
+    const guessed = this.options.guessedLimits
+      ? fileErrors.filter((issue) => issue.code !== 'empty_file')
+      : [];
+    for (const issue of guessed) {
+      fileWarnings.push({
+        ...issue,
+        message: `${issue.message} (a conservative limit for a model not in the catalog: Vertex AI's own answer stands)`,
+      });
+    }
+    this.errors.addFileLevel([
+      ...this.options.modelIssues.errors,
+      ...fileErrors.filter((issue) => !guessed.includes(issue)),
+    ]);
     this.warnings.addFileLevel(fileWarnings);
     if (role === 'training' && this.examples > 0 && this.examples < RECOMMENDED_MIN_TRAINING_EXAMPLES) {
       this.warnings.addFileLevel([

@@ -44,6 +44,11 @@ export interface ValidateOptions {
    * for users who want no example dropped (`validate --strict`, manifest `"strict": true`).
    */
   strict?: boolean;
+  /**
+   * With a whole spec: it stands for a model not in the catalog (conservative limits), so going
+   * over a file-level limit is a warning. A model id resolved here sets this itself.
+   */
+  unknownModel?: boolean;
   role?: DatasetRole;
   /** Named in the report only. */
   fileName?: string;
@@ -304,7 +309,7 @@ export async function validateDataset(
   const resolved: DatasetModel =
     typeof options.model === 'string'
       ? resolveDatasetModel(options.model, options.catalog ?? builtinCatalog(), options.today ?? todayUtc())
-      : { model: options.model, errors: [], warnings: [] };
+      : { model: options.model, errors: [], warnings: [], unknown: options.unknownModel ?? false };
   const model = resolved.model;
   const role = options.role ?? 'training';
   const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
@@ -316,6 +321,7 @@ export async function validateDataset(
     loadCounter: options.loadCounter ?? loadTokenCounter,
     strict: options.strict ?? false,
     modelIssues: resolved,
+    guessedLimits: resolved.unknown,
   });
   const scheduler = new BlockScheduler(builder, { model, maxLineBytes, maxErrors }, model, {
     workers: options.parallel?.workers ?? defaultWorkers(),

@@ -150,6 +150,8 @@ export interface Preflight {
   model: CatalogModel;
   /** The model is retired: validating its datasets is pointless. */
   retired: boolean;
+  /** The model is not in the catalog: `model` holds conservative limits, which only warn. */
+  unknown: boolean;
 }
 
 /**
@@ -184,7 +186,13 @@ function modelChecks(spec: TuningSpec, context: PreflightContext): Preflight {
   }
   const cmek = cmekIssue(model, spec.kmsKeyName);
   if (cmek) issues.push({ path: '/kmsKeyName', message: cmek });
-  return { issues, warnings, model, retired: resolution.kind === 'retired' };
+  return {
+    issues,
+    warnings,
+    model,
+    retired: resolution.kind === 'retired',
+    unknown: resolution.kind === 'unknown',
+  };
 }
 
 /**

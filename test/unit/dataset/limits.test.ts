@@ -41,6 +41,26 @@ describe('model table', () => {
     expect(report.stats.tokens.limit).toBe(32_768);
   });
 
+  it("only warns over an unknown model's conservative limits: Vertex AI answers for it", async () => {
+    const report = await validate(`${ok}\n`.repeat(300), {
+      model: 'gemini-9-flash',
+      role: 'validation',
+      today: '2026-12-03',
+    });
+    expect(report.valid).toBe(true);
+    const warning = report.warnings.find((issue) => issue.code === 'too_many_examples');
+    expect(warning?.message).toContain('holds at most 256');
+    expect(warning?.message).toContain(
+      "a conservative limit for a model not in the catalog: Vertex AI's own answer stands",
+    );
+    // A known model's limit stays an error.
+    const known = await validate(`${ok}\n`.repeat(300), {
+      model: requireModel('gemini-1.5-flash-002'),
+      role: 'validation',
+    });
+    expect(codes(known)).toEqual(['too_many_examples']);
+  });
+
   it('refuses a retired model with its date and replacements, and still checks the data', async () => {
     const report = await validate(`${ok}\nnope\n`, { model: 'gemini-2.0-flash-001', today: '2026-12-03' });
     expect(report.valid).toBe(false);
