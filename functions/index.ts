@@ -26,7 +26,9 @@ const common = (runtime: Runtime, component: string) => ({
 
 functions.cloudEvent(
   'ingestDataset',
-  lazyHandler((runtime) => createIngestHandler(common(runtime, 'ingest-dataset'))),
+  lazyHandler((runtime) =>
+    createIngestHandler({ ...common(runtime, 'ingest-dataset'), catalog: runtime.catalog }),
+  ),
 );
 
 functions.http(

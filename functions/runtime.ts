@@ -11,6 +11,7 @@ import { type Config, loadConfig } from '../shared/config/index.ts';
 import { createPubSubPublisher, type EventPublisher } from '../shared/events/index.ts';
 import { createFirestore, createFirestoreJobStore, type JobStore } from '../shared/jobs/index.ts';
 import { createLogger, type Logger } from '../shared/logging/index.ts';
+import { type Catalog, catalogLoader } from '../shared/models/index.ts';
 import { createVertexProvider, type TuningProvider } from '../shared/providers/index.ts';
 import { type BlobStore, createGcsBlobStore, createLocalBlobStore } from '../shared/storage/index.ts';
 
@@ -21,6 +22,8 @@ export interface Runtime {
   publisher: EventPublisher;
   provider: TuningProvider;
   blobs: BlobStore;
+  /** The effective model catalog (TUNEDROP_MODEL_CATALOG over the built-in), read once. */
+  catalog: () => Promise<Catalog>;
   clock: () => Date;
   logger(component: string): Logger;
 }
@@ -30,6 +33,10 @@ export function createRuntime(env: Record<string, string | undefined>): Runtime 
   const logger = (component: string) => createLogger(component, { level: config.logLevel });
   const runtimeLogger = logger('runtime');
   const firestore = createFirestore({ project: config.project, databaseId: config.firestoreDatabase });
+  // The local stack's folder stands in for the bucket; deployed, it is Cloud Storage.
+  const blobs = config.bucketDir
+    ? createLocalBlobStore({ root: config.bucketDir })
+    : createGcsBlobStore({ storage: new Storage({ projectId: config.project }) });
   return {
     config,
     firestore,
@@ -45,10 +52,8 @@ export function createRuntime(env: Record<string, string | undefined>): Runtime 
       endpoint: config.vertexEndpoint,
       logger: runtimeLogger,
     }),
-    // The local stack's folder stands in for the bucket; deployed, it is Cloud Storage.
-    blobs: config.bucketDir
-      ? createLocalBlobStore({ root: config.bucketDir })
-      : createGcsBlobStore({ storage: new Storage({ projectId: config.project }) }),
+    blobs,
+    catalog: catalogLoader({ overrideSource: config.modelCatalog, blobs }),
     clock: () => new Date(),
     logger,
   };

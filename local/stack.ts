@@ -200,6 +200,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       METADATA_SERVER_DETECTION: 'none',
       ...webhookFunctionEnv(options.webhooks ?? [], options.env ?? {}),
     };
+    // The operator's model catalog (from .env, or the shell the stack was started from) reaches
+    // the functions, a relative path made absolute: they run from the repository's folder.
+    const modelCatalog = env.TUNEDROP_MODEL_CATALOG ?? process.env.TUNEDROP_MODEL_CATALOG;
+    if (modelCatalog) {
+      env.TUNEDROP_MODEL_CATALOG = modelCatalog.startsWith('gs://') ? modelCatalog : resolve(modelCatalog);
+    }
 
     const specs: FunctionSpec[] = [
       { target: 'ingestDataset', signatureType: 'cloudevent', port: ports.ingest },

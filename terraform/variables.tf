@@ -163,11 +163,11 @@ variable "jobs_collection" {
 variable "default_base_model" {
   description = "Base model for single-file drops (a manifest can choose another)."
   type        = string
-  default     = "gemini-2.5-flash"
+  default     = "gemini-3.5-flash"
 
   validation {
     condition     = can(regex("^[a-z0-9][a-z0-9.@_-]*$", var.default_base_model))
-    error_message = "default_base_model must be a Vertex AI model id such as gemini-2.5-flash."
+    error_message = "default_base_model must be a Vertex AI model id such as gemini-3.5-flash."
   }
 }
 

@@ -15,7 +15,7 @@ if (!file || (mode !== 'floor' && mode !== 'validator')) {
 
 async function validator(path: string): Promise<{ bytes: number; examples: number }> {
   const report = await validateDataset(createReadStream(path, { highWaterMark: HIGH_WATER_MARK }), {
-    model: 'gemini-2.5-flash',
+    model: 'gemini-3.5-flash',
     ...(workersArg === undefined ? {} : { parallel: { workers: Number(workersArg) } }),
   });
   if (!report.valid)

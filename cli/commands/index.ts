@@ -33,4 +33,8 @@ export const commands: Record<string, { summary: string; load: () => Promise<Com
     summary: 'run a local emulator (vertex: the Vertex AI tuning API)',
     load: async () => (await import('./emulator.ts')).emulator,
   },
+  models: {
+    summary: 'list the model catalog in effect: status, dates, limits, prices (--json)',
+    load: async () => (await import('./models.ts')).models,
+  },
 };

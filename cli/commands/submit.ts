@@ -20,22 +20,25 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../../shared/config/index.ts';
 import {
   type DatasetRole,
-  findModel,
-  MODELS,
+  type ModelSpec,
+  type ValidationIssue,
   type ValidationReport,
   validateDataset,
+  validationShareWarning,
 } from '../../shared/dataset/index.ts';
 import { type JobState, jobIdFor } from '../../shared/jobs/index.ts';
 import {
   formatIssue,
   type Manifest,
   manifestFileName,
+  type PreflightContext,
   parseManifest,
   preflightSpec,
   resolveDatasetRef,
   type SpecDefaults,
   specFromManifest,
 } from '../../shared/jobs/manifest.ts';
+import { todayUtc } from '../../shared/models/index.ts';
 import { createApiClient, describeError, resolveApiUrl } from '../lib/api-client.ts';
 import {
   type BucketTarget,
@@ -45,6 +48,7 @@ import {
   parseBucketUrl,
 } from '../lib/bucket-target.ts';
 import { FollowTimeoutError, followJob } from '../lib/follow.ts';
+import { loadCliCatalog } from '../lib/model-catalog.ts';
 import { parseErrorMessage } from '../lib/usage.ts';
 import type { Command } from './index.ts';
 
@@ -55,7 +59,11 @@ bucket's incoming/ folder and prints the id of the job it starts.
 
 Options:
   --model ID           base model for a single FILE (default: $TUNEDROP_DEFAULT_BASE_MODEL or
-                       gemini-2.5-flash); one of ${MODELS.map((model) => model.id).join(', ')}
+                       gemini-3.5-flash); checked against the model catalog (\`tunedrop models\`,
+                       TUNEDROP_MODEL_CATALOG) as ingest checks it
+  --strict             for a single FILE: an example Vertex AI would drop (over the token limit)
+                       is an error, here and in ingest (the object's \`strict\` metadata); for a
+                       manifest, set "strict": true in it
   --manifest FILE      a tuning.json to use (default: DIR/tuning.json)
   --bucket gs://NAME   upload to this Cloud Storage bucket
   --bucket-dir DIR     upload to the local stack's bucket folder (default: $TUNEDROP_BUCKET_DIR
@@ -70,6 +78,7 @@ job that did not succeed, 2 usage or I/O error.`;
 
 const options = {
   model: { type: 'string' },
+  strict: { type: 'boolean', default: false },
   manifest: { type: 'string' },
   bucket: { type: 'string' },
   'bucket-dir': { type: 'string' },
@@ -87,7 +96,7 @@ interface Upload {
   contentType: string;
   metadata?: Record<string, string>;
   /** Datasets are validated before anything is uploaded; the manifest is checked separately. */
-  dataset?: { role: DatasetRole; model: string };
+  dataset?: { role: DatasetRole };
 }
 
 interface Plan {
@@ -97,6 +106,12 @@ interface Plan {
   /** Problems found before validating any dataset (the manifest, missing files). */
   problems: string[];
   notes: string[];
+  /** The catalog entry the datasets are checked against; none when the model is retired. */
+  model?: ModelSpec;
+  /** The model is not in the catalog: its conservative limits only warn. */
+  unknownModel?: boolean;
+  /** The manifest's `strict`: droppable examples are errors. */
+  strict?: boolean;
 }
 
 class Failure extends Error {
@@ -121,22 +136,58 @@ async function statOrFail(path: string) {
   }
 }
 
-function singleFilePlan(file: string, model: string, modelGiven: boolean): Plan {
+function singleFilePlan(
+  file: string,
+  model: string,
+  modelGiven: boolean,
+  strict: boolean,
+  bucket: string,
+  defaults: SpecDefaults,
+  context: PreflightContext,
+): Plan {
   const object = `incoming/${basename(file)}`;
-  return {
+  // The overrides ingest reads from the object's custom metadata.
+  const metadata: Record<string, string> = {
+    ...(modelGiven ? { 'base-model': model } : {}),
+    ...(strict ? { strict: 'true' } : {}),
+  };
+  const plan: Plan = {
     uploads: [
       {
         localPath: file,
         object,
         contentType: 'application/jsonl',
-        ...(modelGiven ? { metadata: { 'base-model': model } } : {}),
-        dataset: { role: 'training', model },
+        ...(Object.keys(metadata).length > 0 ? { metadata } : {}),
+        dataset: { role: 'training' },
       },
     ],
     trigger: object,
     problems: [],
     notes: [],
+    strict,
   };
+  // The spec ingest builds for a single-file drop, checked the way ingest will check it.
+  const spec = specFromManifest(
+    { trainingDataset: object },
+    { ...defaults, baseModel: model },
+    { training: `gs://${bucket}/${object}` },
+  );
+  checkSpec(plan, file, spec, context);
+  return plan;
+}
+
+/** Preflight's issues become the plan's problems, its warnings notes, its model the datasets'. */
+function checkSpec(
+  plan: Plan,
+  where: string,
+  spec: ReturnType<typeof specFromManifest>,
+  context: PreflightContext,
+): void {
+  const preflight = preflightSpec(spec, context);
+  plan.problems.push(...preflight.issues.map((issue) => `${where}: ${formatIssue(issue)}`));
+  plan.notes.push(...preflight.warnings.map((issue) => `${where}: ${formatIssue(issue)}`));
+  if (!preflight.retired) plan.model = preflight.model;
+  plan.unknownModel = preflight.unknown;
 }
 
 /**
@@ -150,6 +201,7 @@ async function manifestPlan(
   bucket: string,
   defaults: SpecDefaults,
   file: string | undefined,
+  context: PreflightContext,
 ): Promise<Plan> {
   const manifestObject = `incoming/${folder}/${manifestFileName}`;
   // First: a dataset that arrived before its folder's manifest would start a job of its own.
@@ -174,7 +226,7 @@ async function manifestPlan(
     return plan;
   }
   const manifest: Manifest = parsed.value;
-  const model = manifest.baseModel ?? defaults.baseModel;
+  if (manifest.strict) plan.strict = true;
   const refs: [DatasetRole, string | undefined][] = [
     ['training', manifest.trainingDataset],
     ['validation', manifest.validationDataset],
@@ -198,7 +250,7 @@ async function manifestPlan(
     const localPath = join(baseDir, ...object.slice(`incoming/${folder}/`.length).split('/'));
     if (uploaded.has(object)) continue;
     uploaded.add(object);
-    plan.uploads.push({ localPath, object, contentType: 'application/jsonl', dataset: { role, model } });
+    plan.uploads.push({ localPath, object, contentType: 'application/jsonl', dataset: { role } });
   }
   if (file && !plan.uploads.some((upload) => resolve(upload.localPath) === resolve(file))) {
     plan.problems.push(
@@ -207,17 +259,22 @@ async function manifestPlan(
   }
   if (uris.training) {
     // The spec ingest will build from this manifest, checked the way ingest will check it.
-    const issues = preflightSpec(
-      specFromManifest(manifest, defaults, { training: uris.training, validation: uris.validation }),
-    );
-    plan.problems.push(...issues.map((issue) => `${manifestPath}: ${formatIssue(issue)}`));
+    const spec = specFromManifest(manifest, defaults, {
+      training: uris.training,
+      validation: uris.validation,
+    });
+    checkSpec(plan, manifestPath, spec, context);
   }
   return plan;
 }
 
-async function validateUpload(upload: Upload): Promise<ValidationReport | string> {
+async function validateUpload(
+  upload: Upload,
+  plan: Plan,
+  context: PreflightContext,
+): Promise<ValidationReport | string> {
   const { dataset } = upload;
-  if (!dataset) throw new Error('not a dataset');
+  if (!dataset || !plan.model) throw new Error('not a dataset of a known model');
   try {
     const info = await stat(upload.localPath);
     if (!info.isFile()) return `${upload.localPath} is not a file`;
@@ -225,10 +282,24 @@ async function validateUpload(upload: Upload): Promise<ValidationReport | string
     return `${upload.localPath}: no such file (the manifest names it)`;
   }
   return validateDataset(createReadStream(upload.localPath, { highWaterMark: 1 << 20 }), {
-    model: dataset.model,
+    model: plan.model,
+    unknownModel: plan.unknownModel ?? false,
+    catalog: context.catalog,
+    strict: plan.strict ?? false,
     role: dataset.role,
     fileName: upload.localPath,
   });
+}
+
+/** Warnings the way `tunedrop validate` prints them; the dataset is valid. */
+function printReportWarnings(file: string, warnings: ValidationIssue[]): void {
+  for (const issue of warnings) {
+    if (
+      ['example_dropped', 'examples_dropped', 'may_exceed_tokens', 'validation_share'].includes(issue.code)
+    ) {
+      say(`${file}:${issue.line > 0 ? issue.line : ''} warning: ${issue.code} ${issue.message}`);
+    }
+  }
 }
 
 /** Errors the way `tunedrop validate` prints them: `FILE:LINE code message (at PATH)`. */
@@ -244,10 +315,13 @@ function printReportErrors(file: string, report: ValidationReport): void {
 }
 
 function describeValid(file: string, report: ValidationReport): string {
-  const cost = report.stats.estimate.cost?.estimatedUsd;
-  return `valid: ${file}: ${report.examples} examples for ${report.model} (${report.role})${
-    cost === undefined || cost === null ? '' : `, about $${cost.toFixed(2)}`
-  }`;
+  const cost = report.stats.estimate.cost;
+  const estimate = !cost
+    ? ''
+    : cost.estimatedUsd === null
+      ? `, ${cost.basis ?? 'no public price'}`
+      : `, about $${cost.estimatedUsd.toFixed(2)} (${cost.basis})`;
+  return `valid: ${file}: ${report.examples} examples for ${report.model} (${report.role})${estimate}`;
 }
 
 async function submitRun(args: string[]): Promise<number> {
@@ -284,11 +358,11 @@ async function submitRun(args: string[]): Promise<number> {
     if (error instanceof ConfigError) throw new Failure(error.message, 2);
     throw error;
   }
-  if (values.model !== undefined && !findModel(values.model)) {
-    throw new Failure(
-      `unknown model "${values.model}"; known: ${MODELS.map((model) => model.id).join(', ')}\n\n${usage}`,
-      2,
-    );
+  let context: PreflightContext;
+  try {
+    context = { catalog: await loadCliCatalog(process.env), today: todayUtc(), region: config.region };
+  } catch (error) {
+    throw new Failure((error as Error).message, 2);
   }
 
   let target: BucketTarget;
@@ -314,8 +388,11 @@ async function submitRun(args: string[]): Promise<number> {
         throw new Failure(`${input} has no ${manifestFileName}; submit a single FILE, or give --manifest`, 2);
       }
     }
-    if (values.model !== undefined)
-      throw new Failure('--model is for a single FILE; set baseModel in the manifest', 2);
+    if (values.model !== undefined || values.strict)
+      throw new Failure(
+        '--model and --strict are for a single FILE; set baseModel or strict in the manifest',
+        2,
+      );
     plan = await manifestPlan(
       manifestPath,
       input,
@@ -323,10 +400,14 @@ async function submitRun(args: string[]): Promise<number> {
       target.bucket,
       { ...config.defaults, baseModel: defaultModel },
       undefined,
+      context,
     );
   } else if (values.manifest !== undefined) {
-    if (values.model !== undefined)
-      throw new Failure('--model is for a single FILE; set baseModel in the manifest', 2);
+    if (values.model !== undefined || values.strict)
+      throw new Failure(
+        '--model and --strict are for a single FILE; set baseModel or strict in the manifest',
+        2,
+      );
     const folder = basename(input).replace(/\.jsonl$/i, '');
     plan = await manifestPlan(
       values.manifest,
@@ -335,19 +416,30 @@ async function submitRun(args: string[]): Promise<number> {
       target.bucket,
       { ...config.defaults, baseModel: defaultModel },
       input,
+      context,
     );
   } else {
-    plan = singleFilePlan(input, defaultModel, values.model !== undefined);
+    plan = singleFilePlan(
+      input,
+      defaultModel,
+      values.model !== undefined,
+      values.strict,
+      target.bucket,
+      config.defaults,
+      context,
+    );
   }
 
   // Validate everything before uploading anything.
   let invalid = plan.problems.length > 0;
   for (const problem of plan.problems) say(problem);
+  const reports: Partial<Record<DatasetRole, ValidationReport>> = {};
   for (const upload of plan.uploads) {
-    if (!upload.dataset) continue;
+    // A retired model was reported as a problem: its datasets are not worth validating.
+    if (!upload.dataset || !plan.model) continue;
     let report: ValidationReport | string;
     try {
-      report = await validateUpload(upload);
+      report = await validateUpload(upload, plan, context);
     } catch (error) {
       throw new Failure(`cannot read ${upload.localPath}: ${(error as Error).message}`, 2);
     }
@@ -358,9 +450,16 @@ async function submitRun(args: string[]): Promise<number> {
       printReportErrors(upload.localPath, report);
       invalid = true;
     } else {
+      reports[upload.dataset.role] = report;
+      printReportWarnings(upload.localPath, report.warnings);
       say(describeValid(upload.localPath, report));
     }
   }
+  const share =
+    plan.model && reports.training && reports.validation
+      ? validationShareWarning(plan.model, reports.training.examples, reports.validation.examples)
+      : undefined;
+  if (share) say(`warning: ${share.code} ${share.message}`);
   for (const note of plan.notes) say(`note: ${note}`);
   if (invalid) {
     say('Nothing uploaded.');

@@ -1,23 +1,24 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import {
-  findModel,
-  MODELS,
-  type ValidationIssue,
-  type ValidationReport,
-  validateDataset,
-} from '../../shared/dataset/index.ts';
+import { type ValidationIssue, type ValidationReport, validateDataset } from '../../shared/dataset/index.ts';
+import { type Catalog, todayUtc } from '../../shared/models/index.ts';
+import { loadCliCatalog } from '../lib/model-catalog.ts';
 import { parseCommandArgs, printUsageError } from '../lib/usage.ts';
 import type { Command } from './index.ts';
+
+export const DEFAULT_MODEL = 'gemini-3.5-flash';
 
 const USAGE = `Usage: tunedrop validate FILE [options]
 
 Validates a Gemini supervised-tuning dataset (JSON Lines) the way Vertex AI will.
 
 Options:
-  --model ID             base model (default gemini-2.5-flash); one of:
-                         ${MODELS.map((model) => model.id).join(', ')}
+  --model ID             base model (default ${DEFAULT_MODEL}); \`tunedrop models\` lists the
+                         catalog. A retired model is an error; an unknown one a warning (checked
+                         with conservative limits). TUNEDROP_MODEL_CATALOG adds an override.
   --role ROLE            training (default) or validation: which limits apply
+  --strict               an example Vertex AI would drop (over the token limit) is an error, not
+                         a warning (by default the dataset fails only above 10% dropped)
   --epochs N             epochs for the cost estimate (default: the model's default)
   --max-errors N         errors listed before the rest are only counted (default 100)
   --sample N             count N examples with the tokenizer to calibrate the estimate
@@ -58,10 +59,7 @@ export const validate: Command = {
     if (positionals.length === 0) return usageError('missing FILE');
     if (positionals.length > 1) return usageError(`unexpected argument "${positionals[1]}": give one FILE`);
     const file = positionals[0]!;
-    const modelId = values.model ?? 'gemini-2.5-flash';
-    if (!findModel(modelId)) {
-      return usageError(`unknown model "${modelId}". Known models: ${MODELS.map((m) => m.id).join(', ')}`);
-    }
+    const modelId = values.model ?? DEFAULT_MODEL;
     const role = values.role ?? 'training';
     if (role !== 'training' && role !== 'validation') {
       return usageError(`--role must be training or validation, got "${role}"`);
@@ -71,6 +69,13 @@ export const validate: Command = {
     const sample = positiveInt(values.sample, 'sample', true);
     for (const value of [epochs, maxErrors, sample])
       if (value instanceof Error) return usageError(value.message);
+
+    let catalog: Catalog;
+    try {
+      catalog = await loadCliCatalog(process.env);
+    } catch (error) {
+      return ioError((error as Error).message);
+    }
 
     let size: number;
     try {
@@ -86,6 +91,9 @@ export const validate: Command = {
     try {
       report = await validateDataset(createReadStream(file, { highWaterMark: 1 << 20 }), {
         model: modelId,
+        catalog,
+        today: todayUtc(),
+        strict: values.strict ?? false,
         role,
         fileName: file,
         ...(typeof epochs === 'number' ? { epochs } : {}),
@@ -112,6 +120,7 @@ function parse(args: string[]) {
     epochs: { type: 'string' },
     'max-errors': { type: 'string' },
     sample: { type: 'string' },
+    strict: { type: 'boolean' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -148,9 +157,11 @@ const fmt = (value: number) => number.format(Math.round(value));
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 const usd = (value: number) => `$${value.toFixed(2)}`;
 
+/** `FILE:LINE code message (at PATH)`; a file-level issue (line 0) is `FILE: code message`. */
 function issueLine(file: string, issue: ValidationIssue, prefix = ''): string {
   const at = issue.path ? ` (at ${issue.path})` : '';
-  return `${file}:${issue.line} ${prefix}${issue.code} ${issue.message}${at}`;
+  const where = issue.line > 0 ? `${file}:${issue.line}` : `${file}:`;
+  return `${where} ${prefix}${issue.code} ${issue.message}${at}`;
 }
 
 function printHuman(file: string, report: ValidationReport): void {
@@ -171,6 +182,11 @@ function printHuman(file: string, report: ValidationReport): void {
   out.push(
     `  examples     ${fmt(stats.validExamples)} valid of ${fmt(stats.examples)}, ${fmt(stats.lines)} lines, ${mb(stats.bytes)}, ${fmt(stats.characters)} characters, ${fmt(stats.mediaParts)} media parts`,
   );
+  if (stats.droppable > 0) {
+    out.push(
+      `  dropped      ${fmt(stats.droppable)} example${stats.droppable === 1 ? '' : 's'} over the token limit: Vertex AI drops them (not trained on, not billed)`,
+    );
+  }
   const t = stats.turns;
   out.push(
     `  turns        min ${t.min}, p50 ${t.p50}, p95 ${t.p95}, max ${t.max}, mean ${t.mean.toFixed(1)}`,
@@ -189,8 +205,8 @@ function printHuman(file: string, report: ValidationReport): void {
     const basis = `${cost.epochs} epochs${cost.epochsSource === 'model-default' ? ' (default)' : ''}`;
     out.push(
       cost.estimatedUsd === null || cost.upperBoundUsd === null
-        ? `  cost         no public tuning price for ${cost.model}; ${fmt(e.estimated * cost.epochs)} training tokens over ${basis}`
-        : `  cost         about ${usd(cost.estimatedUsd)}, at most ${usd(cost.upperBoundUsd)} (${basis} × ${usd(cost.pricePerMillionTrainingTokens ?? 0)} per 1M tokens, prices of ${cost.pricesTakenOn})`,
+        ? `  cost         ${cost.basis ?? `no public price for ${cost.model}`}; ${fmt(e.estimated * cost.epochs)} training tokens over ${basis}`
+        : `  cost         about ${usd(cost.estimatedUsd)}, at most ${usd(cost.upperBoundUsd)} (${basis} × ${usd(cost.pricePerMillionTrainingTokens ?? 0)} per 1M tokens; ${cost.basis ?? `prices of ${cost.pricesTakenOn}`})`,
     );
   } else {
     out.push('  cost         none: a validation set is not billed as training tokens');

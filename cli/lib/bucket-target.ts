@@ -11,7 +11,7 @@ import { reportNameFor, sidecarNameFor } from '../../shared/storage/index.ts';
 
 export interface PutOptions {
   contentType: string;
-  /** Custom metadata (`x-goog-meta-*`), e.g. `{ 'base-model': 'gemini-2.5-flash' }`. */
+  /** Custom metadata (`x-goog-meta-*`), e.g. `{ 'base-model': 'gemini-3.5-flash' }`. */
   metadata?: Record<string, string>;
 }
 

@@ -9,8 +9,13 @@
  * the job id comes from bucket/object#generation, the record is created atomically, the start goes
  * through startJob's intent protocol, and events carry stable ids.
  */
-import type { Config } from '../../shared/config/index.ts';
-import type { ValidateOptions, ValidationReport } from '../../shared/dataset/index.ts';
+import { type Config, ConfigError } from '../../shared/config/index.ts';
+import {
+  type ModelSpec,
+  type ValidateOptions,
+  type ValidationReport,
+  validationShareWarning,
+} from '../../shared/dataset/index.ts';
 import { TransientError } from '../../shared/errors/index.ts';
 import {
   buildDatasetRejectedEvent,
@@ -26,7 +31,7 @@ import {
   formatIssue,
   manifestFileName,
   metadataOverrideKeys,
-  modelIssue,
+  type PreflightContext,
   parseGcsUri,
   parseManifest,
   parseMetadataOverrides,
@@ -45,6 +50,7 @@ import {
 import { type StartJobDeps, startDepsFrom, startJob } from '../../shared/jobs/start-job.ts';
 import type { JobStore } from '../../shared/jobs/store-types.ts';
 import type { Logger } from '../../shared/logging/index.ts';
+import { builtinCatalog, type Catalog, CatalogError, todayUtc } from '../../shared/models/index.ts';
 import type { TuningProvider } from '../../shared/providers/types.ts';
 import {
   BlobAccessError,
@@ -66,7 +72,12 @@ import type { StorageObjectData } from './storage-event.ts';
 export interface IngestDeps {
   /** maxConcurrentJobs: new uploads wait QUEUED while the provider is full (none: no cap here). */
   config: Pick<Config, 'project' | 'defaults' | 'approval' | 'eventMaxAgeMs'> &
-    Partial<Pick<Config, 'maxConcurrentJobs' | 'allowed' | 'tokenSample'>>;
+    Partial<Pick<Config, 'maxConcurrentJobs' | 'allowed' | 'tokenSample' | 'region'>>;
+  /**
+   * The effective model catalog (built-in merged with TUNEDROP_MODEL_CATALOG), loaded once per
+   * instance (catalogLoader in shared/models). None: the built-in catalog.
+   */
+  catalog?: () => Promise<Catalog>;
   store: JobStore;
   provider: TuningProvider;
   publisher: EventPublisher;
@@ -118,14 +129,32 @@ export function jobEstimate(report: ValidationReport): CostEstimate | undefined 
   ) {
     return undefined;
   }
-  return {
+  return dropUndefined({
     billableTokens: cost.billableTokens.estimated,
     epochs: cost.epochs,
     usdPerMillionTokens: cost.pricePerMillionTrainingTokens,
     costUsd: cost.estimatedUsd,
     method: cost.method,
     priceDate: cost.pricesTakenOn,
-  };
+    priceSource: cost.priceSource ?? undefined,
+  });
+}
+
+/**
+ * The catalog and the day the checks run with. An override that cannot be read or is invalid is
+ * the operator's configuration error, not the upload's: it is thrown as such (the event is
+ * redelivered until the catalog is fixed or the event is too old), never reported as the
+ * dataset's fault.
+ */
+async function checkContext(deps: IngestDeps): Promise<PreflightContext> {
+  let catalog: Catalog;
+  try {
+    catalog = deps.catalog ? await deps.catalog() : builtinCatalog();
+  } catch (error) {
+    if (error instanceof CatalogError) throw new ConfigError(`TUNEDROP_MODEL_CATALOG: ${error.message}`);
+    throw error;
+  }
+  return { catalog, today: todayUtc(deps.clock()), region: deps.config.region, allowed: deps.config.allowed };
 }
 
 function dropUndefined<T extends object>(value: T): T {
@@ -275,13 +304,16 @@ async function ingestSingleFile(
     tunedModelDisplayName: o.tunedModelDisplayName ?? defaultDisplayName(ref.object),
     labels: {},
   });
-  if (overrides.ok) problems.push(...preflightSpec(spec, deps.config.allowed));
+  const context = await checkContext(deps);
+  const preflight = preflightSpec(spec, context);
+  if (overrides.ok) problems.push(...preflight.issues);
+  notes.push(...preflight.warnings.map(formatIssue));
   const approval = effectivePolicy(deps.config.approval, o.approval);
   if (approval.warning) notes.push(approval.warning);
 
   const datasets: IngestReport['datasets'] = {};
   const pins: Pins = {};
-  if (!modelIssue(spec.baseModel)) {
+  if (!preflight.retired) {
     // The event's generation is pinned; if it is gone already, the StaleGenerationError makes this
     // event stale (ingestObject acknowledges it), like a read of it would.
     const source = { ...ref, name: ref.object, contentType: info.contentType };
@@ -296,7 +328,12 @@ async function ingestSingleFile(
     }
     if (pins.training) {
       spec.trainingDatasetUri = pins.training.uri;
-      datasets.training = await validatePinned(deps, pins.training, spec, 'training');
+      datasets.training = await validatePinned(deps, pins.training, spec, 'training', {
+        model: preflight.model,
+        unknownModel: preflight.unknown,
+        catalog: context.catalog,
+        strict: o.strict ?? false,
+      });
     }
   }
   return conclude(deps, logger, ref, jobId, {
@@ -346,7 +383,10 @@ async function ingestManifest(
   });
   if (problems.length > 0)
     return conclude(deps, logger, ref, jobId, { kind: 'manifest', problems, notes, datasets: {} });
-  problems.push(...preflightSpec(spec, deps.config.allowed));
+  const context = await checkContext(deps);
+  const preflight = preflightSpec(spec, context);
+  problems.push(...preflight.issues);
+  notes.push(...preflight.warnings.map(formatIssue));
   const approval = effectivePolicy(
     deps.config.approval,
     manifest.approval && approvalPolicyOf(manifest.approval),
@@ -424,11 +464,22 @@ async function ingestManifest(
       }
       pins[role] = pinned;
       try {
-        datasets[role] = await validatePinned(deps, pinned, spec, role);
+        datasets[role] = await validatePinned(deps, pinned, spec, role, {
+          model: preflight.model,
+          unknownModel: preflight.unknown,
+          catalog: context.catalog,
+          strict: manifest.strict ?? false,
+        });
       } catch (error) {
         problems.push(unreadableDataset(error, `/${field}`, pinned.uri));
       }
     }
+    const { training, validation } = datasets;
+    const share =
+      training &&
+      validation &&
+      validationShareWarning(preflight.model, training.examples, validation.examples);
+    if (share && validation) validation.warnings.unshift(share);
   }
   const pinnedSpec: TuningSpec = dropUndefined({
     ...spec,
@@ -613,6 +664,8 @@ async function conclude(
           training: pinnedSummary(findings.pins.training),
           ...(findings.pins.validation ? { validation: pinnedSummary(findings.pins.validation) } : {}),
         },
+        priceBasis: training.stats.estimate.cost?.basis,
+        droppableExamples: training.stats.droppable,
       }),
       estimate,
       provider: { name: deps.provider.name },

@@ -3,10 +3,11 @@
  * generation, to `validated/<job id>/`) before it is validated, the copy is what is validated,
  * and its URI is what the job's spec (and so the provider) names. See shared/storage/pin.ts.
  */
-import { validateDataset } from '../../shared/dataset/index.ts';
+import { type ModelSpec, validateDataset } from '../../shared/dataset/index.ts';
 import type { FieldIssue } from '../../shared/jobs/manifest.ts';
 import { parseGcsUri } from '../../shared/jobs/manifest.ts';
 import type { PinnedDataset as PinnedSummary, TuningSpec } from '../../shared/jobs/model.ts';
+import type { Catalog } from '../../shared/models/index.ts';
 import { BlobAccessError, type PinnedDataset } from '../../shared/storage/index.ts';
 import type { IngestDeps } from './ingest.ts';
 import type { DatasetReport } from './report.ts';
@@ -36,6 +37,13 @@ export async function validatePinned(
   pinned: PinnedDataset,
   spec: TuningSpec,
   role: 'training' | 'validation',
+  check: {
+    /** The resolved catalog entry (preflight's): its model issues are reported with the spec. */
+    model: ModelSpec;
+    unknownModel: boolean;
+    catalog: Catalog;
+    strict?: boolean;
+  },
 ): Promise<DatasetReport> {
   const report = await validateDataset(
     deps.blobs.read(pinned.bucket, pinned.name, { generation: pinned.generation }),
@@ -43,7 +51,10 @@ export async function validatePinned(
       // The budget gate's estimate comes from tokenizer counts of a sample (token-estimate.ts).
       ...(deps.config.tokenSample === undefined ? {} : { tokenSample: deps.config.tokenSample }),
       ...deps.validation,
-      model: spec.baseModel,
+      model: check.model,
+      unknownModel: check.unknownModel,
+      catalog: check.catalog,
+      strict: check.strict ?? false,
       role,
       // Errors name the user's file, not tunedrop's copy of it.
       fileName: parseGcsUri(pinned.sourceUri)?.object ?? pinned.name,

@@ -44,7 +44,19 @@ const EnvSchema = z.object({
   TUNEDROP_EVENTS_TOPIC: z.string().min(1).default('tuning-events'),
   /** Overrides `https://{region}-aiplatform.googleapis.com`, e.g. to point at the emulator. */
   TUNEDROP_VERTEX_ENDPOINT: z.url().optional(),
-  TUNEDROP_DEFAULT_BASE_MODEL: z.string().min(1).default('gemini-2.5-flash'),
+  TUNEDROP_DEFAULT_BASE_MODEL: z.string().min(1).default('gemini-3.5-flash'),
+  /**
+   * The operator's model catalog override, merged over the built-in catalog: a file path, or a
+   * gs://BUCKET/OBJECT in the cloud. Read once per function instance (shared/models).
+   */
+  TUNEDROP_MODEL_CATALOG: z
+    .string()
+    .trim()
+    .min(1)
+    .refine((value) => !value.startsWith('gs://') || /^gs:\/\/[^/]+\/.+$/.test(value), {
+      error: 'must be a file path or gs://BUCKET/OBJECT',
+    })
+    .optional(),
   TUNEDROP_DEFAULT_EPOCH_COUNT: z.coerce.number().int().positive().optional(),
   TUNEDROP_DEFAULT_LEARNING_RATE_MULTIPLIER: z.coerce.number().positive().optional(),
   TUNEDROP_DEFAULT_ADAPTER_SIZE: AdapterSize.optional(),
@@ -77,6 +89,8 @@ export interface Config {
   jobsCollection: string;
   eventsTopic: string;
   vertexEndpoint: string;
+  /** TUNEDROP_MODEL_CATALOG: where the operator's catalog override is; unset: built-in only. */
+  modelCatalog?: string;
   defaults: {
     baseModel: string;
     epochCount?: number;
@@ -183,6 +197,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     jobsCollection: e.TUNEDROP_JOBS_COLLECTION,
     eventsTopic: e.TUNEDROP_EVENTS_TOPIC,
     vertexEndpoint: e.TUNEDROP_VERTEX_ENDPOINT ?? `https://${e.TUNEDROP_REGION}-aiplatform.googleapis.com`,
+    ...(e.TUNEDROP_MODEL_CATALOG === undefined ? {} : { modelCatalog: e.TUNEDROP_MODEL_CATALOG }),
     defaults: {
       baseModel: e.TUNEDROP_DEFAULT_BASE_MODEL,
       epochCount: e.TUNEDROP_DEFAULT_EPOCH_COUNT,

@@ -10,7 +10,13 @@ const SINGLE_PASS = 1;
  * The price, its source and its date come from the catalog; a null price gives a null cost, never
  * an invented figure.
  */
-export function estimateCost(model: ModelSpec, tokens: TokenEstimate, epochs?: number): CostEstimate {
+export function estimateCost(
+  model: ModelSpec,
+  tokens: TokenEstimate,
+  epochs?: number,
+  /** The catalog's "facts as of" date, named when there is no price. */
+  factsAsOf?: string,
+): CostEstimate {
   const price = model.price.usdPerMillionTrainingTokens;
   const runs = epochs ?? model.defaultEpochs ?? SINGLE_PASS;
   const usd = (count: number) => (price === null ? null : roundCents((count * runs * price) / 1_000_000));
@@ -25,7 +31,17 @@ export function estimateCost(model: ModelSpec, tokens: TokenEstimate, epochs?: n
     estimatedUsd: usd(tokens.estimated),
     upperBoundUsd: usd(tokens.upperBound),
     method: tokens.method,
+    basis: priceBasis(model, factsAsOf),
   };
+}
+
+/** The estimate's basis in words: the catalog price with its date and source, or none. */
+export function priceBasis(model: ModelSpec, factsAsOf?: string): string {
+  const { usdPerMillionTrainingTokens: price, asOf, source } = model.price;
+  if (price === null) {
+    return `no public price for ${model.id}${factsAsOf ? ` (model catalog facts as of ${factsAsOf})` : ''}`;
+  }
+  return `USD ${price} per 1M training tokens: ${model.id}'s catalog price as of ${asOf}${source ? ` (${source})` : ''}`;
 }
 
 function roundCents(value: number): number {

@@ -3,6 +3,7 @@ import { fieldName } from './field-name.ts';
 import { detectMistakenFormat, mistakenFormatMessage } from './formats.ts';
 import { MAX_FREE_FORM_DEPTH, nestsDeeperThan } from './json-depth.ts';
 import { type ModelSpec, PART_KINDS, type PartKind } from './models.ts';
+import { normalizeFieldNames } from './proto-json.ts';
 
 /** Receives one finding about the current line: `path` is a JSON pointer into the line. */
 export type Reporter = (severity: 'error' | 'warning', code: string, path: string, message: string) => void;
@@ -24,8 +25,16 @@ export function emptyMetrics(): ExampleMetrics {
   return { turns: 0, parts: 0, characters: 0, contentBytes: 0, mediaParts: 0, hasSystemInstruction: false };
 }
 
-const TOP_LEVEL_FIELDS = new Set(['contents', 'systemInstruction', 'tools', 'toolConfig']);
-// Part fields that are not data: allowed beside the one data field.
+// The example-level fields of Vertex AI's tuning format: `tools` (function declarations) and
+// `generationConfig` (e.g. `mediaResolution`) appear in Google's tuning data examples.
+const TOP_LEVEL_FIELDS = new Set([
+  'contents',
+  'systemInstruction',
+  'tools',
+  'toolConfig',
+  'generationConfig',
+]);
+// Part fields that are not data (v1 content.proto): allowed beside the one data field.
 const PART_METADATA_FIELDS = new Set([
   'thought',
   'thoughtSignature',
@@ -52,7 +61,8 @@ function nonEmptyString(value: unknown): value is string {
 /**
  * Checks one parsed line against the Gemini supervised-tuning format and the model's part kinds.
  * Reports every finding (not just the first) and fills `metrics`. Returns true when the example
- * has no error.
+ * has no error. Field names may be camelCase or snake_case (proto3 JSON); with `mayHaveSnakeCase`
+ * false (the line has no underscore at all) the renaming pass is skipped.
  */
 export function checkExample(
   value: unknown,
@@ -60,6 +70,7 @@ export function checkExample(
   model: ModelSpec,
   report: Reporter,
   metrics: ExampleMetrics,
+  mayHaveSnakeCase = true,
 ): boolean {
   let valid = true;
   const error = (code: string, path: string, message: string) => {
@@ -71,6 +82,7 @@ export function checkExample(
     error('not_object', '', `Line is ${describe(value)}, not a JSON object`);
     return false;
   }
+  if (mayHaveSnakeCase && !normalizeFieldNames(value, report)) valid = false;
   const contents = value.contents;
   if (contents === undefined) {
     const format = detectMistakenFormat(value);
@@ -175,6 +187,27 @@ export function checkExample(
       );
     } else {
       checkParts(system.parts, '/systemInstruction', model, error, metrics, true);
+    }
+  }
+
+  const generationConfig = value.generationConfig;
+  if (generationConfig !== undefined) {
+    if (!isObject(generationConfig)) {
+      error(
+        'invalid_generation_config',
+        '/generationConfig',
+        `\`generationConfig\` must be an object, got ${describe(generationConfig)}`,
+      );
+    } else {
+      const resolution = generationConfig.mediaResolution;
+      // An enum: its name (MEDIA_RESOLUTION_LOW...) or, in proto3 JSON, its number.
+      if (resolution !== undefined && typeof resolution !== 'string' && !Number.isInteger(resolution)) {
+        error(
+          'invalid_generation_config',
+          '/generationConfig/mediaResolution',
+          `\`generationConfig.mediaResolution\` must be a name such as "MEDIA_RESOLUTION_LOW", got ${describe(resolution)}`,
+        );
+      }
     }
   }
 

@@ -1,18 +1,19 @@
 export { base64Problem } from './base64.ts';
-export { estimateCost } from './cost.ts';
+export { estimateCost, priceBasis } from './cost.ts';
 export { checkExample, type ExampleMetrics } from './example-rules.ts';
 export { fieldName } from './field-name.ts';
 export { detectMistakenFormat, type MistakenFormat } from './formats.ts';
 export { HISTOGRAM_RELATIVE_ERROR, type HistogramBin, LogHistogram } from './histogram.ts';
 export { type ByteSource, type Segment, splitLines } from './line-splitter.ts';
 export {
+  type DatasetModel,
   findModel,
   MODELS,
   type ModelSpec,
   PART_KINDS,
   type PartKind,
   requireModel,
-  UnknownModelError,
+  resolveDatasetModel,
 } from './models.ts';
 export {
   type CostEstimate,
@@ -26,7 +27,7 @@ export {
   type ValidationStats,
   ValidationStatsSchema,
 } from './report.ts';
-export { RECOMMENDED_MIN_TRAINING_EXAMPLES } from './report-builder.ts';
+export { RECOMMENDED_MIN_TRAINING_EXAMPLES, VERTEX_MAX_DROPPED_SHARE } from './report-builder.ts';
 export {
   EXAMPLE_OVERHEAD_TOKENS,
   HEURISTIC_TOKENS_PER_BYTE,
@@ -46,3 +47,4 @@ export {
   type ValidateOptions,
   validateDataset,
 } from './validate.ts';
+export { validationShareWarning } from './validation-share.ts';

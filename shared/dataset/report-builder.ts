@@ -1,7 +1,7 @@
 import type { BlockResult, IssueBatch, SampleCandidate } from './block-validator.ts';
 import { lineTooLongMessage } from './block-validator.ts';
 import { HISTOGRAM_RELATIVE_ERROR } from './histogram.ts';
-import type { ModelSpec } from './models.ts';
+import type { DatasetModel, ModelSpec } from './models.ts';
 import type { TokenEstimate, ValidationIssue, ValidationReport } from './report.ts';
 import type { TokenCounting } from './token-counting.ts';
 import { estimateTokens, type SampledExample } from './token-estimate.ts';
@@ -18,6 +18,19 @@ export type DatasetRole = 'training' | 'validation';
  * allowed, so it is a warning, not an error.
  */
 export const RECOMMENDED_MIN_TRAINING_EXAMPLES = 100;
+
+/**
+ * Vertex AI drops an example over the token limit (it is "not billed or used for training") and
+ * "If more than 10% of the dataset is dropped, the job will fail … before the start of training"
+ * (supervised-tuning video data page; `totalTruncatedExampleCount` in tuning_job.proto counts the
+ * dropped examples). A rule of the provider, not a number of one model, so it lives here. Whether
+ * it holds for every modality is not confirmed: applied to every dataset, it never refuses a
+ * dataset Vertex AI would accept, since more than 10% dropped fails the job either way.
+ */
+export const VERTEX_MAX_DROPPED_SHARE = 0.1;
+
+const number = new Intl.NumberFormat('en-US');
+const fmt = (value: number) => number.format(value);
 
 /**
  * The first `cap` issues in file order, and a count of the rest. Issues arrive in line order
@@ -77,6 +90,16 @@ export interface BuilderOptions {
   tokenSample: number;
   /** Where examples are counted with the tokenizer, started on first use only. */
   counting: () => Promise<TokenCounting>;
+  /** Droppable examples are errors, not warnings. */
+  strict: boolean;
+  /** File-level issues about the model (retired, unknown...), listed first. */
+  modelIssues: Pick<DatasetModel, 'errors' | 'warnings'>;
+  /**
+   * The model is not in the catalog: its limits are the catalog's conservative guesses, so going
+   * over one (examples per file, file size, dropped share) is a warning; the provider's own
+   * answer stands.
+   */
+  guessedLimits: boolean;
 }
 
 export type BuiltReport = Omit<ValidationReport, 'file' | 'model' | 'role'>;
@@ -93,6 +116,8 @@ export class ReportBuilder {
   private readonly warnings: IssueList;
   private sample: SampleCandidate[] = [];
   private stride = 1;
+  /** Examples the provider will drop: counted over the token limit (see addBlock). */
+  private droppable = 0;
 
   constructor(
     private readonly model: ModelSpec,
@@ -146,6 +171,8 @@ export class ReportBuilder {
     if (block.pending.length > 0) {
       const counting = await this.options.counting();
       const limit = this.model.limits.maxTokensPerExample;
+      const drops = this.model.provider === 'vertex';
+      const dropIssues = this.options.strict ? lateErrors : lateWarnings;
       for (const item of block.pending) {
         // Far from the limit, a counted sample of a long text decides; near it, counting stops
         // once past it: an example that is over needs no exact figure (token-counting.ts).
@@ -157,21 +184,38 @@ export class ReportBuilder {
             ? 'counted until past the limit or estimated from a counted sample'
             : 'estimated from a counted sample';
         const overhead = templateOverhead(item.metrics);
+        // Only an example whose tokenizer count of its content alone is over the limit is counted
+        // as droppable. The byte bound that sent it here is an upper bound (a line of long words
+        // has far fewer tokens than bytes), so it never drops an example by itself; the content
+        // count leaves the template tokens out, so it is a lower bound of what the provider
+        // counts (with the Gemma 3 tokenizer standing in for Gemini's, see tokens.ts). Above the
+        // limit by the content alone is as certain as tunedrop can be without the provider.
         if (content > limit) {
-          lateErrors.push({
+          if (!drops) {
+            lateErrors.push({
+              line: item.line,
+              code: 'too_many_tokens',
+              path: '',
+              message: `Example has ${count.exact ? '' : 'about '}${fmt(content)} tokens (${how}), over ${this.model.id}'s limit of ${fmt(limit)} per example`,
+            });
+            continue;
+          }
+          this.droppable++;
+          dropIssues.push({
             line: item.line,
-            code: 'too_many_tokens',
+            code: 'example_dropped',
             path: '',
-            message: `Example has about ${content.toLocaleString('en-US')} tokens (${how}), over ${this.model.id}'s limit of ${limit.toLocaleString('en-US')} per example`,
+            message: `Vertex AI will drop this example: ${count.exact ? '' : 'about '}${fmt(content)} tokens > ${fmt(limit)} (${this.model.id}'s limit per example; ${how})`,
           });
           continue;
         }
         if (content + overhead > limit) {
-          lateWarnings.push({
+          // Within a few template tokens of the limit: not certain, so never counted as droppable.
+          (drops ? dropIssues : lateWarnings).push({
             line: item.line,
             code: 'may_exceed_tokens',
             path: '',
-            message: `Example has ${content} tokens (${how}) plus about ${overhead} template tokens: at ${this.model.id}'s limit of ${limit}`,
+            message: `Example has ${fmt(content)} tokens (${how}) plus about ${overhead} template tokens: at ${this.model.id}'s limit of ${fmt(limit)}${drops ? '; Vertex AI drops an example over it' : ''}`,
           });
         }
         this.totals.accept(item.metrics, content + overhead, 'counted');
@@ -224,7 +268,40 @@ export class ReportBuilder {
         message: `The file is ${bytes} bytes; ${model.id} accepts at most ${model.limits.maxTrainingFileBytes}`,
       });
     }
-    this.errors.addFileLevel(fileErrors);
+    const fileWarnings: ValidationIssue[] = [...this.options.modelIssues.warnings];
+    if (this.droppable > 0) {
+      const share = this.droppable / this.examples;
+      const summary = `${fmt(this.droppable)} of ${fmt(this.examples)} examples (${percent(share)}) are over ${model.id}'s limit of ${fmt(model.limits.maxTokensPerExample)} tokens per example`;
+      if (share > VERTEX_MAX_DROPPED_SHARE) {
+        fileErrors.push({
+          line: 0,
+          code: 'too_many_dropped',
+          path: '',
+          message: `${summary}: Vertex AI drops such examples and fails the job when more than ${percent(VERTEX_MAX_DROPPED_SHARE)} of the dataset is dropped`,
+        });
+      } else if (!this.options.strict) {
+        fileWarnings.push({
+          line: 0,
+          code: 'examples_dropped',
+          path: '',
+          message: `${summary}: Vertex AI will drop them (not billed, not trained on); the job fails only above ${percent(VERTEX_MAX_DROPPED_SHARE)}`,
+        });
+      }
+    }
+    const guessed = this.options.guessedLimits
+      ? fileErrors.filter((issue) => issue.code !== 'empty_file')
+      : [];
+    for (const issue of guessed) {
+      fileWarnings.push({
+        ...issue,
+        message: `${issue.message} (a conservative limit for a model not in the catalog: Vertex AI's own answer stands)`,
+      });
+    }
+    this.errors.addFileLevel([
+      ...this.options.modelIssues.errors,
+      ...fileErrors.filter((issue) => !guessed.includes(issue)),
+    ]);
+    this.warnings.addFileLevel(fileWarnings);
     if (role === 'training' && this.examples > 0 && this.examples < RECOMMENDED_MIN_TRAINING_EXAMPLES) {
       this.warnings.addFileLevel([
         {
@@ -251,6 +328,7 @@ export class ReportBuilder {
         validExamples: totals.validExamples,
         characters: totals.characters,
         mediaParts: totals.mediaParts,
+        droppable: this.droppable,
         turns: { ...totals.turns.summary(), total: totals.turns.sum },
         tokens: {
           ...tokenSummary,
@@ -280,4 +358,8 @@ export class ReportBuilder {
     }
     return estimateTokens(this.totals, sample);
   }
+}
+
+function percent(share: number): string {
+  return `${Number((share * 100).toFixed(1))}%`;
 }

@@ -56,6 +56,10 @@ export const CostEstimateSchema = z.object({
   /** upper-bound tokens × epochs × price: the most the job can cost. */
   upperBoundUsd: z.number().nonnegative().nullable(),
   method: z.enum(['counted', 'sampled', 'heuristic']),
+  /** The price's basis in words: "USD … per 1M training tokens: <model>'s catalog price as of
+   * <date> (<source>)" or "no public price for <model> (model catalog facts as of <date>)".
+   * Absent in reports written before it existed. */
+  basis: z.string().optional(),
 });
 export type CostEstimate = z.infer<typeof CostEstimateSchema>;
 
@@ -64,7 +68,14 @@ export const ValidationStatsSchema = z.object({
   lines: z.number().int().nonnegative(),
   /** Example lines read (blank lines excluded), valid or not. */
   examples: z.number().int().nonnegative(),
+  /** Examples with no error that the provider will train on (droppable ones excluded). */
   validExamples: z.number().int().nonnegative(),
+  /**
+   * Examples the provider will drop (Vertex AI: counted over the model's token limit): not
+   * billed, not trained on, and the job fails when more than 10% of the dataset is dropped.
+   * Absent in reports written before it existed.
+   */
+  droppable: z.number().int().nonnegative().default(0),
   /** UTF-16 code units of text across valid examples. */
   characters: z.number().int().nonnegative(),
   mediaParts: z.number().int().nonnegative(),

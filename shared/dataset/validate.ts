@@ -1,8 +1,9 @@
 import { availableParallelism } from 'node:os';
+import { builtinCatalog, type Catalog, todayUtc } from '../models/index.ts';
 import { type BlockResult, type BlockSettings, countLines, validateBlock } from './block-validator.ts';
 import { estimateCost } from './cost.ts';
 import { type ByteSource, type Segment, splitLines } from './line-splitter.ts';
-import { type ModelSpec, requireModel } from './models.ts';
+import { type DatasetModel, type ModelSpec, resolveDatasetModel } from './models.ts';
 import type { ValidationReport } from './report.ts';
 import { type DatasetRole, ReportBuilder } from './report-builder.ts';
 import { inThreadCounting } from './token-counting.ts';
@@ -31,10 +32,25 @@ export interface ParallelOptions {
 
 export interface ValidateOptions {
   /**
-   * Base model id, alias or `publishers/google/models/<id>` (an unknown one throws
-   * UnknownModelError), or a whole spec, for limits other than the table's.
+   * Base model id, alias or `publishers/google/models/<id>`, resolved in `catalog` on `today`: a
+   * retired model is an error in the report, an unknown one a warning (checked with conservative
+   * limits). Or a whole spec, already resolved by the caller: then no model issue is reported.
    */
   model: string | ModelSpec;
+  /** The effective model catalog (with the operator's override). Default: the built-in one. */
+  catalog?: Catalog;
+  /** YYYY-MM-DD (UTC) for retirement dates. Default: today's date from the system clock. */
+  today?: string;
+  /**
+   * Examples the provider would drop (over its token limit) become errors instead of warnings:
+   * for users who want no example dropped (`validate --strict`, manifest `"strict": true`).
+   */
+  strict?: boolean;
+  /**
+   * With a whole spec: it stands for a model not in the catalog (conservative limits), so going
+   * over a file-level limit is a warning. A model id resolved here sets this itself.
+   */
+  unknownModel?: boolean;
   role?: DatasetRole;
   /** Named in the report only. */
   fileName?: string;
@@ -286,15 +302,18 @@ class BlockScheduler {
 /**
  * Validates a JSONL supervised-tuning dataset streamed from `source` (a Node Readable, e.g. a
  * Cloud Storage read stream, or any async iterable of bytes) in constant memory, on worker
- * threads for a large input. Throws UnknownModelError for an unknown model and passes through
- * I/O errors of the source and failures of a worker; every problem with the data itself is in
- * the report.
+ * threads for a large input. Passes through I/O errors of the source and failures of a worker;
+ * every problem with the data (and with the model: retired, unknown) is in the report.
  */
 export async function validateDataset(
   source: ByteSource,
   options: ValidateOptions,
 ): Promise<ValidationReport> {
-  const model = typeof options.model === 'string' ? requireModel(options.model) : options.model;
+  const resolved: DatasetModel =
+    typeof options.model === 'string'
+      ? resolveDatasetModel(options.model, options.catalog ?? builtinCatalog(), options.today ?? todayUtc())
+      : { model: options.model, errors: [], warnings: [], unknown: options.unknownModel ?? false };
+  const model = resolved.model;
   const role = options.role ?? 'training';
   const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   const maxErrors = options.maxErrors ?? DEFAULT_MAX_ERRORS;
@@ -303,6 +322,9 @@ export async function validateDataset(
     maxLineBytes,
     tokenSample: options.tokenSample ?? 0,
     counting: options.loadCounter ? async () => inThreadCounting(options.loadCounter!) : sharedTokenCounting,
+    strict: options.strict ?? false,
+    modelIssues: resolved,
+    guessedLimits: resolved.unknown,
   });
   const scheduler = new BlockScheduler(builder, { model, maxLineBytes, maxErrors }, model, {
     workers: options.parallel?.workers ?? defaultWorkers(),
@@ -323,7 +345,9 @@ export async function validateDataset(
     await scheduler.close();
   }
   const result = await builder.finish(bytes);
-  const cost = role === 'training' ? estimateCost(model, result.stats.estimate.tokens, options.epochs) : null;
+  const factsAsOf = (options.catalog ?? builtinCatalog()).factsAsOf;
+  const cost =
+    role === 'training' ? estimateCost(model, result.stats.estimate.tokens, options.epochs, factsAsOf) : null;
   return {
     ...result,
     ...(options.fileName === undefined ? {} : { file: options.fileName }),

@@ -147,7 +147,7 @@ function exampleEvents(): Record<EventType, CloudEvent> {
     stateTime: at(0).toISOString(),
     source,
     spec: {
-      baseModel: 'gemini-2.5-flash',
+      baseModel: 'gemini-3.5-flash',
       trainingDatasetUri: `gs://${source.bucket}/${source.object}`,
       epochCount: 3,
       labels: { team: 'support' },

@@ -9,7 +9,14 @@
 import { posix } from 'node:path';
 import { type ZodError, z } from 'zod';
 import { AdapterSize, type AllowList, type ApprovalPolicy, type Config } from '../config/index.ts';
-import { findModel, MODELS } from '../dataset/models.ts';
+import {
+  adapterSizeIssue,
+  type Catalog,
+  type CatalogModel,
+  cmekIssue,
+  regionIssue,
+  resolveModel,
+} from '../models/index.ts';
 import { jobIdLabel, type TuningSpec } from './model.ts';
 
 export const manifestFileName = 'tuning.json';
@@ -115,21 +122,90 @@ export const Labels = z.record(z.string(), z.string()).superRefine((labels, ctx)
   }
 });
 
-export function modelIssue(id: string): string | undefined {
-  if (findModel(id)) return undefined;
-  return `unknown model "${id}" (known: ${MODELS.map((model) => model.id).join(', ')})`;
+/** The LoRA rank of each AdapterSize name, as the model catalog lists allowed sizes. */
+export const adapterSizeRank: Record<AdapterSize, number> = {
+  ONE: 1,
+  TWO: 2,
+  FOUR: 4,
+  EIGHT: 8,
+  SIXTEEN: 16,
+  THIRTY_TWO: 32,
+};
+
+/** What preflight checks a spec against: the effective model catalog, the day, the location. */
+export interface PreflightContext {
+  catalog: Catalog;
+  /** YYYY-MM-DD (UTC), for retirement dates. */
+  today: string;
+  /** The Vertex AI location jobs are created in (TUNEDROP_REGION); unset: not checked. */
+  region?: string | undefined;
+  /** The deployment's TUNEDROP_ALLOWED_* lists; unset: not checked. */
+  allowed?: AllowList | undefined;
+}
+
+export interface Preflight {
+  /** What Vertex AI would refuse: the job must not be created. */
+  issues: FieldIssue[];
+  /** Worth telling the user, but the provider's own answer stands (unknown or retiring model). */
+  warnings: FieldIssue[];
+  /** The catalog entry the datasets are checked against (conservative limits for an unknown id). */
+  model: CatalogModel;
+  /** The model is retired: validating its datasets is pointless. */
+  retired: boolean;
+  /** The model is not in the catalog: `model` holds conservative limits, which only warn. */
+  unknown: boolean;
 }
 
 /**
- * Everything Vertex AI would refuse in a complete spec. The CLI's `submit`, the manifest and the
- * metadata overrides all end here, so the rules live in one place. With `allowed` (the
- * deployment's TUNEDROP_ALLOWED_*), a service account or key outside its list is refused too: the
- * deployment granted only those, so Vertex AI would refuse the others after the record exists.
+ * The base model's checks, from the catalog: a retired model (error, with its date and
+ * replacements), an adapter size the model does not offer (error, with the allowed list), a
+ * location it cannot be tuned in, a CMEK key it does not support (errors). Where the catalog does
+ * not know (an unknown model, a null list), nothing is refused.
  */
-export function preflightSpec(spec: TuningSpec, allowed: AllowList = {}): FieldIssue[] {
+function modelChecks(spec: TuningSpec, context: PreflightContext): Preflight {
+  const resolution = resolveModel(context.catalog, spec.baseModel, { today: context.today });
+  const { model } = resolution;
   const issues: FieldIssue[] = [];
-  const unknownModel = modelIssue(spec.baseModel);
-  if (unknownModel) issues.push({ path: '/baseModel', message: unknownModel });
+  const warnings = resolution.warnings.map((message) => ({ path: '/baseModel', message }));
+  if (resolution.kind === 'retired') issues.push({ path: '/baseModel', message: resolution.message });
+  if (spec.adapterSize !== undefined) {
+    const problem = adapterSizeIssue(model, adapterSizeRank[spec.adapterSize]);
+    if (problem) {
+      const names = (Object.keys(adapterSizeRank) as AdapterSize[]).filter((name) =>
+        model.adapterSizes?.includes(adapterSizeRank[name] as never),
+      );
+      issues.push({ path: '/adapterSize', message: `${spec.adapterSize}: ${problem} (${names.join(', ')})` });
+    }
+  }
+  if (context.region !== undefined && model.provider === 'vertex') {
+    const problem = regionIssue(model, context.region);
+    if (problem) {
+      issues.push({
+        path: '/baseModel',
+        message: `${problem}; this deployment creates tuning jobs in ${context.region} (TUNEDROP_REGION)`,
+      });
+    }
+  }
+  const cmek = cmekIssue(model, spec.kmsKeyName);
+  if (cmek) issues.push({ path: '/kmsKeyName', message: cmek });
+  return {
+    issues,
+    warnings,
+    model,
+    retired: resolution.kind === 'retired',
+    unknown: resolution.kind === 'unknown',
+  };
+}
+
+/**
+ * Everything Vertex AI would refuse in a complete spec, and the model warnings. The CLI's
+ * `submit`, the manifest and the metadata overrides all end here, so the rules live in one place.
+ */
+export function preflightSpec(spec: TuningSpec, context: PreflightContext): Preflight {
+  // With `allowed` (the deployment's TUNEDROP_ALLOWED_*), a service account or key outside its list
+  // is refused too: the deployment granted only those, so Vertex AI would refuse the others later.
+  const checked = modelChecks(spec, context);
+  const issues = checked.issues;
   if (!parseGcsUri(spec.trainingDatasetUri)) {
     issues.push({ path: '/trainingDatasetUri', message: 'must be a gs://BUCKET/OBJECT URI' });
   }
@@ -157,6 +233,7 @@ export function preflightSpec(spec: TuningSpec, allowed: AllowList = {}): FieldI
   if (spec.serviceAccount !== undefined && !emailPattern.test(spec.serviceAccount)) {
     issues.push({ path: '/serviceAccount', message: 'must be a service account email' });
   }
+  const allowed = context.allowed ?? {};
   const notAllowed = allowListIssue('/serviceAccount', spec.serviceAccount, allowed.serviceAccounts, {
     what: 'service account',
     variable: 'allowed_tuning_service_accounts',
@@ -168,7 +245,7 @@ export function preflightSpec(spec: TuningSpec, allowed: AllowList = {}): FieldI
   });
   if (keyNotAllowed) issues.push(keyNotAllowed);
   issues.push(...labelIssues(spec.labels).map((issue) => ({ ...issue, path: `/labels${issue.path}` })));
-  return issues;
+  return checked;
 }
 
 function allowListIssue(
@@ -215,11 +292,8 @@ const DatasetRef = z
   .refine((value) => !value.startsWith('/'), { error: 'must be relative to the manifest, not absolute' });
 
 export const Manifest = z.strictObject({
-  baseModel: z
-    .string()
-    .min(1, 'must not be empty')
-    .refine((id) => modelIssue(id) === undefined, { error: (issue) => modelIssue(String(issue.input)) })
-    .optional(),
+  /** Checked against the model catalog by preflight: an unknown id is a warning, not an error. */
+  baseModel: z.string().min(1, 'must not be empty').optional(),
   trainingDataset: DatasetRef,
   validationDataset: DatasetRef.optional(),
   epochCount: EpochCount.optional(),
@@ -234,6 +308,8 @@ export const Manifest = z.strictObject({
     .optional(),
   serviceAccount: z.string().regex(emailPattern, 'must be a service account email').optional(),
   approval: ManifestApproval.optional(),
+  /** Examples the provider would drop (over its token limit) are errors, not warnings. */
+  strict: z.boolean().optional(),
 });
 export type Manifest = z.infer<typeof Manifest>;
 
@@ -331,6 +407,7 @@ export const metadataOverrideKeys = [
   'adapter-size',
   'display-name',
   'approval',
+  'strict',
 ] as const;
 
 export interface MetadataOverrides {
@@ -340,6 +417,8 @@ export interface MetadataOverrides {
   adapterSize?: AdapterSize;
   tunedModelDisplayName?: string;
   approval?: ApprovalPolicy;
+  /** Like the manifest's `strict`: examples the provider would drop are errors. */
+  strict?: boolean;
   /** Metadata keys that look like a misspelt override (`epochs`, `base_model`): reported, not used. */
   unknownKeys: string[];
 }
@@ -371,12 +450,11 @@ export function parseMetadataOverrides(metadata: Record<string, string>): Checke
     const key = rawKey.toLowerCase();
     const value = raw.trim();
     switch (key) {
-      case 'base-model': {
-        const problem = modelIssue(value);
-        if (problem) issues.push({ path: '/base-model', message: problem });
-        else out.baseModel = value;
+      case 'base-model':
+        // Checked against the model catalog by preflight, like a manifest's baseModel.
+        if (value) out.baseModel = value;
+        else issues.push({ path: '/base-model', message: 'must not be empty' });
         break;
-      }
       case 'epoch-count':
         out.epochCount = number(key, value, EpochCount);
         break;
@@ -396,6 +474,10 @@ export function parseMetadataOverrides(metadata: Record<string, string>): Checke
         else issues.push(...toFieldIssues(name.error).map((issue) => ({ ...issue, path: '/display-name' })));
         break;
       }
+      case 'strict':
+        if (value === 'true' || value === 'false') out.strict = value === 'true';
+        else issues.push({ path: '/strict', message: `must be true or false, got "${value}"` });
+        break;
       case 'approval': {
         const budget = budgetPattern.exec(value);
         if (value === 'auto' || value === 'manual') out.approval = { mode: value };

@@ -56,7 +56,10 @@ export const CostEstimate = z.object({
   costUsd: z.number().nonnegative(),
   /** How billableTokens was obtained: `counted`, `sampled`, `bound`... (see shared/dataset). */
   method: z.string(),
+  /** The catalog price's date. */
   priceDate: z.string(),
+  /** Where the catalog's price comes from. */
+  priceSource: z.string().optional(),
 });
 export type CostEstimate = z.infer<typeof CostEstimate>;
 
@@ -83,6 +86,13 @@ export const ValidationSummary = z.object({
    * Absent only on records created before tunedrop pinned datasets.
    */
   pinned: z.object({ training: PinnedDataset, validation: PinnedDataset.optional() }).optional(),
+  /**
+   * The cost estimate's basis: the model catalog's price with its date and source, or "no public
+   * price for <model> (model catalog facts as of <date>)", in which case there is no estimate.
+   */
+  priceBasis: z.string().optional(),
+  /** Training examples Vertex AI will drop (over the token limit): not trained on, not billed. */
+  droppableExamples: z.number().int().nonnegative().optional(),
 });
 export type ValidationSummary = z.infer<typeof ValidationSummary>;
 

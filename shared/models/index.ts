@@ -20,3 +20,4 @@ export {
   PROVIDERS,
   type Provider,
 } from './schema.ts';
+export { catalogLoader, catalogTextReader } from './source.ts';

@@ -3,7 +3,7 @@
  * the root. An object's generation is its mtime in microseconds, as Cloud Storage generations are
  * microsecond timestamps (and as the local bucket watcher reports them). Custom metadata lives in
  * an optional `<name>.metadata.json` sidecar holding a flat JSON object of strings, e.g.
- * `{"base-model": "gemini-2.5-flash", "epoch-count": "2"}`; sidecars are not objects (list skips
+ * `{"base-model": "gemini-3.5-flash", "epoch-count": "2"}`; sidecars are not objects (list skips
  * them, ingest ignores them). Write the sidecar before the object it describes.
  */
 import { randomBytes } from 'node:crypto';

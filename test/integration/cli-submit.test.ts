@@ -43,7 +43,7 @@ describe('tunedrop submit', () => {
       '--bucket-dir',
       bucketDir,
       '--model',
-      'gemini-2.5-flash-lite',
+      'gemini-3.5-flash-lite',
     ]);
     expect(result.code).toBe(0);
     const object = 'incoming/support-answers.jsonl';
@@ -53,8 +53,35 @@ describe('tunedrop submit', () => {
     expect(result.stdout.trim()).toBe(expected);
     // --model is the object's base-model metadata, in the local store's sidecar.
     expect(JSON.parse(await readFile(`${written}.metadata.json`, 'utf8'))).toEqual({
-      'base-model': 'gemini-2.5-flash-lite',
+      'base-model': 'gemini-3.5-flash-lite',
     });
+  });
+
+  it('refuses a retired model before uploading, with its date and replacements (exit 1)', async () => {
+    const bucketDir = join(work, 'bucket-retired');
+    const result = await tunedrop([
+      'submit',
+      sample,
+      '--bucket-dir',
+      bucketDir,
+      '--model',
+      'gemini-2.0-flash',
+    ]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      '/baseModel: gemini-2.0-flash-001 was retired on 2026-06-01; use gemini-3.5-flash-lite or gemini-3.5-flash',
+    );
+    expect(result.stderr).toContain('Nothing uploaded.');
+    await expect(stat(join(bucketDir, 'incoming'))).rejects.toThrow();
+  });
+
+  it('uploads for an unknown model with a warning: Vertex AI answers for it', async () => {
+    const bucketDir = join(work, 'bucket-unknown');
+    const result = await tunedrop(['submit', sample, '--bucket-dir', bucketDir, '--model', 'gemini-9-flash']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(
+      /note: .*\/baseModel: unknown model "gemini-9-flash": checked with conservative limits/,
+    );
   });
 
   it('never overwrites an existing object (exit 1)', async () => {
@@ -85,7 +112,7 @@ describe('tunedrop submit', () => {
     await writeFile(join(dir, 'notes.txt'), 'not uploaded');
     await writeFile(
       join(dir, 'tuning.json'),
-      JSON.stringify({ baseModel: 'gemini-2.5-flash', trainingDataset: 'data/train.jsonl', epochCount: 2 }),
+      JSON.stringify({ baseModel: 'gemini-3.5-flash', trainingDataset: 'data/train.jsonl', epochCount: 2 }),
     );
     const bucketDir = join(work, 'bucket-manifest');
     const result = await tunedrop(['submit', dir, '--bucket-dir', bucketDir, '--json']);
@@ -143,7 +170,6 @@ describe('tunedrop submit', () => {
 
   it('exits 2 on usage errors', async () => {
     expect((await tunedrop(['submit'])).code).toBe(2);
-    expect((await tunedrop(['submit', sample, '--model', 'gpt-4'])).code).toBe(2);
     expect((await tunedrop(['submit', join(work, 'missing.jsonl'), '--bucket-dir', work])).code).toBe(2);
     expect((await tunedrop(['submit', sample, '--bucket', 'gs://b', '--bucket-dir', work])).code).toBe(2);
   });

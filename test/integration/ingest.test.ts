@@ -26,6 +26,7 @@ import {
   startJob,
 } from '../../shared/jobs/index.ts';
 import { createMemoryLogger } from '../../shared/logging/index.ts';
+import { builtinCatalog, type Catalog, mergeCatalog } from '../../shared/models/index.ts';
 import { ProviderError, type TuningProvider } from '../../shared/providers/types.ts';
 import { BlobAccessError, type BlobStore, createLocalBlobStore } from '../../shared/storage/index.ts';
 import { uniqueName } from '../support/names.ts';
@@ -60,6 +61,25 @@ const goodDataset = `${Array.from({ length: 200 }, (_, i) =>
 ).join('\n')}\n`;
 const badDataset = `${example('hi', 'hello')}\n{"contents": [{"role": "user", "parts": []}]}\nnot json\n`;
 
+/**
+ * The built-in catalog records no price it could not source, so estimates and budgets are tested
+ * with an operator's override that gives one, as a deployment with a contract price would. The
+ * 2.5 models stand in for current ones here: the Vertex AI emulator of this branch tunes them.
+ */
+const operatorPrice = {
+  usdPerMillionTrainingTokens: 2,
+  source: 'test operator contract',
+  asOf: '2026-11-01',
+};
+const pricedCatalog = mergeCatalog(
+  builtinCatalog(),
+  {
+    factsAsOf: '2026-12-01',
+    models: ['gemini-2.5-flash', 'gemini-2.5-flash-lite'].map((id) => ({ id, price: operatorPrice })),
+  },
+  'a test override',
+);
+
 interface Harness {
   store: JobStore;
   subscription: Subscription;
@@ -75,6 +95,7 @@ async function harness(
     provider?: TuningProvider;
     blobs?: BlobStore;
     maxConcurrentJobs?: number;
+    catalog?: Catalog;
   } = {},
 ): Promise<Harness> {
   const topic = uniqueName('events');
@@ -95,6 +116,7 @@ async function harness(
     provider: options.provider ?? provider,
     publisher,
     blobs: options.blobs ?? createLocalBlobStore({ root }),
+    catalog: async () => options.catalog ?? pricedCatalog,
     logger: logs,
     clock: () => new Date(),
   });
@@ -192,6 +214,10 @@ describe('ingest-dataset', () => {
     });
     expect(job.validation.examples).toBe(200);
     expect(job.estimate?.costUsd).toBeGreaterThan(0);
+    expect(job.estimate).toMatchObject({ priceDate: '2026-11-01', priceSource: 'test operator contract' });
+    expect(job.validation.priceBasis).toBe(
+      "USD 2 per 1M training tokens: gemini-2.5-flash's catalog price as of 2026-11-01 (test operator contract)",
+    );
     const vertexJobs = await vertexJobsFor(job.id);
     expect(vertexJobs.map((vertexJob) => vertexJob.name)).toEqual([job.provider.jobName]);
     const event = await started;
@@ -355,6 +381,76 @@ describe('ingest-dataset', () => {
     await h.subscription.close();
   });
 
+  it('rejects a retired model before any spend, with the same message in the report and dataset.rejected', async () => {
+    const h = await harness();
+    const name = `incoming/${h.prefix}-retired.jsonl`;
+    await put(name, goodDataset, { 'base-model': 'gemini-2.0-flash-001' });
+    const rejected = receive(h.subscription, 'tunedrop.v1.dataset.rejected');
+
+    const outcome = await h.handle(await finalized(name));
+
+    expect(outcome).toMatchObject({ outcome: 'rejected' });
+    const message =
+      'gemini-2.0-flash-001 was retired on 2026-06-01; use gemini-3.5-flash-lite or gemini-3.5-flash';
+    const report = await readReport(name);
+    expect(report.problems).toEqual([`/baseModel: ${message}`]);
+    const event = await rejected;
+    expect((event.data as { errors: { field?: string; message: string }[] }).errors).toEqual([
+      expect.objectContaining({ field: '/baseModel', message }),
+    ]);
+    const jobId = await jobIdOf(name);
+    expect(await h.store.get(jobId)).toBeUndefined();
+    expect(await vertexJobsFor(jobId)).toEqual([]);
+    await h.subscription.close();
+  });
+
+  it('starts a job whose few over-limit examples Vertex AI will drop, and rejects it under strict metadata', async () => {
+    // A token limit small enough for one long example to be over it once counted.
+    const catalog = mergeCatalog(
+      pricedCatalog,
+      { models: [{ id: 'gemini-2.5-flash', limits: { maxTokensPerExample: 200 } }] },
+      'a small limit',
+    );
+    const h = await harness({ catalog });
+    const long = example('Summarise this. '.repeat(200), 'A summary.');
+    const data = `${goodDataset}${long}\n`;
+    const lenient = `incoming/${h.prefix}-drops.jsonl`;
+    await put(lenient, data);
+    const job = asJob(await h.handle(await finalized(lenient)));
+    expect(job.validation.droppableExamples).toBe(1);
+    const report = await readReport(lenient);
+    expect(report.datasets.training?.warnings).toContainEqual(
+      expect.objectContaining({ line: 201, code: 'example_dropped' }),
+    );
+
+    const strict = `incoming/${h.prefix}-strict.jsonl`;
+    await put(strict, data, { strict: 'true' });
+    const rejected = receive(h.subscription, 'tunedrop.v1.dataset.rejected');
+    expect(await h.handle(await finalized(strict))).toMatchObject({ outcome: 'rejected' });
+    const event = await rejected;
+    expect((event.data as { errors: { line?: number; code: string; message: string }[] }).errors).toEqual([
+      expect.objectContaining({
+        line: 201,
+        code: 'example_dropped',
+        message: expect.stringMatching(/^Vertex AI will drop this example: [\d,]+ tokens > 200/),
+      }),
+    ]);
+    await h.subscription.close();
+  }, 60_000);
+
+  it('sends an unknown model to Vertex AI with a warning in the report', async () => {
+    const h = await harness();
+    const name = `incoming/${h.prefix}-unknown.jsonl`;
+    await put(name, goodDataset, { 'base-model': 'gemini-9-flash' });
+    await h.handle(await finalized(name));
+    const report = await readReport(name);
+    expect(report.notes.join('\n')).toMatch(
+      /\/baseModel: unknown model "gemini-9-flash": checked with conservative limits; the catalog's facts are as of 2026-12-01/,
+    );
+    expect(report.datasets.training?.valid).toBe(true);
+    await h.subscription.close();
+  });
+
   it('rejects a manifest whose dataset in another bucket is gone (404): reported, dataset.rejected, no retry', async () => {
     // Cloud Storage can list an object that is gone by the time it is read; the local store says
     // 404 for the vanished file like Cloud Storage does.
@@ -469,7 +565,8 @@ describe('ingest-dataset', () => {
     const event = await drafted;
     expect(event.data).toMatchObject({ state: 'DRAFT', estimate: job.estimate });
     expect(job.estimate?.costUsd).toBeGreaterThan(0);
-    expect((await readReport(name)).notes).toEqual([
+    // Besides the model's lifecycle note (2.5's retirement date is not confirmed: a warning).
+    expect((await readReport(name)).notes.filter((note) => !note.startsWith('/baseModel:'))).toEqual([
       'approval "auto" is looser than the deployment\'s "manual"; the deployment\'s policy applies',
     ]);
     expect(await vertexJobsFor(job.id)).toEqual([]);
@@ -656,8 +753,9 @@ describe('ingest-dataset', () => {
   it('fails a job Vertex AI rejects with 400, keeping its field violations', async () => {
     const h = await harness();
     const name = `incoming/${h.prefix}.jsonl`;
-    // A model tunedrop knows but this Vertex AI (the emulator) no longer tunes.
-    await put(name, goodDataset, { 'base-model': 'gemini-1.0-pro-002' });
+    // A model tunedrop does not know: checked with conservative limits and sent, and Vertex AI's
+    // own answer (here: not tunable) stands.
+    await put(name, goodDataset, { 'base-model': 'gemini-9-flash' });
     const failed = receive(h.subscription, 'tunedrop.v1.job.failed');
 
     const job = asJob(await h.handle(await finalized(name)));

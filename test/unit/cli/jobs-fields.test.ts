@@ -9,9 +9,9 @@ const job = (overrides: Partial<JobView> = {}): JobView =>
     createTime: '2030-01-01T00:00:00.000Z',
     updateTime: '2030-01-01T00:01:00.000Z',
     source: { bucket: 'b', object: 'incoming/a.jsonl', generation: '1', manifest: false },
-    baseModel: 'gemini-2.5-flash',
+    baseModel: 'gemini-3.5-flash',
     spec: {
-      baseModel: 'gemini-2.5-flash',
+      baseModel: 'gemini-3.5-flash',
       trainingDatasetUri: 'gs://b/incoming/a.jsonl',
       labels: { team: 'x' },
     },
@@ -44,8 +44,8 @@ describe('job fields', () => {
     );
     expect(table.split('\n')).toEqual([
       'ID         STATE    PROGRESS  ESTIMATE  BASE_MODEL',
-      'abc        RUNNING  5/20      $1.50     gemini-2.5-flash',
-      'longer-id  PENDING            $1.50     gemini-2.5-flash',
+      'abc        RUNNING  5/20      $1.50     gemini-3.5-flash',
+      'longer-id  PENDING            $1.50     gemini-3.5-flash',
     ]);
   });
 

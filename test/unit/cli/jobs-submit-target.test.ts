@@ -22,7 +22,7 @@ describe('submit to Cloud Storage', () => {
     const target = createGcsTarget(storage, 'my-bucket');
     const result = await target.put('incoming/a.jsonl', '/tmp/a.jsonl', {
       contentType: 'application/jsonl',
-      metadata: { 'base-model': 'gemini-2.5-flash' },
+      metadata: { 'base-model': 'gemini-3.5-flash' },
     });
     expect(result).toEqual({ generation: '1712345678901234' });
     expect(calls[0]).toEqual({
@@ -31,7 +31,7 @@ describe('submit to Cloud Storage', () => {
       options: {
         destination: 'incoming/a.jsonl',
         preconditionOpts: { ifGenerationMatch: 0 },
-        metadata: { contentType: 'application/jsonl', metadata: { 'base-model': 'gemini-2.5-flash' } },
+        metadata: { contentType: 'application/jsonl', metadata: { 'base-model': 'gemini-3.5-flash' } },
       },
     });
   });

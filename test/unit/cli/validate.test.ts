@@ -1,25 +1,40 @@
 import { spawnSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ValidationReportSchema } from '../../../shared/dataset/index.ts';
 
 const fixture = (name: string) => `test/fixtures/datasets/${name}`;
 
 /** Runs the real command, as a user would. */
 function tunedrop(...args: string[]) {
+  return tunedropWith({}, ...args);
+}
+
+function tunedropWith(env: Record<string, string>, ...args: string[]) {
+  const base: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+  delete base.TUNEDROP_MODEL_CATALOG;
   const child = spawnSync(process.execPath, ['bin/tunedrop.js', 'validate', ...args], {
     encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1' },
+    env: { ...base, ...env },
   });
   return { code: child.status, stdout: child.stdout, stderr: child.stderr };
 }
+
+const scratch = mkdtempSync(join(tmpdir(), 'tunedrop-validate-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe('tunedrop validate', { timeout: 60_000 }, () => {
   it('exits 0 on a valid file and prints a summary with the estimate', () => {
     const result = tunedrop(fixture('valid.jsonl'));
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain('valid: 3 examples for gemini-2.5-flash (training)');
+    expect(result.stdout).toContain('valid: 3 examples for gemini-3.5-flash (training)');
     expect(result.stdout).toMatch(/tokens\/ex\s+min \d+/);
-    expect(result.stdout).toMatch(/cost\s+about \$\d+\.\d\d, at most \$\d+\.\d\d/);
+    // The built-in catalog has no sourced price: the estimate says so, with the catalog's date.
+    expect(result.stdout).toMatch(
+      /cost\s+no public price for gemini-3\.5-flash \(model catalog facts as of \d{4}-\d\d-\d\d\); [\d,]+ training tokens over 3 epochs \(default\)/,
+    );
   });
 
   it('accepts CRLF endings and a missing final newline', () => {
@@ -36,11 +51,10 @@ describe('tunedrop validate', { timeout: 60_000 }, () => {
     expect(lines.map((line) => line.split(' ').slice(0, 2).join(' '))).toEqual([
       `${file}:2 first_role`,
       `${file}:3 empty_text`,
-      `${file}:3 unsupported_part`,
       `${file}:4 json_syntax`,
       `${file}:5 not_object`,
     ]);
-    expect(result.stdout).toContain('invalid: 5 errors in 5 examples');
+    expect(result.stdout).toContain('invalid: 4 errors in 5 examples');
   });
 
   it('names mistaken formats plainly', () => {
@@ -60,9 +74,6 @@ describe('tunedrop validate', { timeout: 60_000 }, () => {
   });
 
   it('applies a chosen model and role', () => {
-    expect(tunedrop(fixture('invalid.jsonl'), '--model', 'gemini-2.0-flash-001').stdout).not.toContain(
-      'unsupported_part',
-    );
     const result = tunedrop(
       fixture('valid.jsonl'),
       '--model',
@@ -72,6 +83,66 @@ describe('tunedrop validate', { timeout: 60_000 }, () => {
     );
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('for gemini-2.5-pro (validation)');
+    // 2.5's listed retirement is not confirmed: a warning, and Vertex AI's answer stands.
+    expect(result.stdout).toContain(
+      'warning: model_lifecycle gemini-2.5-pro was listed for retirement on 2026-10-20',
+    );
+  });
+
+  it('exits 1 for a retired model, with its date and replacements', () => {
+    const file = fixture('valid.jsonl');
+    const result = tunedrop(file, '--model', 'gemini-2.0-flash-001');
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain(
+      `${file}: retired_model gemini-2.0-flash-001 was retired on 2026-06-01; use gemini-3.5-flash-lite or gemini-3.5-flash`,
+    );
+  });
+
+  it('checks an unknown model with conservative limits and a warning, exit 0', () => {
+    const result = tunedrop(fixture('valid.jsonl'), '--model', 'gemini-4-flash');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(
+      /warning: unknown_model unknown model "gemini-4-flash": checked with conservative limits; the catalog's facts are as of \d{4}-\d\d-\d\d/,
+    );
+    expect(result.stdout).toContain('limit 32,768');
+  });
+
+  it('follows TUNEDROP_MODEL_CATALOG, warns for a droppable example, and fails it with --strict', () => {
+    const catalog = join(scratch, 'catalog.json');
+    writeFileSync(
+      catalog,
+      JSON.stringify({
+        factsAsOf: '2026-12-24',
+        models: [{ id: 'gemini-3.5-flash', limits: { maxTokensPerExample: 200 } }],
+      }),
+    );
+    const data = join(scratch, 'long.jsonl');
+    const ok = JSON.stringify({
+      contents: [
+        { role: 'user', parts: [{ text: 'Hi' }] },
+        { role: 'model', parts: [{ text: 'Hello' }] },
+      ],
+    });
+    const long = JSON.stringify({
+      contents: [
+        { role: 'user', parts: [{ text: 'alpha beta gamma delta '.repeat(200) }] },
+        { role: 'model', parts: [{ text: 'ok' }] },
+      ],
+    });
+    writeFileSync(data, `${`${ok}\n`.repeat(10)}${long}\n`);
+    const env = { TUNEDROP_MODEL_CATALOG: catalog };
+    const lenient = tunedropWith(env, data);
+    expect(lenient.code).toBe(0);
+    expect(lenient.stdout).toMatch(
+      /:11 warning: example_dropped Vertex AI will drop this example: [\d,]+ tokens > 200/,
+    );
+    expect(lenient.stdout).toContain('model catalog facts as of 2026-12-24');
+    const strict = tunedropWith(env, data, '--strict');
+    expect(strict.code).toBe(1);
+    expect(strict.stdout).toMatch(/:11 example_dropped Vertex AI will drop this example/);
+    const broken = tunedropWith({ TUNEDROP_MODEL_CATALOG: join(scratch, 'missing.json') }, data);
+    expect(broken.code).toBe(2);
+    expect(broken.stderr).toContain('missing.json');
   });
 
   it('prints the report alone as JSON with --json', () => {
@@ -86,13 +157,10 @@ describe('tunedrop validate', { timeout: 60_000 }, () => {
     });
   });
 
-  it('exits 2 on a missing file, an unknown model or a bad flag', () => {
+  it('exits 2 on a missing file or a bad flag', () => {
     const missing = tunedrop(fixture('no-such-file.jsonl'));
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('cannot read');
-    const unknown = tunedrop(fixture('valid.jsonl'), '--model', 'gpt-4o');
-    expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain('Known models: gemini-2.5-pro');
     expect(tunedrop(fixture('valid.jsonl'), '--bogus').code).toBe(2);
     expect(tunedrop(fixture('valid.jsonl'), '--role', 'test').code).toBe(2);
     expect(tunedrop().code).toBe(2);

@@ -21,7 +21,7 @@ export async function validate(
   async function* source() {
     for (const chunk of list) yield typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
   }
-  return validateDataset(source(), { model: 'gemini-2.5-flash', ...options });
+  return validateDataset(source(), { model: 'gemini-3.5-flash', ...options });
 }
 
 export const codes = (report: ValidationReport) => report.errors.map((error) => error.code);

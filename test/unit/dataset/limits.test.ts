@@ -6,7 +6,6 @@ import {
   type ModelSpec,
   RECOMMENDED_MIN_TRAINING_EXAMPLES,
   requireModel,
-  UnknownModelError,
   ValidationReportSchema,
 } from '../../../shared/dataset/index.ts';
 import { codes, example, line, model, user, validate } from './helpers.ts';
@@ -31,12 +30,66 @@ describe('model table', () => {
     }
   });
 
-  it('rejects an unknown model with the list of known ones', async () => {
+  it('checks an unknown model with conservative limits and a warning, instead of refusing it', async () => {
     expect(findModel('gpt-4o')).toBeUndefined();
-    expect(() => requireModel('gpt-4o')).toThrow(UnknownModelError);
-    await expect(validate(`${ok}\n`, { model: 'gpt-4o' })).rejects.toThrow(
-      /Known models: .*gemini-2\.5-flash/,
+    const report = await validate(`${ok}\n`, { model: 'gemini-9-flash', today: '2026-12-03' });
+    expect(report.valid).toBe(true);
+    expect(report.model).toBe('gemini-9-flash');
+    const warning = report.warnings.find((issue) => issue.code === 'unknown_model');
+    expect(warning?.message).toMatch(/unknown model "gemini-9-flash": checked with conservative limits/);
+    expect(warning?.message).toContain('facts are as of 2026-12-02');
+    expect(report.stats.tokens.limit).toBe(32_768);
+  });
+
+  it("only warns over an unknown model's conservative limits: Vertex AI answers for it", async () => {
+    const report = await validate(`${ok}\n`.repeat(300), {
+      model: 'gemini-9-flash',
+      role: 'validation',
+      today: '2026-12-03',
+    });
+    expect(report.valid).toBe(true);
+    const warning = report.warnings.find((issue) => issue.code === 'too_many_examples');
+    expect(warning?.message).toContain('holds at most 256');
+    expect(warning?.message).toContain(
+      "a conservative limit for a model not in the catalog: Vertex AI's own answer stands",
     );
+    // A known model's limit stays an error.
+    const known = await validate(`${ok}\n`.repeat(300), {
+      model: requireModel('gemini-1.5-flash-002'),
+      role: 'validation',
+    });
+    expect(codes(known)).toEqual(['too_many_examples']);
+  });
+
+  it('refuses a retired model with its date and replacements, and still checks the data', async () => {
+    const report = await validate(`${ok}\nnope\n`, { model: 'gemini-2.0-flash-001', today: '2026-12-03' });
+    expect(report.valid).toBe(false);
+    expect(report.errors[0]).toEqual({
+      line: 0,
+      code: 'retired_model',
+      path: '',
+      message:
+        'gemini-2.0-flash-001 was retired on 2026-06-01; use gemini-3.5-flash-lite or gemini-3.5-flash',
+    });
+    expect(codes(report)).toContain('json_syntax');
+    // The same model before its retirement date is accepted.
+    expect((await validate(`${ok}\n`, { model: 'gemini-2.0-flash', today: '2026-05-01' })).errors).toEqual(
+      [],
+    );
+  });
+
+  it('only warns for a listed but unconfirmed retirement, and within 30 days of one', async () => {
+    const past = await validate(`${ok}\n`, { model: 'gemini-2.5-flash', today: '2026-12-03' });
+    expect(past.valid).toBe(true);
+    expect(past.warnings.find((issue) => issue.code === 'model_lifecycle')?.message).toMatch(
+      /listed for retirement on 2026-10-20; whether new tuning jobs are refused is not confirmed/,
+    );
+    const soon = await validate(`${ok}\n`, { model: 'gemini-2.5-flash', today: '2026-10-01' });
+    expect(soon.warnings.find((issue) => issue.code === 'model_lifecycle')?.message).toContain(
+      'retires on or after 2026-10-20 (in 19 days); use gemini-3.5-flash',
+    );
+    const early = await validate(`${ok}\n`, { model: 'gemini-2.5-flash', today: '2026-06-01' });
+    expect(early.warnings.filter((issue) => issue.code === 'model_lifecycle')).toEqual([]);
   });
 
   it('gives the 2.x and 3.x families 131,072 tokens and 5,000 validation examples, the 1.x family 32,768 and 256', () => {
@@ -51,11 +104,12 @@ describe('model table', () => {
 describe('dataset limits', () => {
   it('applies validation-set limits with role validation', async () => {
     const lines = `${ok}\n`.repeat(257);
-    expect((await validate(lines, { model: 'gemini-1.5-flash-002', role: 'validation' })).errors).toEqual([
+    const old = requireModel('gemini-1.5-flash-002');
+    expect((await validate(lines, { model: old, role: 'validation' })).errors).toEqual([
       expect.objectContaining({ line: 0, code: 'too_many_examples' }),
     ]);
-    expect((await validate(lines, { model: 'gemini-1.5-flash-002', role: 'training' })).valid).toBe(true);
-    expect((await validate(lines, { model: 'gemini-2.5-flash', role: 'validation' })).valid).toBe(true);
+    expect((await validate(lines, { model: old, role: 'training' })).valid).toBe(true);
+    expect((await validate(lines, { model: 'gemini-3.5-flash', role: 'validation' })).valid).toBe(true);
   });
 
   it('decides the token limit by the byte bound without the tokenizer when it can', async () => {
@@ -69,17 +123,19 @@ describe('dataset limits', () => {
     // 40,000 bytes of text: over 1.x's 32,768 by the bound, far under it once counted.
     const long = line({ contents: [user('ab '.repeat(13_334)), model('ok')] });
     const loadCounter = async () => ({ count: (text: string) => Math.ceil(text.length / 4) });
-    const report = await validate(`${long}\n`, { model: 'gemini-1.5-pro-002', loadCounter });
+    const report = await validate(`${long}\n`, { model: requireModel('gemini-1.5-pro-002'), loadCounter });
     expect(report.errors).toEqual([]);
     expect(report.stats.tokens).toMatchObject({ method: 'counted', counted: 1, bounded: 0 });
   });
 
-  it('rejects an example whose counted tokens exceed the limit', async () => {
+  it('refuses an example over the limit for a provider that does not drop it (Yandex)', async () => {
     const long = line({ contents: [user('ab '.repeat(13_334)), model('ok')] });
     const loadCounter = async () => ({ count: (text: string) => text.length });
-    const report = await validate(`${ok}\n${long}\n`, { model: 'gemini-1.5-pro-002', loadCounter });
+    const yandexLike: ModelSpec = { ...requireModel('gemini-1.5-pro-002'), provider: 'yandex' };
+    const report = await validate(`${ok}\n${long}\n`, { model: yandexLike, loadCounter });
     expect(report.errors).toEqual([expect.objectContaining({ line: 2, code: 'too_many_tokens' })]);
     expect(report.errors[0]?.message).toMatch(/tokens \(counted/);
+    expect(report.stats.droppable).toBe(0);
   });
 
   it('counts with the real Gemma 3 tokenizer, which never exceeds the byte bound', {
@@ -87,7 +143,7 @@ describe('dataset limits', () => {
   }, async () => {
     const text = 'Grüße aus München — 日本語のテキスト 🎉 function f(x) { return x * 2; }\n'.repeat(600);
     const long = line({ contents: [user(text), model('ok')] });
-    const report = await validate(`${long}\n`, { model: 'gemini-1.0-pro-002' });
+    const report = await validate(`${long}\n`, { model: requireModel('gemini-1.0-pro-002') });
     expect(report.valid).toBe(true);
     expect(report.stats.tokens.method).toBe('counted');
     expect(report.stats.tokens.max).toBeLessThan(Buffer.byteLength(text));
@@ -104,7 +160,7 @@ describe('stats and estimates', () => {
     expect(report.stats.turns).toMatchObject({ min: 2, max: 4, total: 8 });
     const cost = report.stats.estimate.cost!;
     expect(cost).toMatchObject({
-      model: 'gemini-2.5-flash',
+      model: 'gemini-3.5-flash',
       epochs: 2,
       epochsSource: 'caller',
       method: 'heuristic',
@@ -184,7 +240,7 @@ describe('dataset size advice', () => {
 
   it('lists file-level errors first, within the error cap', async () => {
     const report = await validate('nope\n'.repeat(300), {
-      model: 'gemini-1.5-flash-002',
+      model: requireModel('gemini-1.5-flash-002'),
       role: 'validation',
       maxErrors: 5,
     });
@@ -200,7 +256,7 @@ describe('dataset size advice', () => {
 });
 
 describe('file-level limits', () => {
-  const base = requireModel('gemini-2.5-flash');
+  const base = requireModel('gemini-3.5-flash');
   const small = (limits: Partial<ModelSpec['limits']>, partKinds = base.partKinds): ModelSpec => ({
     ...base,
     limits: { ...base.limits, ...limits },

@@ -21,7 +21,7 @@ async function* chunked(bytes: Buffer, chunkBytes: number) {
 const loadCounter = async () => ({ count: (text: string) => Math.ceil(text.split(' ').length * 1.3) });
 
 async function bothPaths(bytes: Buffer, options: Partial<ValidateOptions> = {}) {
-  const base = { model: 'gemini-2.5-flash', loadCounter, ...options };
+  const base = { model: 'gemini-3.5-flash', loadCounter, ...options };
   const counts = { workerBlocks: 0, callerBlocks: 0 };
   const single = await validateDataset(chunked(bytes, 1 << 20), { ...base, parallel: { workers: 0 } });
   const parallel = await validateDataset(chunked(bytes, 100_003), {
@@ -109,7 +109,7 @@ describe('parallel validation', { timeout: 60_000 }, () => {
   it('gives a generated multi-MB dataset the same report on both paths, cap and counts included', async () => {
     const bytes = mixedDataset();
     const { single, parallel, counts } = await bothPaths(bytes, {
-      model: 'gemini-1.5-pro-002',
+      model: requireModel('gemini-1.5-pro-002'),
       maxErrors: 10,
       maxLineBytes: 200_000,
       tokenSample: 16,
@@ -121,7 +121,7 @@ describe('parallel validation', { timeout: 60_000 }, () => {
     expect(single.errorsOmitted).toBeGreaterThan(0);
     expect(single.warningsOmitted).toBeGreaterThan(0);
     const uncapped = await validateDataset(chunked(bytes, 1 << 20), {
-      model: 'gemini-1.5-pro-002',
+      model: requireModel('gemini-1.5-pro-002'),
       maxErrors: 100_000,
       maxLineBytes: 200_000,
       loadCounter,
@@ -155,7 +155,7 @@ describe('parallel validation', { timeout: 60_000 }, () => {
     const pool = new BlockPool({
       size: 1,
       depth: 2,
-      settings: { model: requireModel('gemini-2.5-flash'), maxLineBytes: 1 << 20, maxErrors: 10 },
+      settings: { model: requireModel('gemini-3.5-flash'), maxLineBytes: 1 << 20, maxErrors: 10 },
     });
     try {
       let slot = pool.available();
@@ -185,7 +185,7 @@ describe('parallel validation', { timeout: 60_000 }, () => {
       'const bytes = Buffer.from(line.repeat(Math.ceil((8 << 20) / line.length)));',
       'async function* source() { for (let i = 0; i < bytes.length; i += 1 << 20) yield bytes.subarray(i, i + (1 << 20)); }',
       'const counts = { workerBlocks: 0, callerBlocks: 0 };',
-      "const report = await validateDataset(source(), { model: 'gemini-2.5-flash', parallel: { workers: 1, thresholdBytes: 0, callerValidates: false, counts } });",
+      "const report = await validateDataset(source(), { model: 'gemini-3.5-flash', parallel: { workers: 1, thresholdBytes: 0, callerValidates: false, counts } });",
       'console.log(JSON.stringify({ valid: report.valid, workerBlocks: counts.workerBlocks }));',
     ].join('\n');
     const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { requireModel } from '../../../shared/dataset/index.ts';
 import { codes, example, line, lineWarnings, model, user, validate } from './helpers.ts';
 
-async function errorsFor(value: unknown, modelId = 'gemini-2.5-flash') {
-  const report = await validate(`${line(value)}\n`, { model: modelId });
+/** The errors of one example, checked against a catalog entry as it is (retired or not). */
+async function errorsFor(value: unknown, modelId = 'gemini-3.5-flash') {
+  const report = await validate(`${line(value)}\n`, { model: requireModel(modelId) });
   return report.errors;
 }
 
@@ -251,5 +253,104 @@ describe('inline data', () => {
     const data = `${'QUJD'.repeat(200_000)}*${'QUJD'.repeat(10)}`;
     const [issue] = await errorsFor(withData(data));
     expect(issue?.message).toContain('"*" at offset 800000');
+  });
+});
+
+describe('proto3 JSON field names', () => {
+  it('accepts every field in snake_case, as Google writes it in its own examples', async () => {
+    const snake = {
+      system_instruction: { role: 'system', parts: [{ text: 'Be brief.' }] },
+      contents: [
+        {
+          role: 'user',
+          parts: [
+            { text: 'Look at this' },
+            { inline_data: { mime_type: 'image/png', data: 'iVBORw0KGgo=' } },
+            {
+              file_data: { mime_type: 'video/mp4', file_uri: 'gs://b/v.mp4' },
+              video_metadata: { start_offset: '1s', end_offset: '5s' },
+              media_resolution: { level: 'MEDIA_RESOLUTION_LOW' },
+            },
+          ],
+        },
+        { role: 'model', parts: [{ function_call: { name: 'lookup', args: { user_id: 7 } } }] },
+        { role: 'user', parts: [{ function_response: { name: 'lookup', response: { found_it: true } } }] },
+        {
+          role: 'model',
+          parts: [
+            { executable_code: { language: 'PYTHON', code: 'print(1)' } },
+            { code_execution_result: { outcome: 'OUTCOME_OK', output: '1' } },
+            { text: 'Done.', thought_signature: 'c2lnbmF0dXJl' },
+          ],
+        },
+      ],
+      tools: [
+        {
+          function_declarations: [
+            { name: 'lookup', parameters: { type: 'OBJECT', properties: { user_id: { type: 'INTEGER' } } } },
+          ],
+        },
+      ],
+      generation_config: { media_resolution: 'MEDIA_RESOLUTION_LOW' },
+    };
+    const report = await validate(`${line(snake)}\n`);
+    expect(report.errors).toEqual([]);
+    expect(lineWarnings(report)).toEqual([]);
+    expect(report.stats).toMatchObject({ validExamples: 1, mediaParts: 2 });
+  });
+
+  it('accepts the camelCase fields Vertex AI documents beside the data (thought, media resolution, tools)', async () => {
+    const camel = {
+      contents: [
+        user('a'),
+        {
+          role: 'model',
+          parts: [
+            { text: 'thinking', thought: true, thoughtSignature: 'c2ln' },
+            { text: 'b', mediaResolution: { level: 'MEDIA_RESOLUTION_HIGH' } },
+          ],
+        },
+      ],
+      tools: [{ functionDeclarations: [{ name: 'f', description: 'd' }] }],
+      generationConfig: { mediaResolution: 'MEDIA_RESOLUTION_MEDIUM' },
+    };
+    const report = await validate(`${line(camel)}\n`);
+    expect(report.errors).toEqual([]);
+    expect(lineWarnings(report)).toEqual([]);
+  });
+
+  it('refuses a field given in both spellings in one object, naming both', async () => {
+    const both = {
+      contents: [user('a'), model('b')],
+      systemInstruction: { parts: [{ text: 'x' }] },
+      system_instruction: { parts: [{ text: 'y' }] },
+    };
+    const errors = (await validate(`${line(both)}\n`)).errors;
+    expect(errors).toEqual([
+      expect.objectContaining({ line: 1, code: 'duplicate_field', path: '/system_instruction' }),
+    ]);
+    expect(errors[0]?.message).toContain('`system_instruction` and `systemInstruction`');
+    const part = {
+      contents: [user('a'), { role: 'model', parts: [{ text: 'b', inline_data: {}, inlineData: {} }] }],
+    };
+    expect(codes(await validate(`${line(part)}\n`))).toContain('duplicate_field');
+  });
+
+  it('still names an unknown field as written, in either spelling', async () => {
+    const unknown = { contents: [user('a'), { role: 'model', parts: [{ text: 'b', bogus_field: 1 }] }] };
+    const errors = (await validate(`${line(unknown)}\n`)).errors;
+    expect(errors).toEqual([
+      expect.objectContaining({ code: 'unknown_part_field', path: '/contents/1/parts/0/bogus_field' }),
+    ]);
+  });
+
+  it('leaves the keys of function arguments and schemas as the user wrote them', async () => {
+    const call = {
+      contents: [
+        user('a'),
+        { role: 'model', parts: [{ function_call: { name: 'f', args: { user_id: 1, userId: 2 } } }] },
+      ],
+    };
+    expect((await validate(`${line(call)}\n`)).errors).toEqual([]);
   });
 });

@@ -49,7 +49,7 @@ describe('job events', () => {
       subject: job.id,
       time: '2025-03-01T10:00:00.000Z',
       datacontenttype: 'application/json',
-      data: { id: job.id, state: 'RUNNING', baseModel: 'gemini-2.5-flash' },
+      data: { id: job.id, state: 'RUNNING', baseModel: 'gemini-3.5-flash' },
     });
     expect(event.data).not.toHaveProperty('outbox');
     const later = buildJobEvent(job, 'tunedrop.v1.job.running', { ...context, now: new Date() });

@@ -16,7 +16,7 @@ export function jobFixture(state: JobState = 'QUEUED', overrides: Partial<JobRec
     updateTime: time,
     stateTime: time,
     source,
-    spec: { baseModel: 'gemini-2.5-flash', trainingDatasetUri: `gs://bucket/${source.object}`, labels: {} },
+    spec: { baseModel: 'gemini-3.5-flash', trainingDatasetUri: `gs://bucket/${source.object}`, labels: {} },
     approval: { policy: { mode: 'auto' }, required: false },
     validation: { reportUri: `gs://bucket/reports/${source.object}.report.json`, examples: 10, warnings: 0 },
     estimate: {

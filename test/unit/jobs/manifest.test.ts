@@ -10,6 +10,7 @@ import {
   specFromManifest,
 } from '../../../shared/jobs/manifest.ts';
 import type { TuningSpec } from '../../../shared/jobs/model.ts';
+import { builtinCatalog, mergeCatalog } from '../../../shared/models/index.ts';
 
 const messages = (text: string) => {
   const result = parseManifest(text);
@@ -22,7 +23,7 @@ describe('tuning.json manifest', () => {
   it('accepts every documented field', () => {
     const result = parseManifest(
       manifest({
-        baseModel: 'gemini-2.5-flash',
+        baseModel: 'gemini-3.5-flash',
         validationDataset: 'gs://other-bucket/val.jsonl',
         epochCount: 3,
         learningRateMultiplier: 0.5,
@@ -68,10 +69,14 @@ describe('tuning.json manifest', () => {
     expect(messages('[1]')).toEqual(['/: must be a JSON object']);
   });
 
-  it('rejects an unknown base model, listing the known ones', () => {
-    expect(messages(manifest({ baseModel: 'gpt-4' }))[0]).toMatch(
-      /^\/baseModel: unknown model "gpt-4" \(known: gemini-2.5-pro/,
-    );
+  it('leaves the base model to preflight: an unknown id parses, an empty one does not', () => {
+    expect(parseManifest(manifest({ baseModel: 'gemini-4-flash' })).ok).toBe(true);
+    expect(messages(manifest({ baseModel: '' }))).toEqual(['/baseModel: must not be empty']);
+  });
+
+  it('takes strict as a boolean', () => {
+    expect(parseManifest(manifest({ strict: true })).ok).toBe(true);
+    expect(messages(manifest({ strict: 'yes' }))).toEqual(['/strict: must be a boolean, got a string']);
   });
 
   it('checks the approval setting', () => {
@@ -188,6 +193,7 @@ describe('metadata overrides', () => {
       'adapter-size': 'eight',
       'display-name': 'my model',
       approval: 'budget:12.5',
+      strict: 'true',
       owner: 'someone',
     });
     expect(result).toEqual({
@@ -199,6 +205,7 @@ describe('metadata overrides', () => {
         adapterSize: 'EIGHT',
         tunedModelDisplayName: 'my model',
         approval: { mode: 'budget', maxCostUsd: 12.5 },
+        strict: true,
         unknownKeys: [],
       },
     });
@@ -209,13 +216,15 @@ describe('metadata overrides', () => {
       'epoch-count': '0',
       'adapter-size': 'HUGE',
       approval: 'maybe',
-      'base-model': 'x',
+      'base-model': ' ',
+      strict: 'yes',
     });
     expect(result.ok ? [] : result.issues.map(formatIssue)).toEqual([
       '/epoch-count: must be positive',
       '/adapter-size: must be one of ONE, TWO, FOUR, EIGHT, SIXTEEN, THIRTY_TWO',
       '/approval: must be auto, manual or budget:<USD>',
-      expect.stringMatching(/^\/base-model: unknown model "x"/),
+      '/base-model: must not be empty',
+      '/strict: must be true or false, got "yes"',
     ]);
     const notNumber = parseMetadataOverrides({ 'epoch-count': '2 epochs' });
     expect(notNumber.ok ? [] : notNumber.issues.map(formatIssue)).toEqual([
@@ -231,29 +240,38 @@ describe('metadata overrides', () => {
 
 describe('preflight', () => {
   const spec: TuningSpec = {
-    baseModel: 'gemini-2.5-flash',
+    baseModel: 'gemini-3.5-flash',
     trainingDatasetUri: 'gs://drop/incoming/a.jsonl',
     labels: {},
   };
+  const context = { catalog: builtinCatalog(), today: '2026-12-03', region: 'us-central1' };
+  const messagesOf = (checked: { path: string; message: string }[]) => checked.map(formatIssue);
 
   it('passes a spec Vertex AI accepts', () => {
-    expect(preflightSpec({ ...spec, epochCount: 3, adapterSize: 'SIXTEEN', labels: { team: 'a' } })).toEqual(
-      [],
+    const checked = preflightSpec(
+      { ...spec, epochCount: 3, adapterSize: 'SIXTEEN', labels: { team: 'a' } },
+      context,
     );
+    expect(checked.issues).toEqual([]);
+    expect(checked.warnings).toEqual([]);
+    expect(checked.model.id).toBe('gemini-3.5-flash');
   });
 
   it('finds what Vertex AI would refuse', () => {
-    const issues = preflightSpec({
-      ...spec,
-      baseModel: 'nope',
-      trainingDatasetUri: 'train.jsonl',
-      epochCount: -1,
-      learningRateMultiplier: 0,
-      tunedModelDisplayName: 'x'.repeat(200),
-      kmsKeyName: 'key',
-      serviceAccount: 'not-an-email',
-      labels: { Bad: 'x' },
-    }).map((issue) => issue.path);
+    const issues = preflightSpec(
+      {
+        ...spec,
+        baseModel: 'gemini-2.0-flash',
+        trainingDatasetUri: 'train.jsonl',
+        epochCount: -1,
+        learningRateMultiplier: 0,
+        tunedModelDisplayName: 'x'.repeat(200),
+        kmsKeyName: 'key',
+        serviceAccount: 'not-an-email',
+        labels: { Bad: 'x' },
+      },
+      context,
+    ).issues.map((issue) => issue.path);
     expect(issues).toEqual([
       '/baseModel',
       '/trainingDatasetUri',
@@ -265,6 +283,77 @@ describe('preflight', () => {
       '/labels/Bad',
     ]);
   });
+
+  it('refuses a retired model with its date and replacements', () => {
+    const checked = preflightSpec({ ...spec, baseModel: 'gemini-2.0-flash-001' }, context);
+    expect(checked.retired).toBe(true);
+    expect(messagesOf(checked.issues)).toEqual([
+      '/baseModel: gemini-2.0-flash-001 was retired on 2026-06-01; use gemini-3.5-flash-lite or gemini-3.5-flash',
+    ]);
+  });
+
+  it('passes an unknown model with a warning, so Vertex AI answers for it', () => {
+    const checked = preflightSpec(
+      { ...spec, baseModel: 'gemini-4-flash', adapterSize: 'THIRTY_TWO' },
+      context,
+    );
+    expect(checked.issues).toEqual([]);
+    expect(messagesOf(checked.warnings)[0]).toMatch(
+      /^\/baseModel: unknown model "gemini-4-flash": checked with conservative limits; the catalog's facts are as of/,
+    );
+  });
+
+  it('warns for an unconfirmed retirement and within 30 days of one', () => {
+    const past = preflightSpec({ ...spec, baseModel: 'gemini-2.5-pro' }, context);
+    expect(past.issues).toEqual([]);
+    expect(messagesOf(past.warnings)[0]).toContain('listed for retirement on 2026-10-20');
+    const soon = preflightSpec({ ...spec, baseModel: 'gemini-2.5-pro' }, { ...context, today: '2026-10-05' });
+    expect(messagesOf(soon.warnings)[0]).toContain('(in 15 days)');
+  });
+
+  it('refuses an adapter size the model does not offer, listing the allowed ones from the catalog', () => {
+    expect(
+      messagesOf(
+        preflightSpec({ ...spec, baseModel: 'gemini-2.5-pro', adapterSize: 'SIXTEEN' }, context).issues,
+      ),
+    ).toEqual([
+      '/adapterSize: SIXTEEN: adapter size 16 is not available for gemini-2.5-pro; allowed: 1, 2, 4, 8 (ONE, TWO, FOUR, EIGHT)',
+    ]);
+    expect(preflightSpec({ ...spec, adapterSize: 'THIRTY_TWO' }, context).issues[0]?.message).toContain(
+      'allowed: 1, 2, 4, 8, 16',
+    );
+    expect(preflightSpec({ ...spec, adapterSize: 'TWO' }, context).issues).toEqual([]);
+  });
+
+  it('refuses a location the model cannot be tuned in, and a CMEK key where CMEK is unsupported', () => {
+    const key = 'projects/p/locations/us-central1/keyRings/r/cryptoKeys/k';
+    expect(messagesOf(preflightSpec(spec, { ...context, region: 'asia-northeast1' }).issues)).toEqual([
+      '/baseModel: gemini-3.5-flash cannot be tuned in asia-northeast1; tuning regions: us-central1, europe-west4; this deployment creates tuning jobs in asia-northeast1 (TUNEDROP_REGION)',
+    ]);
+    expect(messagesOf(preflightSpec({ ...spec, kmsKeyName: key }, context).issues)).toEqual([
+      '/kmsKeyName: gemini-3.5-flash tuning does not support customer-managed encryption keys (kmsKeyName)',
+    ]);
+    // Where the catalog does not know (2.5: regions and CMEK not stated), nothing is refused.
+    expect(
+      preflightSpec(
+        { ...spec, baseModel: 'gemini-2.5-pro', kmsKeyName: key },
+        { ...context, region: 'asia-northeast1' },
+      ).issues,
+    ).toEqual([]);
+  });
+
+  it("follows the operator's catalog override", () => {
+    const catalog = mergeCatalog(
+      builtinCatalog(),
+      {
+        models: [
+          { id: 'gemini-3.5-flash', tuningRegions: ['us-central1', 'europe-west4', 'asia-northeast1'] },
+        ],
+      },
+      'a test override',
+    );
+    expect(preflightSpec(spec, { ...context, catalog, region: 'asia-northeast1' }).issues).toEqual([]);
+  });
 });
 
 describe('the TuningSpec of a manifest', () => {
@@ -274,7 +363,7 @@ describe('the TuningSpec of a manifest', () => {
     return result.value;
   };
   const defaults = {
-    baseModel: 'gemini-2.5-flash',
+    baseModel: 'gemini-3.5-flash',
     epochCount: 3,
     learningRateMultiplier: 0.5,
     adapterSize: 'EIGHT' as const,
@@ -283,7 +372,7 @@ describe('the TuningSpec of a manifest', () => {
   it("takes every setting the manifest gives over the deployment's defaults", () => {
     const spec = specFromManifest(
       parsed({
-        baseModel: 'gemini-2.5-flash-lite',
+        baseModel: 'gemini-3.5-flash-lite',
         validationDataset: 'val.jsonl',
         epochCount: 2,
         learningRateMultiplier: 1.5,
@@ -298,7 +387,7 @@ describe('the TuningSpec of a manifest', () => {
       { training: 'gs://b/incoming/run/train.jsonl', validation: 'gs://b/incoming/run/val.jsonl' },
     );
     expect(spec).toEqual({
-      baseModel: 'gemini-2.5-flash-lite',
+      baseModel: 'gemini-3.5-flash-lite',
       trainingDatasetUri: 'gs://b/incoming/run/train.jsonl',
       validationDatasetUri: 'gs://b/incoming/run/val.jsonl',
       epochCount: 2,
@@ -315,7 +404,7 @@ describe('the TuningSpec of a manifest', () => {
   it('falls back on the defaults where the manifest is silent, and leaves unset fields out', () => {
     const spec = specFromManifest(parsed({}), defaults, { training: 'gs://b/incoming/run/train.jsonl' });
     expect(spec).toEqual({
-      baseModel: 'gemini-2.5-flash',
+      baseModel: 'gemini-3.5-flash',
       trainingDatasetUri: 'gs://b/incoming/run/train.jsonl',
       epochCount: 3,
       learningRateMultiplier: 0.5,
@@ -324,7 +413,7 @@ describe('the TuningSpec of a manifest', () => {
     });
     expect(Object.keys(spec)).not.toContain('validationDatasetUri');
     expect(
-      specFromManifest(parsed({}), { baseModel: 'gemini-2.5-flash' }, { training: 'gs://b/t.jsonl' }),
-    ).toEqual({ baseModel: 'gemini-2.5-flash', trainingDatasetUri: 'gs://b/t.jsonl', labels: {} });
+      specFromManifest(parsed({}), { baseModel: 'gemini-3.5-flash' }, { training: 'gs://b/t.jsonl' }),
+    ).toEqual({ baseModel: 'gemini-3.5-flash', trainingDatasetUri: 'gs://b/t.jsonl', labels: {} });
   });
 });

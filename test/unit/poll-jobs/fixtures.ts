@@ -33,7 +33,7 @@ export function recordIn(state: JobState, options: RecordOptions): JobRecord {
     stateTime: time,
     source: { bucket: 'tunedrop-test', object: `incoming/${id}.jsonl`, generation: '1', manifest: false },
     spec: {
-      baseModel: 'gemini-2.5-flash',
+      baseModel: 'gemini-3.5-flash',
       trainingDatasetUri: options.trainingDatasetUri ?? 'gs://tunedrop-test/incoming/train.jsonl',
       epochCount: 2,
       labels: {},

@@ -99,7 +99,7 @@ beforeAll(async () => {
       metageneration: '1',
       size: String(Buffer.byteLength(content)),
       contentType: 'application/jsonl',
-      metadata: { 'base-model': 'gemini-2.5-flash' },
+      metadata: { 'base-model': 'gemini-3.5-flash' },
       updated: '2025-01-01T00:00:00.000Z',
     });
   });
@@ -135,7 +135,7 @@ describe('Cloud Storage blob store', () => {
     expect(await blobs.stat('data-bucket', 'train.jsonl')).toMatchObject({
       generation: '1700000000000001',
       size: Buffer.byteLength(content),
-      metadata: { 'base-model': 'gemini-2.5-flash' },
+      metadata: { 'base-model': 'gemini-3.5-flash' },
     });
     expect(await blobs.readText('data-bucket', 'train.jsonl')).toBe(content);
     expect(await text(blobs.read('data-bucket', 'train.jsonl'))).toBe(content);
