@@ -180,9 +180,10 @@ export class ReportBuilder {
         const content = count.tokens;
         const how = count.exact
           ? 'counted'
-          : content > limit
-            ? 'counted until past the limit or estimated from a counted sample'
+          : count.atLeast
+            ? 'counted until past the limit'
             : 'estimated from a counted sample';
+        const figure = `${count.exact ? '' : count.atLeast ? 'at least ' : 'about '}${fmt(content)}`;
         const overhead = templateOverhead(item.metrics);
         // Only an example whose tokenizer count of its content alone is over the limit is counted
         // as droppable. The byte bound that sent it here is an upper bound (a line of long words
@@ -196,7 +197,7 @@ export class ReportBuilder {
               line: item.line,
               code: 'too_many_tokens',
               path: '',
-              message: `Example has ${count.exact ? '' : 'about '}${fmt(content)} tokens (${how}), over ${this.model.id}'s limit of ${fmt(limit)} per example`,
+              message: `Example has ${figure} tokens (${how}), over ${this.model.id}'s limit of ${fmt(limit)} per example`,
             });
             continue;
           }
@@ -205,7 +206,7 @@ export class ReportBuilder {
             line: item.line,
             code: 'example_dropped',
             path: '',
-            message: `Vertex AI will drop this example: ${count.exact ? '' : 'about '}${fmt(content)} tokens > ${fmt(limit)} (${this.model.id}'s limit per example; ${how})`,
+            message: `Vertex AI will drop this example: ${figure} tokens > ${fmt(limit)} (${this.model.id}'s limit per example; ${how})`,
           });
           continue;
         }

@@ -12,8 +12,9 @@ import type { TokenCounter } from './tokens.ts';
 export interface TokenCount {
   tokens: number;
   /** false: `tokens` is an estimate from a counted sample of the text (far from the limit), or a
-   * count that stopped once past the limit. */
+   * count that stopped once past the limit (then `atLeast`: the text has at least that many). */
   exact: boolean;
+  atLeast?: boolean;
 }
 
 /** Counts the texts of one example, where the tokenizer runs (a worker thread, or this one). */
@@ -49,7 +50,7 @@ export function countTextsUpTo(counter: TokenCounter, texts: readonly string[], 
     for (let start = 0; start < text.length; ) {
       const end = pieceEnd(text, start);
       total += counter.count(text.slice(start, end));
-      if (total > limit) return { tokens: total, exact: false };
+      if (total > limit) return { tokens: total, exact: false, atLeast: true };
       start = end;
     }
   }

@@ -134,7 +134,7 @@ describe('tunedrop validate', { timeout: 60_000 }, () => {
     const lenient = tunedropWith(env, data);
     expect(lenient.code).toBe(0);
     expect(lenient.stdout).toMatch(
-      /:11 warning: example_dropped Vertex AI will drop this example: [\d,]+ tokens > 200/,
+      /:11 warning: example_dropped Vertex AI will drop this example: (at least )?[\d,]+ tokens > 200/,
     );
     expect(lenient.stdout).toContain('model catalog facts as of 2026-12-24');
     const strict = tunedropWith(env, data, '--strict');
