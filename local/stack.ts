@@ -5,9 +5,11 @@
  * standing in for the deliver-webhooks trigger (with the same retry and dead-letter policies).
  */
 import { mkdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { PubSub } from '@google-cloud/pubsub';
 import type { Logger } from '../shared/logging/index.ts';
+import { loadCatalog } from '../shared/models/index.ts';
 import { startBucketWatcher } from './bucket-watcher.ts';
 import {
   assertPortFree,
@@ -187,6 +189,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       jobSeconds: options.jobSeconds ?? 10,
       bucketDir,
       ...options.vertex,
+      // The same catalog as the functions: the built-in one with the operator's override merged.
+      catalog: await loadCatalog({
+        overrideSource: options.env?.TUNEDROP_MODEL_CATALOG,
+        readText: (source) => readFile(source, 'utf8'),
+      }),
     });
     stoppers.push(() => vertex.close());
     checkpoint();

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import {
   LIST_FILTER_MODES,
@@ -5,6 +6,7 @@ import {
   startVertexEmulator,
 } from '../../local/vertex-emulator/index.ts';
 import { createLogger } from '../../shared/logging/index.ts';
+import { loadCatalog } from '../../shared/models/index.ts';
 import type { Command } from './index.ts';
 
 const usage = `Usage: tunedrop emulator vertex [options]
@@ -26,6 +28,9 @@ Options:
                            have not ended answers 429 RESOURCE_EXHAUSTED (default: no limit)
   --list-filter MODE       how much of tuningJobs.list's filter is honoured: full (labels, state,
                            create_time), state-only, or none; the rest answers 400 (default full)
+
+Models (retirements, adapter sizes, token limits) come from tunedrop's model catalog, with the
+override named by $TUNEDROP_MODEL_CATALOG (a JSON file) merged over it.
 
 Faults can also be switched at run time: POST /emulator/faults with the same settings as JSON
 ({"rateLimitCreates":2,"unavailableRate":0.1,"failNextJobs":1,"stallNextJobs":1,"stallIn":"PENDING"});
@@ -112,6 +117,10 @@ export const emulator: Command = {
     }
     let running: Awaited<ReturnType<typeof startVertexEmulator>>;
     try {
+      options.catalog = await loadCatalog({
+        overrideSource: process.env.TUNEDROP_MODEL_CATALOG,
+        readText: (source) => readFile(source, 'utf8'),
+      });
       running = await startVertexEmulator(options);
     } catch (error) {
       console.error(`tunedrop emulator: cannot start: ${(error as Error).message}`);
