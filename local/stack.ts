@@ -5,9 +5,11 @@
  * standing in for the deliver-webhooks trigger (with the same retry and dead-letter policies).
  */
 import { mkdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { PubSub } from '@google-cloud/pubsub';
 import type { Logger } from '../shared/logging/index.ts';
+import { loadCatalog } from '../shared/models/index.ts';
 import { startBucketWatcher } from './bucket-watcher.ts';
 import {
   assertPortFree,
@@ -17,7 +19,7 @@ import {
 } from './emulators/index.ts';
 import { type FunctionProcess, type FunctionSpec, startFunctionProcess } from './function-processes.ts';
 import { defaultPorts, portNames, type StackPorts } from './ports.ts';
-import { startVertexEmulator } from './vertex-emulator/index.ts';
+import { startVertexEmulator, type VertexEmulatorOptions } from './vertex-emulator/index.ts';
 
 export { defaultPorts, type StackPorts } from './ports.ts';
 
@@ -35,6 +37,8 @@ export interface LocalStackOptions {
   ports?: Partial<StackPorts>;
   pollSeconds?: number;
   jobSeconds?: number;
+  /** The Vertex AI emulator's concurrent jobs quota and list-filter mode (`tunedrop emulator vertex`). */
+  vertex?: Pick<VertexEmulatorOptions, 'maxRunning' | 'listFilter'>;
   webhooks?: LocalWebhook[];
   /** More configuration for the functions (TUNEDROP_APPROVAL, ...), as the deployment sets it. */
   env?: Record<string, string>;
@@ -184,6 +188,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       host: '127.0.0.1',
       jobSeconds: options.jobSeconds ?? 10,
       bucketDir,
+      ...options.vertex,
+      // The same catalog as the functions: the built-in one with the operator's override merged.
+      catalog: await loadCatalog({
+        overrideSource: options.env?.TUNEDROP_MODEL_CATALOG,
+        readText: (source) => readFile(source, 'utf8'),
+      }),
     });
     stoppers.push(() => vertex.close());
     checkpoint();

@@ -9,6 +9,12 @@ import { ensureDataset } from './generate.ts';
  * validator and a floor that only splits lines and JSON.parses them, each run in its own process. Prints MB/s, peak RSS, the ratio and PASS/MISS
  * per target. Never fails: it is a measurement, not a test.
  */
+// `npm run bench -- burst`: the quota-burst benchmark instead (bench/burst/run.ts).
+if (process.argv[2] === 'burst') {
+  await import('../burst/run.ts');
+  process.exit(0);
+}
+
 const { values } = parseArgs({
   args: process.argv.slice(2),
   options: { size: { type: 'string', default: '256MB' }, runs: { type: 'string', default: '3' } },

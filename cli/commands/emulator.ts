@@ -1,6 +1,12 @@
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { startVertexEmulator } from '../../local/vertex-emulator/index.ts';
+import {
+  LIST_FILTER_MODES,
+  type ListFilterMode,
+  startVertexEmulator,
+} from '../../local/vertex-emulator/index.ts';
 import { createLogger } from '../../shared/logging/index.ts';
+import { loadCatalog } from '../../shared/models/index.ts';
 import { parseErrorMessage, printUsageError } from '../lib/usage.ts';
 import type { Command } from './index.ts';
 
@@ -19,6 +25,13 @@ Options:
   --fail-next N            the next N jobs fail while running
   --stall-next N           the next N jobs never progress (see --stall-in)
   --stall-in STATE         PENDING or RUNNING (default RUNNING)
+  --max-running N          the project's concurrent tuning jobs quota: a create while N jobs
+                           have not ended answers 429 RESOURCE_EXHAUSTED (default: no limit)
+  --list-filter MODE       how much of tuningJobs.list's filter is honoured: full (labels, state,
+                           create_time), state-only, or none; the rest answers 400 (default full)
+
+Models (retirements, adapter sizes, token limits) come from tunedrop's model catalog, with the
+override named by $TUNEDROP_MODEL_CATALOG (a JSON file) merged over it.
 
 Faults can also be switched at run time: POST /emulator/faults with the same settings as JSON
 ({"rateLimitCreates":2,"unavailableRate":0.1,"failNextJobs":1,"stallNextJobs":1,"stallIn":"PENDING"});
@@ -48,6 +61,8 @@ export const emulator: Command = {
           'fail-next': { type: 'string' },
           'stall-next': { type: 'string' },
           'stall-in': { type: 'string' },
+          'max-running': { type: 'string' },
+          'list-filter': { type: 'string' },
           help: { type: 'boolean', short: 'h' },
         },
       });
@@ -78,6 +93,11 @@ export const emulator: Command = {
       if (stallIn !== undefined && stallIn !== 'PENDING' && stallIn !== 'RUNNING') {
         throw new Error(`invalid --stall-in: ${stallIn}`);
       }
+      const listFilter = values['list-filter'];
+      if (listFilter !== undefined && !(LIST_FILTER_MODES as readonly string[]).includes(listFilter)) {
+        throw new Error(`invalid --list-filter: ${listFilter} (expected ${LIST_FILTER_MODES.join(', ')})`);
+      }
+      const maxRunning = number(values['max-running'], 'max-running', (n) => Number.isInteger(n) && n > 0);
       const faults = {
         rateLimitCreates: number(values['rate-limit-creates'], 'rate-limit-creates', isCount),
         unavailableRate: number(values['unavailable-rate'], 'unavailable-rate', (n) => n >= 0 && n <= 1),
@@ -92,12 +112,18 @@ export const emulator: Command = {
         bucketDir: values['bucket-dir'] ?? process.env.TUNEDROP_BUCKET_DIR,
         faults: Object.fromEntries(Object.entries(faults).filter(([, value]) => value !== undefined)),
         logger: createLogger('vertex-emulator'),
+        ...(maxRunning !== undefined ? { maxRunning } : {}),
+        ...(listFilter !== undefined ? { listFilter: listFilter as ListFilterMode } : {}),
       };
     } catch (error) {
       return printUsageError('tunedrop emulator', parseErrorMessage(error), usage);
     }
     let running: Awaited<ReturnType<typeof startVertexEmulator>>;
     try {
+      options.catalog = await loadCatalog({
+        overrideSource: process.env.TUNEDROP_MODEL_CATALOG,
+        readText: (source) => readFile(source, 'utf8'),
+      });
       running = await startVertexEmulator(options);
     } catch (error) {
       console.error(`tunedrop emulator: cannot start: ${(error as Error).message}`);

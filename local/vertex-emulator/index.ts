@@ -1,3 +1,4 @@
+export { checkpointEpochs } from './checkpoints.ts';
 export {
   batchSize,
   computeDataStats,
@@ -7,8 +8,9 @@ export {
 } from './dataset-stats.ts';
 export { ApiError, type FieldViolation } from './errors.ts';
 export { type FaultSettings, FaultUpdate } from './faults.ts';
-export { compileFilter, type FilterSubject } from './filter.ts';
+export { compileFilter, type FilterSubject, LIST_FILTER_MODES, type ListFilterMode } from './filter.ts';
 export type { TuningJob } from './jobs.ts';
+export { adapterSizeValues, withNumericEnums } from './proto-json.ts';
 export {
   type ApiMethod,
   defaultPageSize,
@@ -18,4 +20,4 @@ export {
   type VertexEmulator,
   type VertexEmulatorOptions,
 } from './server.ts';
-export { tunableModels, validateCreate } from './validate.ts';
+export { type CreateContext, validateCreate } from './validate.ts';

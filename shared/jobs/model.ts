@@ -157,6 +157,8 @@ export const JobRecord = z.object({
     state: z.string().optional(),
   }),
   attempts: z.number().int().nonnegative().default(0),
+  /** Of `attempts`, those refused for quota (429): waiting, not failing; they spend no retry budget. */
+  quotaWaits: z.number().int().nonnegative().optional(),
   nextAttemptTime: z.string().optional(),
   progress: Progress.optional(),
   result: TuningResult.optional(),

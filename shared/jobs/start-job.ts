@@ -31,7 +31,11 @@
  * the job (429 RESOURCE_EXHAUSTED); otherwise it is kept, so the next attempt looks the label up
  * first and adopts what it finds. Permanent (400...) → FAILED with the provider's message and
  * field violations (`job.failed`). After `maxStartAttempts` creates that certainly made no job,
- * the next attempt gives up: FAILED with START_ATTEMPTS_EXHAUSTED.
+ * the next attempt gives up: FAILED with START_ATTEMPTS_EXHAUSTED. A 429 is waiting for quota (a
+ * burst beyond Vertex's concurrent tuning jobs quota), not an error: it is counted in `quotaWaits`,
+ * spends none of that budget and keeps the backoff at the step the errors reached. A long wait is
+ * still visible: the record stays QUEUED with its `nextAttemptTime`, and the poller's stall check
+ * reports it (`job.stalled`).
  *
  * Capacity: with `maxConcurrentJobs`, a job is not claimed while that many jobs hold a provider
  * slot (PENDING, RUNNING, CANCELLING, or a create in flight); it stays QUEUED, due now, and the
@@ -197,6 +201,9 @@ export function certainlyNotCreated(error: unknown): boolean {
   return error.httpStatus === 429 && error.status === 'RESOURCE_EXHAUSTED';
 }
 
+/** Start attempts that failed for something other than quota: what maxStartAttempts bounds. */
+const errorAttempts = (job: JobRecord) => job.attempts - (job.quotaWaits ?? 0);
+
 function withoutIntent(provider: JobRecord['provider']): JobRecord['provider'] {
   const { createIntentTime: _dropped, ...rest } = provider;
   return rest;
@@ -234,7 +241,7 @@ export async function startJob(deps: StartJobDeps, jobId: string): Promise<JobRe
       diverted = 'unpinned';
       return refuseUnpinned(deps, job, unpinned);
     }
-    if (job.attempts >= maxStartAttempts) {
+    if (errorAttempts(job) >= maxStartAttempts) {
       diverted = 'exhausted';
       return giveUp(deps, job);
     }
@@ -380,7 +387,10 @@ function giveUp(deps: StartJobDeps, job: JobRecord): JobRecord {
     reason: 'gave up starting the job at the provider',
     patch: {
       provider: withoutIntent(job.provider),
-      error: { code: 'START_ATTEMPTS_EXHAUSTED', message: `gave up after ${job.attempts} attempts: ${last}` },
+      error: {
+        code: 'START_ATTEMPTS_EXHAUSTED',
+        message: `gave up after ${errorAttempts(job)} attempts: ${last}`,
+      },
     },
   });
 }
@@ -534,13 +544,18 @@ async function scheduleRetry(
     if (job.provider.jobName || isTerminal(job.state)) return undefined;
     const now = deps.now();
     const ours = job.provider.createIntentTime === intentTime;
+    // Only a 429 clears the intent (certainlyNotCreated): that attempt was a quota wait.
+    const quotaWait = clearIntent && ours;
+    const quotaWaits = (job.quotaWaits ?? 0) + (quotaWait ? 1 : 0);
+    const errors = job.attempts - quotaWaits;
     // Not before the lookup that must precede a re-create can see what this attempt made.
     const earliest = clearIntent ? 0 : Date.parse(intentTime) + settleMs;
     nextAttemptTime = new Date(
-      Math.max(now.getTime() + backoffDelayMs(job.attempts, backoff, random), earliest),
+      Math.max(now.getTime() + backoffDelayMs(errors, backoff, random), earliest),
     ).toISOString();
     const patch = {
-      provider: clearIntent && ours ? withoutIntent(job.provider) : job.provider,
+      ...(quotaWaits ? { quotaWaits } : {}),
+      provider: quotaWait ? withoutIntent(job.provider) : job.provider,
       nextAttemptTime,
       // Kept while QUEUED, for the message of a start that finally gives up.
       error: lastError,

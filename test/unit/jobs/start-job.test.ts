@@ -201,7 +201,7 @@ describe('giving up on a start that keeps failing', () => {
     expect(after.error).toBeUndefined();
   });
 
-  it('fails a job whose creates were refused for quota as often as allowed, creating nothing more', async () => {
+  it('fails a job whose creates failed as often as allowed, creating nothing more', async () => {
     const job = named('quota', 'QUEUED', { attempts: 3, error: lastError, nextAttemptTime: minutesAgo(1) });
     const t = setup([job], {}, { maxStartAttempts: 3 });
     expect((await startJob(t.deps, job.id)).error?.code).toBe('START_ATTEMPTS_EXHAUSTED');
@@ -226,6 +226,53 @@ describe('giving up on a start that keeps failing', () => {
       error: { code: 'UNAVAILABLE', message: 'backend error' },
     });
     expect(t.calls).toEqual(['createJob']);
+  });
+
+  it('counts a 429 as a wait for quota: no retry budget spent, the backoff stays at its first step', async () => {
+    const job = named('burst', 'QUEUED', { attempts: 2, quotaWaits: 2 });
+    const t = setup(
+      [job],
+      {
+        create: async () => {
+          throw new ProviderError('quota exceeded', 429, 'RESOURCE_EXHAUSTED', true);
+        },
+      },
+      { maxStartAttempts: 3, backoff: { baseMs: 1000, maxMs: 60_000 } },
+    );
+    const after = await startJob(t.deps, job.id);
+    expect(after).toMatchObject({ state: 'QUEUED', attempts: 3, quotaWaits: 3 });
+    expect(after.provider.createIntentTime).toBeUndefined();
+    // random() = 0: half of the first step's delay.
+    expect(after.nextAttemptTime).toBe(new Date(now.getTime() + 500).toISOString());
+  });
+
+  it('keeps starting a job after many quota waits while its errors stay under the limit', async () => {
+    const job = named('patient', 'QUEUED', {
+      attempts: 40,
+      quotaWaits: 38,
+      error: { code: 'RESOURCE_EXHAUSTED', message: 'quota exceeded' },
+      nextAttemptTime: minutesAgo(1),
+    });
+    const t = setup([job], {}, { maxStartAttempts: 3 });
+    const after = await startJob(t.deps, job.id);
+    expect(after.state).toBe('PENDING');
+    expect(t.calls).toEqual(['createJob']);
+  });
+
+  it('gives up after the allowed errors however many quota waits came between them', async () => {
+    const job = named('unlucky', 'QUEUED', {
+      attempts: 13,
+      quotaWaits: 10,
+      error: lastError,
+      nextAttemptTime: minutesAgo(1),
+    });
+    const t = setup([job], {}, { maxStartAttempts: 3 });
+    const after = await startJob(t.deps, job.id);
+    expect(after.error).toEqual({
+      code: 'START_ATTEMPTS_EXHAUSTED',
+      message: 'gave up after 3 attempts: the service is unavailable',
+    });
+    expect(t.calls).toEqual([]);
   });
 });
 
