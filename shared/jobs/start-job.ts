@@ -247,7 +247,8 @@ export async function startJob(deps: StartJobDeps, jobId: string): Promise<JobRe
   if (firstPlan.action === 'recover') {
     let found: ProviderJob | undefined;
     try {
-      found = await provider.findJobByRecordId(jobId);
+      // The intent bounds how far back a lookup without a usable label filter must read.
+      found = await provider.findJobByRecordId(jobId, { createdAfter: firstPlan.intentTime });
     } catch (error) {
       // Another caller may be inside its create call: recording an outcome here (a
       // nextAttemptTime) would tell everyone the attempt is over and invite a second create.
