@@ -6,6 +6,11 @@
  * with AND (or juxtaposition), OR, NOT and parentheses. Any other field or operator is a 400
  * INVALID_ARGUMENT, so a client tested here relies on nothing Vertex may reject. tunedrop's own
  * client sends label equality only (shared/providers/vertex/filter.ts says why).
+ *
+ * Because what Vertex honours is undocumented, the mode (`--list-filter`) narrows it further, so a
+ * client's fallbacks can be rehearsed: `full` is the grammar above; `state-only` honours `state`
+ * restrictions alone (with AND, OR, NOT, parentheses); `none` honours no filter at all. Whatever a
+ * mode does not honour answers 400 INVALID_ARGUMENT, never a silently unfiltered list.
  */
 import { badRequest } from './errors.ts';
 
@@ -21,6 +26,9 @@ export interface FilterSubject {
 
 export type Predicate = (job: FilterSubject) => boolean;
 
+export const LIST_FILTER_MODES = ['full', 'state-only', 'none'] as const;
+export type ListFilterMode = (typeof LIST_FILTER_MODES)[number];
+
 type Op = '=' | '!=' | '<' | '<=' | '>' | '>=' | ':';
 const ops: Op[] = ['!=', '<=', '>=', '=', '<', '>', ':'];
 
@@ -35,7 +43,10 @@ const timeFields: Record<string, (job: FilterSubject) => string> = {
 
 class Parser {
   private pos = 0;
-  constructor(private readonly text: string) {}
+  constructor(
+    private readonly text: string,
+    private readonly mode: ListFilterMode,
+  ) {}
 
   fail(reason: string): never {
     throw badRequest(`Invalid filter "${this.text}": ${reason} at position ${this.pos}.`);
@@ -141,6 +152,9 @@ class Parser {
   }
 
   private restriction(field: string, op: Op, value: string): Predicate {
+    if (this.mode === 'state-only' && field !== 'state') {
+      this.fail(`unsupported field "${field}" (only state can be filtered on)`);
+    }
     if (field.startsWith('labels.')) {
       const key = field.slice('labels.'.length);
       if (!key) this.fail('expected a label key');
@@ -175,7 +189,16 @@ class Parser {
   }
 }
 
-/** Compiles a filter string into a predicate; throws a 400 ApiError when it does not parse. */
-export function compileFilter(filter: string | undefined | null): Predicate {
-  return new Parser(filter ?? '').parse();
+/**
+ * Compiles a filter string into a predicate; throws a 400 ApiError when it does not parse or asks
+ * for more than the mode honours.
+ */
+export function compileFilter(filter: string | undefined | null, mode: ListFilterMode = 'full'): Predicate {
+  const text = filter ?? '';
+  if (mode === 'none' && text.trim()) {
+    throw badRequest(`Invalid filter "${text}": filtering is not supported for this list.`, [
+      { field: 'filter', description: 'This list method accepts no filter.' },
+    ]);
+  }
+  return new Parser(text, mode).parse();
 }

@@ -7,7 +7,7 @@ export {
 } from './dataset-stats.ts';
 export { ApiError, type FieldViolation } from './errors.ts';
 export { type FaultSettings, FaultUpdate } from './faults.ts';
-export { compileFilter, type FilterSubject } from './filter.ts';
+export { compileFilter, type FilterSubject, LIST_FILTER_MODES, type ListFilterMode } from './filter.ts';
 export type { TuningJob } from './jobs.ts';
 export {
   type ApiMethod,

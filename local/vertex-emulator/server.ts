@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../shared/logging/index.ts';
 import { ApiError, badRequest, notFound, resourceExhausted, unavailable } from './errors.ts';
 import { type FaultSettings, Faults, FaultUpdate } from './faults.ts';
-import { compileFilter } from './filter.ts';
+import { compileFilter, type ListFilterMode } from './filter.ts';
 import { JobStore, type TuningJob } from './jobs.ts';
 import { validateCreate } from './validate.ts';
 
@@ -32,6 +32,8 @@ export interface VertexEmulatorOptions {
   now?: () => number;
   /** Random source for the 503 rate; defaults to Math.random. */
   random?: () => number;
+  /** How much of a list `filter` is honoured (filter.ts); the rest answers 400. Default `full`. */
+  listFilter?: ListFilterMode;
 }
 
 export type ApiMethod = 'create' | 'get' | 'list' | 'cancel';
@@ -163,7 +165,7 @@ export async function startVertexEmulator(options: VertexEmulatorOptions = {}): 
       case 'list': {
         const parent = (inCollection as RegExpExecArray)[1] as string;
         const filter = url.searchParams.get('filter') ?? '';
-        const predicate = compileFilter(filter);
+        const predicate = compileFilter(filter, options.listFilter ?? 'full');
         const rawSize = url.searchParams.get('pageSize');
         const requested = rawSize === null || rawSize === '' ? 0 : Number(rawSize);
         if (!Number.isInteger(requested) || requested < 0) {
@@ -260,6 +262,7 @@ export async function startVertexEmulator(options: VertexEmulatorOptions = {}): 
     url,
     jobSeconds: options.jobSeconds ?? 10,
     bucketDir: options.bucketDir,
+    listFilter: options.listFilter ?? 'full',
   });
 
   return {
