@@ -41,9 +41,11 @@ import {
   jobIdFor,
   type TuningSpec,
 } from '../../shared/jobs/model.ts';
+import { resolvePreTunedBase } from '../../shared/jobs/continuous-tuning.ts';
 import { type StartJobDeps, startDepsFrom, startJob } from '../../shared/jobs/start-job.ts';
 import type { JobStore } from '../../shared/jobs/store-types.ts';
 import type { Logger } from '../../shared/logging/index.ts';
+import { builtinCatalog, type Catalog } from '../../shared/models/index.ts';
 import type { TuningProvider } from '../../shared/providers/types.ts';
 import {
   BlobAccessError,
@@ -70,6 +72,8 @@ export interface IngestDeps {
   clock: () => Date;
   /** Backoff and intent timeout for startJob; its defaults otherwise. */
   start?: Pick<StartJobDeps, 'backoff' | 'intentTimeoutMs' | 'random'>;
+  /** The model catalog (continuous tuning looks up its base model there); the built-in one by default. */
+  catalog?: Catalog;
   /** Validator options (token sample for the estimate, error cap...). */
   validation?: Pick<ValidateOptions, 'tokenSample' | 'maxErrors' | 'maxLineBytes' | 'loadCounter'>;
 }
@@ -304,10 +308,27 @@ async function ingestManifest(
   };
   const trainingUri = resolve('trainingDataset', manifest.trainingDataset);
   const validationUri = resolve('validationDataset', manifest.validationDataset);
-  const spec = specFromManifest(manifest, deps.config.defaults, {
-    training: trainingUri ?? '',
-    validation: validationUri,
-  });
+  // Continuous tuning: the dataset is checked against the base model of the tuned model.
+  let preTunedBase: string | undefined;
+  if (manifest.preTunedModel) {
+    const resolved = await resolvePreTunedBase(manifest.preTunedModel, {
+      store: deps.store,
+      provider: deps.provider,
+      catalog: deps.catalog ?? builtinCatalog(),
+    });
+    if (resolved.ok) {
+      preTunedBase = resolved.baseModel;
+      notes.push(...resolved.notes);
+    } else {
+      problems.push(...resolved.issues);
+    }
+  }
+  const spec = specFromManifest(
+    manifest,
+    deps.config.defaults,
+    { training: trainingUri ?? '', validation: validationUri },
+    preTunedBase,
+  );
   if (problems.length > 0)
     return conclude(deps, logger, ref, jobId, { kind: 'manifest', problems, notes, datasets: {} });
   problems.push(...preflightSpec(spec));

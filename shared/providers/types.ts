@@ -83,6 +83,11 @@ export interface TuningProvider {
   /** The job labelled with this record id, if one exists: what a retry adopts instead of creating. */
   findJobByRecordId(recordId: string, options?: FindJobOptions): Promise<ProviderJob | undefined>;
   cancelJob(name: string): Promise<void>;
+  /**
+   * What the provider says about a tuned model (continuous tuning): undefined when it does not
+   * exist; `baseModel` as the provider names it, when it does.
+   */
+  describeTunedModel?(name: string): Promise<{ baseModel?: string } | undefined>;
   /** The list fallback step this process currently uses, for poll summaries (none: always `labels`). */
   listScope?(): ListScope;
   /** HTTP requests made so far by this provider (a fallback or a lookup may take several per method call). */

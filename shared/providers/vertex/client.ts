@@ -38,6 +38,12 @@ import { toJobState, vertexStatesFor } from './states.ts';
 export const managedLabel = 'tunedrop-managed';
 
 /**
+ * The label Vertex puts on a tuned model naming its tuning base model (schema.ts, ModelResource):
+ * read by Google's own SDKs as the tuned model's base model.
+ */
+export const tuningBaseModelLabel = 'google-vertex-llm-tuning-base-model-id';
+
+/**
  * The page size tunedrop asks for when it lists many jobs. The v1 reference documents neither a
  * default nor a maximum for `tuningJobs.list` ("the standard list page size"); AIP-158 lets a
  * server coerce a larger value down, so this is a request: callers always follow nextPageToken.
@@ -356,7 +362,7 @@ export function createVertexProvider(options: VertexProviderOptions): VertexProv
         false,
       );
       // The label filter is (or was just) refused: the caller scans the unfiltered list instead.
-      if (!page || page.scope !== 'labels') return undefined;
+      if (page?.scope !== 'labels') return undefined;
       found.push(...page.jobs);
       pageToken = page.nextPageToken;
     } while (pageToken);
@@ -447,28 +453,38 @@ export function createVertexProvider(options: VertexProviderOptions): VertexProv
       await callWithRetry('POST', `${name}:cancel`, 'tuningJobs.cancel');
     },
 
+    async describeTunedModel(name) {
+      const model = await getModel(name);
+      if (!model) return undefined;
+      const baseModel = model.labels?.[tuningBaseModelLabel];
+      return baseModel ? { baseModel } : {};
+    },
+
     listScope: () => listModes.current(),
     requestCount: () => requests,
 
-    async getModel(name) {
-      const what = 'models.get';
-      let json: unknown;
-      try {
-        json = await callWithRetry('GET', name, what);
-      } catch (error) {
-        if (error instanceof ProviderError && error.httpStatus === 404) return undefined;
-        throw error;
-      }
-      const parsed = ModelResource.safeParse(json);
-      if (!parsed.success) {
-        throw new ProviderError(
-          `${what}: unexpected Model shape: ${parsed.error.message}`,
-          200,
-          'INTERNAL',
-          false,
-        );
-      }
-      return parsed.data;
-    },
+    getModel,
   };
+
+  /** A v1 Model by name; undefined on 404. */
+  async function getModel(name: string): Promise<ModelResource | undefined> {
+    const what = 'models.get';
+    let json: unknown;
+    try {
+      json = await callWithRetry('GET', name, what);
+    } catch (error) {
+      if (error instanceof ProviderError && error.httpStatus === 404) return undefined;
+      throw error;
+    }
+    const parsed = ModelResource.safeParse(json);
+    if (!parsed.success) {
+      throw new ProviderError(
+        `${what}: unexpected Model shape: ${parsed.error.message}`,
+        200,
+        'INTERNAL',
+        false,
+      );
+    }
+    return parsed.data;
+  }
 }

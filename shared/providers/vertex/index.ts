@@ -7,6 +7,7 @@ export {
   maxLookupPages,
   toProviderJob,
   toTuningJobBody,
+  tuningBaseModelLabel,
   type VertexProvider,
   type VertexProviderOptions,
 } from './client.ts';
