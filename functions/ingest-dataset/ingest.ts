@@ -19,6 +19,7 @@ import {
   withCreationEvent,
 } from '../../shared/events/index.ts';
 import { effectivePolicy, needsApproval } from '../../shared/jobs/approval.ts';
+import { resolvePreTunedBase } from '../../shared/jobs/continuous-tuning.ts';
 import {
   approvalPolicyOf,
   type FieldIssue,
@@ -41,7 +42,6 @@ import {
   jobIdFor,
   type TuningSpec,
 } from '../../shared/jobs/model.ts';
-import { resolvePreTunedBase } from '../../shared/jobs/continuous-tuning.ts';
 import { type StartJobDeps, startDepsFrom, startJob } from '../../shared/jobs/start-job.ts';
 import type { JobStore } from '../../shared/jobs/store-types.ts';
 import type { Logger } from '../../shared/logging/index.ts';
