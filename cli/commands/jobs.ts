@@ -22,6 +22,7 @@ import {
   UnknownFieldError,
 } from '../lib/job-fields.ts';
 import type { Command } from './index.ts';
+import { ContinueUsageError, continueJobCommand } from './jobs-continue.ts';
 
 const usage = `Usage: tunedrop jobs <subcommand> [options]
 
@@ -31,6 +32,7 @@ Subcommands:
   approve ID           approve a DRAFT job, which starts it
   cancel ID            cancel a job
   replay ID            re-publish the job's events with their original ids
+  continue ID          tune a SUCCEEDED job's tuned model further on new data (continuous tuning)
 
 Options:
   --api URL            the admin API (default: $TUNEDROP_API_URL, else http://127.0.0.1:8084);
@@ -46,7 +48,13 @@ list:
 approve:
   --by NAME            who approves, when the API cannot tell from your credentials
 cancel:
-  --reason TEXT        kept in the job's history`;
+  --reason TEXT        kept in the job's history
+continue:
+  --dataset PATH|gs:// the new training data (a local file is uploaded next to the manifest)
+  --validation-dataset PATH|gs://
+  --checkpoint ID      start from this checkpoint of the job (default: its default one)
+  --epochs N  --display-name NAME  --last-checkpoint-only
+  --bucket gs://B | --bucket-dir DIR   where a local file goes (as for tunedrop submit)`;
 
 const options = {
   api: { type: 'string' },
@@ -59,6 +67,14 @@ const options = {
   all: { type: 'boolean', default: false },
   by: { type: 'string' },
   reason: { type: 'string' },
+  dataset: { type: 'string' },
+  'validation-dataset': { type: 'string' },
+  checkpoint: { type: 'string' },
+  epochs: { type: 'string' },
+  'display-name': { type: 'string' },
+  'last-checkpoint-only': { type: 'boolean', default: false },
+  bucket: { type: 'string' },
+  'bucket-dir': { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -66,7 +82,7 @@ type Values = ReturnType<typeof parseArgs<{ options: typeof options; allowPositi
 
 class UsageError extends Error {}
 
-const subcommands = ['list', 'get', 'approve', 'cancel', 'replay'] as const;
+const subcommands = ['list', 'get', 'approve', 'cancel', 'replay', 'continue'] as const;
 type Subcommand = (typeof subcommands)[number];
 
 const print = (text: string) => console.log(text);
@@ -138,6 +154,8 @@ async function run(subcommand: Subcommand, client: ApiClient, id: string | undef
       showJob(job, values);
       return 0;
     }
+    case 'continue':
+      return continueJobCommand(client, id, values);
     case 'replay': {
       const result = await client.replay(id);
       if (values.json) printJson(result);
@@ -151,7 +169,7 @@ async function run(subcommand: Subcommand, client: ApiClient, id: string | undef
 }
 
 export const jobs: Command = {
-  summary: 'list, show, approve, cancel jobs and replay their events (admin API)',
+  summary: 'list, show, approve, cancel, continue jobs and replay their events (admin API)',
   async run(args) {
     let parsed: { values: Values; positionals: string[] };
     try {
@@ -180,7 +198,11 @@ export const jobs: Command = {
     try {
       return await run(subcommand as Subcommand, client, id, values);
     } catch (error) {
-      if (error instanceof UsageError || error instanceof UnknownFieldError) {
+      if (
+        error instanceof UsageError ||
+        error instanceof UnknownFieldError ||
+        error instanceof ContinueUsageError
+      ) {
         console.error(`tunedrop jobs ${subcommand}: ${error.message}`);
         return 2;
       }
