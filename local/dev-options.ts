@@ -7,6 +7,7 @@
 
 import type { PortChoice } from './ports.ts';
 import type { LocalWebhook } from './stack.ts';
+import { LIST_FILTER_MODES, type ListFilterMode } from './vertex-emulator/filter.ts';
 
 export interface DevFlags {
   'bucket-dir'?: string;
@@ -17,6 +18,8 @@ export interface DevFlags {
   approval?: string;
   'port-base'?: string;
   'free-ports'?: boolean;
+  'vertex-max-running'?: string;
+  'vertex-list-filter'?: string;
 }
 
 export interface DevSettings {
@@ -26,6 +29,8 @@ export interface DevSettings {
   approval: 'auto' | 'manual';
   webhooks: LocalWebhook[];
   ports: PortChoice;
+  /** The Vertex AI emulator's concurrent tuning jobs quota, and how much list filter it honours. */
+  vertex: { maxRunning?: number; listFilter: ListFilterMode };
   /** Every other TUNEDROP_* setting from `.env`, passed to the functions as the deployment would. */
   env: Record<string, string>;
   /** Things to tell the user before starting, e.g. a `.env` setting the stack ignores and why. */
@@ -84,6 +89,22 @@ export function resolveDevSettings(flags: DevFlags, dotEnv: Record<string, strin
   if (typeof pollSeconds === 'string') return fail(pollSeconds);
   const jobSeconds = positive(flags['job-seconds'], 10, '--job-seconds');
   if (typeof jobSeconds === 'string') return fail(jobSeconds);
+
+  const vertex: DevSettings['vertex'] = { listFilter: 'full' };
+  const maxRunning = flags['vertex-max-running'];
+  if (maxRunning !== undefined) {
+    const number = Number(maxRunning);
+    if (!Number.isInteger(number) || number < 1)
+      return fail('--vertex-max-running must be a whole number of 1 or more');
+    vertex.maxRunning = number;
+  }
+  const listFilter = flags['vertex-list-filter'];
+  if (listFilter !== undefined) {
+    if (!(LIST_FILTER_MODES as readonly string[]).includes(listFilter)) {
+      return fail(`--vertex-list-filter must be one of ${LIST_FILTER_MODES.join(', ')}`);
+    }
+    vertex.listFilter = listFilter as ListFilterMode;
+  }
 
   let ports: PortChoice = { kind: 'default' };
   if (flags['free-ports'] && flags['port-base'] !== undefined) {
@@ -149,6 +170,7 @@ export function resolveDevSettings(flags: DevFlags, dotEnv: Record<string, strin
       approval,
       webhooks,
       ports,
+      vertex,
       env: { ...env, TUNEDROP_APPROVAL: approval },
       notices,
     },

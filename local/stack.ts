@@ -17,7 +17,7 @@ import {
 } from './emulators/index.ts';
 import { type FunctionProcess, type FunctionSpec, startFunctionProcess } from './function-processes.ts';
 import { defaultPorts, portNames, type StackPorts } from './ports.ts';
-import { startVertexEmulator } from './vertex-emulator/index.ts';
+import { startVertexEmulator, type VertexEmulatorOptions } from './vertex-emulator/index.ts';
 
 export { defaultPorts, type StackPorts } from './ports.ts';
 
@@ -35,6 +35,8 @@ export interface LocalStackOptions {
   ports?: Partial<StackPorts>;
   pollSeconds?: number;
   jobSeconds?: number;
+  /** The Vertex AI emulator's concurrent jobs quota and list-filter mode (`tunedrop emulator vertex`). */
+  vertex?: Pick<VertexEmulatorOptions, 'maxRunning' | 'listFilter'>;
   webhooks?: LocalWebhook[];
   /** More configuration for the functions (TUNEDROP_APPROVAL, ...), as the deployment sets it. */
   env?: Record<string, string>;
@@ -184,6 +186,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       host: '127.0.0.1',
       jobSeconds: options.jobSeconds ?? 10,
       bucketDir,
+      ...options.vertex,
     });
     stoppers.push(() => vertex.close());
     checkpoint();

@@ -29,6 +29,10 @@ Options:
   --port-base N           shift every port: N+1 ingest-dataset ... N+10 Vertex AI emulator
                           (default 8080: ports 8081-8086 and 8090)
   --free-ports            let the system pick a free port for every part (for tests, parallel runs)
+  --vertex-max-running N  the Vertex AI emulator's concurrent tuning jobs quota: creates beyond it
+                          answer 429 RESOURCE_EXHAUSTED (default: no limit)
+  --vertex-list-filter M  full | state-only | none: how much of tuningJobs.list's filter the
+                          Vertex AI emulator honours; the rest answers 400 (default full)
 
 A .env file in the current folder may set TUNEDROP_WEBHOOK_URL and TUNEDROP_WEBHOOK_SECRET (one
 receiver) and any TUNEDROP_* setting the functions read; flags win over .env.`;
@@ -58,6 +62,8 @@ export const dev: Command = {
           approval: { type: 'string' },
           'port-base': { type: 'string' },
           'free-ports': { type: 'boolean' },
+          'vertex-max-running': { type: 'string' },
+          'vertex-list-filter': { type: 'string' },
           help: { type: 'boolean', short: 'h' },
         },
       });
@@ -111,6 +117,7 @@ export const dev: Command = {
         ports,
         pollSeconds: settings.pollSeconds,
         jobSeconds: settings.jobSeconds,
+        vertex: settings.vertex,
         webhooks: settings.webhooks,
         env: settings.env,
         logger,

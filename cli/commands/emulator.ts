@@ -1,5 +1,9 @@
 import { parseArgs } from 'node:util';
-import { startVertexEmulator } from '../../local/vertex-emulator/index.ts';
+import {
+  LIST_FILTER_MODES,
+  type ListFilterMode,
+  startVertexEmulator,
+} from '../../local/vertex-emulator/index.ts';
 import { createLogger } from '../../shared/logging/index.ts';
 import type { Command } from './index.ts';
 
@@ -18,6 +22,10 @@ Options:
   --fail-next N            the next N jobs fail while running
   --stall-next N           the next N jobs never progress (see --stall-in)
   --stall-in STATE         PENDING or RUNNING (default RUNNING)
+  --max-running N          the project's concurrent tuning jobs quota: a create while N jobs
+                           have not ended answers 429 RESOURCE_EXHAUSTED (default: no limit)
+  --list-filter MODE       how much of tuningJobs.list's filter is honoured: full (labels, state,
+                           create_time), state-only, or none; the rest answers 400 (default full)
 
 Faults can also be switched at run time: POST /emulator/faults with the same settings as JSON
 ({"rateLimitCreates":2,"unavailableRate":0.1,"failNextJobs":1,"stallNextJobs":1,"stallIn":"PENDING"});
@@ -48,6 +56,8 @@ export const emulator: Command = {
           'fail-next': { type: 'string' },
           'stall-next': { type: 'string' },
           'stall-in': { type: 'string' },
+          'max-running': { type: 'string' },
+          'list-filter': { type: 'string' },
           help: { type: 'boolean', short: 'h' },
         },
       });
@@ -74,6 +84,11 @@ export const emulator: Command = {
       if (stallIn !== undefined && stallIn !== 'PENDING' && stallIn !== 'RUNNING') {
         throw new Error(`invalid --stall-in: ${stallIn}`);
       }
+      const listFilter = values['list-filter'];
+      if (listFilter !== undefined && !(LIST_FILTER_MODES as readonly string[]).includes(listFilter)) {
+        throw new Error(`invalid --list-filter: ${listFilter} (expected ${LIST_FILTER_MODES.join(', ')})`);
+      }
+      const maxRunning = number(values['max-running'], 'max-running', (n) => Number.isInteger(n) && n > 0);
       const faults = {
         rateLimitCreates: number(values['rate-limit-creates'], 'rate-limit-creates', isCount),
         unavailableRate: number(values['unavailable-rate'], 'unavailable-rate', (n) => n >= 0 && n <= 1),
@@ -88,6 +103,8 @@ export const emulator: Command = {
         bucketDir: values['bucket-dir'] ?? process.env.TUNEDROP_BUCKET_DIR,
         faults: Object.fromEntries(Object.entries(faults).filter(([, value]) => value !== undefined)),
         logger: createLogger('vertex-emulator'),
+        ...(maxRunning !== undefined ? { maxRunning } : {}),
+        ...(listFilter !== undefined ? { listFilter: listFilter as ListFilterMode } : {}),
       };
     } catch (error) {
       console.error(`tunedrop emulator: ${(error as Error).message}\n\n${usage}`);

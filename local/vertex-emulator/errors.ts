@@ -39,7 +39,7 @@ export const notFound = (message: string) => new ApiError(404, 'NOT_FOUND', mess
 
 export const failedPrecondition = (message: string) => new ApiError(400, 'FAILED_PRECONDITION', message);
 
-export const resourceExhausted = (message: string) =>
+export const resourceExhausted = (message: string, extraDetails: unknown[] = []) =>
   new ApiError(429, 'RESOURCE_EXHAUSTED', message, [
     {
       '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
@@ -47,6 +47,30 @@ export const resourceExhausted = (message: string) =>
       domain: 'googleapis.com',
       metadata: { service: 'aiplatform.googleapis.com' },
     },
+    ...extraDetails,
   ]);
+
+/**
+ * The concurrent tuning jobs quota ("Global concurrent tuning jobs", SFT docs: one global quota
+ * per project, shared by every region and model). The wording is Vertex's generic quota error
+ * ("The following quota metrics exceed quota limits: aiplatform.googleapis.com/<metric>", seen for
+ * custom jobs); the exact text and metric name for tuningJobs.create are UNCONFIRMED
+ * (shared/reference/vertex-tuning-2026.md §6), so clients must key on 429 RESOURCE_EXHAUSTED only.
+ */
+export const concurrentJobsQuotaExceeded = (project: string, limit: number) =>
+  resourceExhausted(
+    'The following quota metrics exceed quota limits: aiplatform.googleapis.com/global_concurrent_tuning_jobs',
+    [
+      {
+        '@type': 'type.googleapis.com/google.rpc.QuotaFailure',
+        violations: [
+          {
+            subject: `projects/${project}`,
+            description: `Quota exceeded for aiplatform.googleapis.com/global_concurrent_tuning_jobs with limit ${limit}.`,
+          },
+        ],
+      },
+    ],
+  );
 
 export const unavailable = () => new ApiError(503, 'UNAVAILABLE', 'The service is currently unavailable.');

@@ -159,6 +159,21 @@ export class JobStore {
     );
   }
 
+  /**
+   * Jobs of a project that hold a slot of its concurrent tuning jobs quota now: every job not yet
+   * ended (PENDING, RUNNING, CANCELLING; a stalled job holds its slot for good). Synchronous, so a
+   * create can count and add without another create slipping in between.
+   */
+  activeInProject(project: string): number {
+    let active = 0;
+    for (const job of this.jobs.values()) {
+      if (!job.parent.startsWith(`projects/${project}/`)) continue;
+      const state = this.timeline(job).at(-1)?.state ?? 'JOB_STATE_PENDING';
+      if (!terminal.has(state)) active++;
+    }
+    return active;
+  }
+
   reset(): void {
     this.jobs.clear();
   }

@@ -7,7 +7,14 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../shared/logging/index.ts';
-import { ApiError, badRequest, notFound, resourceExhausted, unavailable } from './errors.ts';
+import {
+  ApiError,
+  badRequest,
+  concurrentJobsQuotaExceeded,
+  notFound,
+  resourceExhausted,
+  unavailable,
+} from './errors.ts';
 import { type FaultSettings, Faults, FaultUpdate } from './faults.ts';
 import { compileFilter, type ListFilterMode } from './filter.ts';
 import { JobStore, type TuningJob } from './jobs.ts';
@@ -32,6 +39,12 @@ export interface VertexEmulatorOptions {
   now?: () => number;
   /** Random source for the 503 rate; defaults to Math.random. */
   random?: () => number;
+  /**
+   * The project's concurrent tuning jobs quota (Vertex's "Global concurrent tuning jobs"): a create
+   * while this many of the project's jobs have not ended answers 429 RESOURCE_EXHAUSTED. Default:
+   * no limit.
+   */
+  maxRunning?: number;
   /** How much of a list `filter` is honoured (filter.ts); the rest answers 400. Default `full`. */
   listFilter?: ListFilterMode;
 }
@@ -151,6 +164,13 @@ export async function startVertexEmulator(options: VertexEmulatorOptions = {}): 
           );
         }
         const validated = validateCreate(body);
+        // Quota after validation: an invalid request is refused as such whatever the load. Counting
+        // and creating happen with no await between them, so concurrent creates cannot overshoot.
+        const project = parent.split('/')[1] as string;
+        const maxRunning = options.maxRunning;
+        if (maxRunning !== undefined && store.activeInProject(project) >= maxRunning) {
+          throw concurrentJobsQuotaExceeded(project, maxRunning);
+        }
         const job = await store.create(parent, validated, faults.takeJobFate());
         logger?.info('tuning job created', { name: job.name });
         return [200, job];
@@ -262,6 +282,7 @@ export async function startVertexEmulator(options: VertexEmulatorOptions = {}): 
     url,
     jobSeconds: options.jobSeconds ?? 10,
     bucketDir: options.bucketDir,
+    maxRunning: options.maxRunning ?? 'unlimited',
     listFilter: options.listFilter ?? 'full',
   });
 

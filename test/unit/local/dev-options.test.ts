@@ -166,3 +166,23 @@ describe("the local stack's webhook environment for the functions", () => {
     });
   });
 });
+
+describe('tunedrop dev settings for the Vertex AI emulator', () => {
+  it('has no quota and the full list filter by default', () => {
+    expect(settingsOf({}, {}).vertex).toEqual({ listFilter: 'full' });
+  });
+
+  it('passes --vertex-max-running and --vertex-list-filter through', () => {
+    expect(settingsOf({ 'vertex-max-running': '2', 'vertex-list-filter': 'none' }, {}).vertex).toEqual({
+      maxRunning: 2,
+      listFilter: 'none',
+    });
+    expect(settingsOf({ 'vertex-list-filter': 'state-only' }, {}).vertex.listFilter).toBe('state-only');
+  });
+
+  it('refuses a quota below one and an unknown filter mode, naming the flag', () => {
+    expect(problemOf({ 'vertex-max-running': '0' }, {})).toContain('--vertex-max-running');
+    expect(problemOf({ 'vertex-max-running': 'two' }, {})).toContain('--vertex-max-running');
+    expect(problemOf({ 'vertex-list-filter': 'labels' }, {})).toContain('--vertex-list-filter');
+  });
+});

@@ -109,3 +109,43 @@ describe('Vertex emulator list filter', () => {
     expect(error.message).toContain('Invalid filter');
   });
 });
+
+describe('Vertex emulator list filter modes (--list-filter)', () => {
+  const reject = (filter: string, mode: 'state-only' | 'none') => {
+    try {
+      compileFilter(filter, mode);
+    } catch (error) {
+      if (error instanceof ApiError) return error;
+      throw error;
+    }
+    throw new Error(`expected "${filter}" to be rejected in ${mode} mode`);
+  };
+
+  it('state-only honours state restrictions with AND, OR and NOT', () => {
+    expect(compileFilter('state="JOB_STATE_RUNNING"', 'state-only')(job())).toBe(true);
+    expect(
+      compileFilter('state=JOB_STATE_SUCCEEDED OR NOT state=JOB_STATE_RUNNING', 'state-only')(job()),
+    ).toBe(false);
+    expect(compileFilter('', 'state-only')(job())).toBe(true);
+  });
+
+  it('state-only answers a label or creation-time restriction with 400 INVALID_ARGUMENT', () => {
+    for (const filter of [
+      'labels.team="ml"',
+      'state=JOB_STATE_RUNNING AND create_time>"2026-01-01T00:00:00Z"',
+    ]) {
+      const error = reject(filter, 'state-only');
+      expect(error.httpStatus).toBe(400);
+      expect(error.status).toBe('INVALID_ARGUMENT');
+    }
+  });
+
+  it('none answers any filter with 400 INVALID_ARGUMENT and lists everything without one', () => {
+    const error = reject('state="JOB_STATE_RUNNING"', 'none');
+    expect(error.httpStatus).toBe(400);
+    expect(error.status).toBe('INVALID_ARGUMENT');
+    expect(compileFilter('', 'none')(job())).toBe(true);
+    expect(compileFilter('  ', 'none')(job())).toBe(true);
+    expect(compileFilter(undefined, 'none')(job())).toBe(true);
+  });
+});
