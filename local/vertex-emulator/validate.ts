@@ -88,16 +88,7 @@ export function validateCreate(body: unknown): CreateRequest {
     typeof baseModel === 'string'
       ? baseModel.replace(/^(projects\/[^/]+\/locations\/[^/]+\/)?publishers\/google\/models\//, '')
       : '';
-  // Continuous tuning: `preTunedModel` instead of `baseModel` (a oneof in v1).
-  const preTuned = isObject(body.preTunedModel) ? body.preTunedModel : undefined;
-  if (body.preTunedModel !== undefined && typeof preTuned?.tunedModelName !== 'string') {
-    violate('pre_tuned_model.tuned_model_name', 'Tuned model name is required.');
-  }
-  if (preTuned && baseModel !== undefined) {
-    violate('base_model', 'Only one of base_model and pre_tuned_model may be set.');
-  } else if (preTuned) {
-    // no base model to check: the tuned model's own base applies
-  } else if (typeof baseModel !== 'string' || !baseModel) violate('base_model', 'Base model is required.');
+  if (typeof baseModel !== 'string' || !baseModel) violate('base_model', 'Base model is required.');
   else if (!tunableModels.has(modelId))
     violate('base_model', `Base model ${baseModel} is not supported for supervised tuning.`);
 
@@ -197,11 +188,7 @@ export function validateCreate(body: unknown): CreateRequest {
       violations,
     );
   }
-  const result: CreateRequest = {
-    baseModel: typeof baseModel === 'string' ? baseModel : '',
-    trainingDatasetUri,
-    body,
-  };
+  const result: CreateRequest = { baseModel: baseModel as string, trainingDatasetUri, body };
   if (validationDatasetUri) result.validationDatasetUri = validationDatasetUri;
   if (epochCount !== undefined) result.epochCount = epochCount;
   return result;
