@@ -3,6 +3,11 @@
  * example count, characters, a token estimate, the step count and the user input/output token
  * distributions in the shape Vertex AI returns them (int64 as strings, doubles as numbers).
  * Tokens are estimated at four characters each: close enough for a stand-in, and deterministic.
+ *
+ * Examples over the model's token limit are dropped, not truncated, as Vertex documents: they are
+ * counted in `totalTruncatedExampleCount` (a legacy name), listed 1-based in
+ * `truncatedExampleIndices` (a partial sample) with one `droppedExampleReasons` entry each, and are
+ * neither billed nor trained on. Whether the job may train at all (the 10% rule) is jobs.ts's call.
  */
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
@@ -13,6 +18,8 @@ export const batchSize = 16;
 export const defaultEpochCount = 3;
 const charsPerToken = 4;
 const sampleExamples = 3;
+/** Vertex calls the index list "a partial sample"; the emulator keeps the first ones. */
+export const maxDroppedIndices = 100;
 
 export class DatasetError extends Error {}
 
@@ -79,14 +86,29 @@ export function distribution(values: number[], billable = true) {
   };
 }
 
+export interface DataAnalysis {
+  stats: SupervisedTuningDataStats;
+  examples: number;
+  dropped: number;
+}
+
 /** Reads a JSONL dataset (Gemini `contents` or chat `messages` format) and computes Vertex's stats. */
-export async function computeDataStats(file: string, uri: string, epochCount: number) {
+export async function computeDataStats(
+  file: string,
+  uri: string,
+  epochCount: number,
+  maxTokensPerExample: number = Number.POSITIVE_INFINITY,
+): Promise<DataAnalysis> {
   const inputTokens: number[] = [];
   const outputTokens: number[] = [];
   const messagesPerExample: number[] = [];
   const samples: unknown[] = [];
   let characters = 0;
   let lineNumber = 0;
+  let examples = 0;
+  const droppedIndices: string[] = [];
+  const droppedReasons: string[] = [];
+  let dropped = 0;
   const stream = createReadStream(file, { encoding: 'utf8' });
   const opened = new Promise<void>((resolve, reject) => {
     stream.once('open', () => resolve());
@@ -135,24 +157,58 @@ export async function computeDataStats(file: string, uri: string, epochCount: nu
     } else {
       throw new DatasetError(`Example at line ${lineNumber} of ${uri} has no "contents".`);
     }
+    examples++;
+    const exampleTokens = estimateTokens(input) + estimateTokens(output);
+    if (exampleTokens > maxTokensPerExample) {
+      dropped++;
+      if (droppedIndices.length < maxDroppedIndices) {
+        droppedIndices.push(String(examples));
+        // Vertex's reason wording is not documented; this one names the figures.
+        droppedReasons.push(
+          `The example has ${exampleTokens} input and output tokens, more than the limit of ${maxTokensPerExample}.`,
+        );
+      }
+      continue;
+    }
     characters += input + output;
     inputTokens.push(estimateTokens(input));
     outputTokens.push(estimateTokens(output));
     messagesPerExample.push(messages);
   }
-  const examples = inputTokens.length;
   if (!examples) throw new DatasetError(`The dataset ${uri} is empty.`);
+  const kept = inputTokens.length;
   const tokens = [...inputTokens, ...outputTokens].reduce((total, value) => total + value, 0);
-  return {
+  const stats: SupervisedTuningDataStats = {
+    // Every example of the dataset; the figures below cover only those trained on (and billed).
     tuningDatasetExampleCount: String(examples),
     totalTuningCharacterCount: String(characters),
     totalBillableCharacterCount: String(characters),
     totalBillableTokenCount: String(tokens),
-    tuningStepCount: String(Math.ceil(examples / batchSize) * epochCount),
+    tuningStepCount: String(Math.ceil(kept / batchSize) * epochCount),
     userInputTokenDistribution: distribution(inputTokens),
     userOutputTokenDistribution: distribution(outputTokens),
     userMessagePerExampleDistribution: distribution(messagesPerExample, false),
     userDatasetExamples: samples,
   };
+  if (dropped) {
+    stats.totalTruncatedExampleCount = String(dropped);
+    stats.truncatedExampleIndices = droppedIndices;
+    stats.droppedExampleReasons = droppedReasons;
+  }
+  return { stats, examples, dropped };
 }
-export type SupervisedTuningDataStats = Awaited<ReturnType<typeof computeDataStats>>;
+
+export interface SupervisedTuningDataStats {
+  tuningDatasetExampleCount: string;
+  totalTuningCharacterCount: string;
+  totalBillableCharacterCount: string;
+  totalBillableTokenCount: string;
+  tuningStepCount: string;
+  userInputTokenDistribution: ReturnType<typeof distribution>;
+  userOutputTokenDistribution: ReturnType<typeof distribution>;
+  userMessagePerExampleDistribution: ReturnType<typeof distribution>;
+  userDatasetExamples: unknown[];
+  totalTruncatedExampleCount?: string;
+  truncatedExampleIndices?: string[];
+  droppedExampleReasons?: string[];
+}

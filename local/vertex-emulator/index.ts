@@ -1,3 +1,4 @@
+export { checkpointEpochs } from './checkpoints.ts';
 export {
   batchSize,
   computeDataStats,
@@ -9,6 +10,7 @@ export { ApiError, type FieldViolation } from './errors.ts';
 export { type FaultSettings, FaultUpdate } from './faults.ts';
 export { compileFilter, type FilterSubject, LIST_FILTER_MODES, type ListFilterMode } from './filter.ts';
 export type { TuningJob } from './jobs.ts';
+export { adapterSizeValues, withNumericEnums } from './proto-json.ts';
 export {
   type ApiMethod,
   defaultPageSize,
@@ -18,4 +20,4 @@ export {
   type VertexEmulator,
   type VertexEmulatorOptions,
 } from './server.ts';
-export { tunableModels, validateCreate } from './validate.ts';
+export { type CreateContext, validateCreate } from './validate.ts';

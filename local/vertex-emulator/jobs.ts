@@ -4,8 +4,16 @@
  * read, so thousands of jobs need no timers and nothing leaks when the server closes.
  *
  * Timeline of a job of `jobSeconds` T: PENDING for the first 20% of T, then RUNNING (the dataset
- * is read and tuningDataStats appear; one checkpoint per epoch), SUCCEEDED at T.
+ * is read and tuningDataStats appear; checkpoints as checkpoints.ts schedules them), SUCCEEDED at
+ * T. A job whose dataset cannot be read, or drops more than 10% of its examples, FAILS at 20% of T
+ * without ever RUNNING: Vertex fails such a job "before the start of training".
+ *
+ * A succeeded job's tuned model (`tunedModel.model`, `projects/…/models/ID@VERSION`) can be the
+ * `preTunedModel` of a later job (continuous tuning): that job's model is a new version of the same
+ * model, or a new model at version 1 when it names a different `tunedModelDisplayName`.
  */
+import type { CatalogModel } from '../../shared/models/index.ts';
+import { checkpointEpochs, epochEnd } from './checkpoints.ts';
 import {
   computeDataStats,
   DatasetError,
@@ -15,7 +23,10 @@ import {
 } from './dataset-stats.ts';
 import { failedPrecondition, notFound } from './errors.ts';
 import type { FilterSubject } from './filter.ts';
-import type { CreateRequest } from './validate.ts';
+import type { CreateRequest, TunedModelInfo } from './validate.ts';
+
+/** Vertex fails a job when more than this share of its examples is dropped. */
+export const maxDroppedShare = 0.1;
 
 export interface JobFate {
   fail: boolean;
@@ -30,9 +41,17 @@ interface StoredJob {
   createdAt: number;
   epochCount: number;
   fate: JobFate;
+  /** The bare id of the base model the job (or the chain it continues) tunes. */
+  baseModelId: string;
+  model: CatalogModel;
+  /** The model this job produces on success. */
+  output: { modelId: string; version: number };
+  lastCheckpointOnly: boolean;
   cancelAt?: number;
   stats?: SupervisedTuningDataStats;
   datasetError?: string;
+  /** Set when more than maxDroppedShare of the examples were dropped. */
+  dropError?: string;
   /** Settles when the dataset has been read (or found unreadable). */
   analysis: Promise<void>;
 }
@@ -55,22 +74,19 @@ const inputFields = [
   'baseModel',
   'preTunedModel',
   'supervisedTuningSpec',
+  'preferenceOptimizationSpec',
   'tunedModelDisplayName',
   'description',
   'labels',
   'encryptionSpec',
   'serviceAccount',
-  'outputUri',
 ];
 
 function normalizeRequest(body: Record<string, unknown>): Record<string, unknown> {
   const request: Record<string, unknown> = {};
   for (const field of inputFields)
     if (body[field] !== undefined) request[field] = structuredClone(body[field]);
-  // int64 fields go out as strings whatever form they came in.
-  const hyper = (request.supervisedTuningSpec as { hyperParameters?: Record<string, unknown> } | undefined)
-    ?.hyperParameters;
-  if (hyper?.epochCount !== undefined) hyper.epochCount = String(hyper.epochCount);
+  // The body is canonical proto3 JSON already (proto-json.ts): int64 strings, enum names.
   return request;
 }
 
@@ -97,8 +113,12 @@ export class JobStore {
       name,
       request: normalizeRequest(request.body),
       createdAt: this.now(),
-      epochCount: request.epochCount ?? defaultEpochCount,
+      epochCount: request.epochCount ?? request.model.defaultEpochs ?? defaultEpochCount,
       fate,
+      baseModelId: request.preTuned?.baseModel ?? request.model.id,
+      model: request.model,
+      output: this.outputModel(id, request),
+      lastCheckpointOnly: request.exportLastCheckpointOnly,
       analysis: Promise.resolve(),
     };
     job.analysis = this.analyse(job, request.trainingDatasetUri);
@@ -106,13 +126,67 @@ export class JobStore {
     return this.render(job);
   }
 
+  /** A new model at version 1, or the next version of the pre-tuned model it continues. */
+  private outputModel(id: bigint, request: CreateRequest): StoredJob['output'] {
+    const own = { modelId: String(id + 1_000_000_000n), version: 1 };
+    const pre = request.preTuned;
+    if (!pre) return own;
+    const displayName = request.body.tunedModelDisplayName;
+    if (displayName !== undefined && displayName !== pre.displayName) return own;
+    const modelId = /\/models\/([^/@]+)/.exec(pre.name)?.[1] as string;
+    let version = 0;
+    for (const job of this.jobs.values())
+      if (job.output.modelId === modelId) version = Math.max(version, job.output.version);
+    return { modelId, version: version + 1 };
+  }
+
   private async analyse(job: StoredJob, uri: string): Promise<void> {
     try {
-      job.stats = await computeDataStats(localPathFor(uri, this.options.bucketDir), uri, job.epochCount);
+      const limit = job.model.limits.maxTokensPerExample;
+      const analysis = await computeDataStats(
+        localPathFor(uri, this.options.bucketDir),
+        uri,
+        job.epochCount,
+        limit,
+      );
+      job.stats = analysis.stats;
+      if (analysis.dropped > maxDroppedShare * analysis.examples) {
+        // Vertex's wording for this failure is not documented; this one names the figures.
+        job.dropError = `${analysis.dropped} of ${analysis.examples} training examples were dropped, more than ${maxDroppedShare * 100}%; the job failed before training started. See tuningDataStats.supervisedTuningDataStats.droppedExampleReasons.`;
+      }
     } catch (error) {
       job.datasetError =
         error instanceof DatasetError ? error.message : `Unable to read ${uri}: ${String(error)}`;
     }
+  }
+
+  /**
+   * The succeeded model a name means: `…/models/ID@VERSION`, or the latest succeeded version of
+   * `…/models/ID` (also for a version alias such as `@default`).
+   */
+  findTunedModel(name: string): TunedModelInfo | undefined {
+    const match = /^(projects\/[^/]+\/locations\/[^/]+)\/models\/([^/@]+)(?:@([^/@]+))?$/.exec(name);
+    if (!match) return undefined;
+    const [, parent, modelId, version] = match;
+    const exact = version !== undefined && /^\d+$/.test(version) ? Number(version) : undefined;
+    let found: StoredJob | undefined;
+    for (const job of this.jobs.values()) {
+      if (job.parent !== parent || job.output.modelId !== modelId) continue;
+      if (exact !== undefined && job.output.version !== exact) continue;
+      if (this.timeline(job).at(-1)?.state !== 'JOB_STATE_SUCCEEDED') continue;
+      if (!found || job.output.version > found.output.version) found = job;
+    }
+    if (!found) return undefined;
+    const info: TunedModelInfo = {
+      name: `${parent}/models/${modelId}@${found.output.version}`,
+      baseModel: found.baseModelId,
+      checkpointIds: checkpointEpochs(found.epochCount, found.lastCheckpointOnly).map((_, i) =>
+        String(i + 1),
+      ),
+    };
+    if (typeof found.request.tunedModelDisplayName === 'string')
+      info.displayName = found.request.tunedModelDisplayName;
+    return info;
   }
 
   private find(name: string): StoredJob {
@@ -189,7 +263,7 @@ export class JobStore {
     const endAt = job.createdAt + this.durationMs;
     const planned: { state: string; at: number }[] = [{ state: 'JOB_STATE_PENDING', at: job.createdAt }];
     if (job.fate.stallIn !== 'PENDING') {
-      if (job.datasetError) {
+      if (job.datasetError || job.dropError) {
         planned.push({ state: 'JOB_STATE_FAILED', at: runAt });
       } else {
         planned.push({ state: 'JOB_STATE_RUNNING', at: runAt });
@@ -217,7 +291,7 @@ export class JobStore {
     const current = events.at(-1) ?? { state: 'JOB_STATE_PENDING', at: job.createdAt };
     const started = events.find((event) => event.state === 'JOB_STATE_RUNNING');
     const ended = terminal.has(current.state) ? current.at : undefined;
-    const [, project, location] = /^projects\/([^/]+)\/locations\/([^/]+)$/.exec(job.parent) ?? [];
+    const [, project, locationId] = /^projects\/([^/]+)\/locations\/([^/]+)$/.exec(job.parent) ?? [];
     const resource: TuningJob = {
       name: job.name,
       ...job.request,
@@ -225,20 +299,26 @@ export class JobStore {
       createTime: iso(job.createdAt),
       updateTime: iso(current.at),
     };
+    const location = `projects/${project}/locations/${locationId}`;
+    // A job that dropped too many examples never ran, yet shows what was dropped.
+    if (job.stats && (started || (job.dropError && current.state === 'JOB_STATE_FAILED'))) {
+      resource.tuningDataStats = { supervisedTuningDataStats: job.stats };
+    }
     if (started) {
       resource.startTime = iso(started.at);
-      resource.experiment = `projects/${project}/locations/${location}/metadataStores/default/contexts/tuning-experiment-${job.id}`;
+      resource.experiment = `${location}/metadataStores/default/contexts/tuning-experiment-${job.id}`;
       if (job.stats) {
-        resource.tuningDataStats = { supervisedTuningDataStats: job.stats };
         // A stalled job takes no checkpoints: "never progresses" includes its step counter.
         const until = job.fate.stallIn ? started.at : Math.min(this.now(), ended ?? Number.POSITIVE_INFINITY);
-        const checkpoints = this.checkpoints(job, started.at, until);
+        const checkpoints = this.checkpoints(job, started.at, until, location);
         const lastCheckpoint = checkpoints.at(-1);
         if (lastCheckpoint && lastCheckpoint.at > current.at) resource.updateTime = iso(lastCheckpoint.at);
         const tunedModel: Record<string, unknown> = {};
         if (current.state === 'JOB_STATE_SUCCEEDED') {
-          tunedModel.model = `projects/${project}/locations/${location}/models/${job.id + 1_000_000_000n}@1`;
-          tunedModel.endpoint = `projects/${project}/locations/${location}/endpoints/${job.id + 2_000_000_000n}`;
+          tunedModel.model = `${location}/models/${job.output.modelId}@${job.output.version}`;
+          // The default checkpoint is the last one; its endpoint is the tuned model's.
+          tunedModel.endpoint =
+            lastCheckpoint?.endpoint ?? `${location}/endpoints/${job.id + 2_000_000_000n}`;
         }
         if (checkpoints.length)
           tunedModel.checkpoints = checkpoints.map(({ at: _at, ...checkpoint }) => checkpoint);
@@ -249,26 +329,35 @@ export class JobStore {
     if (current.state === 'JOB_STATE_CANCELLED') {
       resource.error = { code: 1, message: 'CANCELED' };
     } else if (current.state === 'JOB_STATE_FAILED') {
-      resource.error = job.datasetError
-        ? { code: 3, message: `Failed to read the training dataset: ${job.datasetError}` }
-        : { code: 13, message: 'Internal error encountered. The tuning job failed (emulated fault).' };
+      if (job.datasetError) {
+        resource.error = { code: 3, message: `Failed to read the training dataset: ${job.datasetError}` };
+      } else if (job.dropError) {
+        resource.error = { code: 3, message: job.dropError };
+      } else {
+        resource.error = {
+          code: 13,
+          message: 'Internal error encountered. The tuning job failed (emulated fault).',
+        };
+      }
     }
     return resource;
   }
 
-  /** One checkpoint per epoch, taken evenly across the running time, up to `until`. */
-  private checkpoints(job: StoredJob, runAt: number, until: number) {
+  /** The checkpoints taken by `until`, each at the end of its epoch, each with its own endpoint. */
+  private checkpoints(job: StoredJob, runAt: number, until: number, location: string) {
     const endAt = job.createdAt + this.durationMs;
     const totalSteps = Number(job.stats?.tuningStepCount ?? 0);
     const stepsPerEpoch = Math.max(1, Math.round(totalSteps / job.epochCount));
-    const out: { checkpointId: string; epoch: string; step: string; at: number }[] = [];
-    for (let epoch = 1; epoch <= job.epochCount; epoch++) {
-      const at = runAt + ((endAt - runAt) * epoch) / job.epochCount;
+    const out: { checkpointId: string; epoch: string; step: string; endpoint: string; at: number }[] = [];
+    const epochs = checkpointEpochs(job.epochCount, job.lastCheckpointOnly);
+    for (const [index, epoch] of epochs.entries()) {
+      const at = runAt + (endAt - runAt) * epochEnd(epoch, job.epochCount);
       if (at > until) break;
       out.push({
-        checkpointId: String(epoch),
+        checkpointId: String(index + 1),
         epoch: String(epoch),
         step: String(stepsPerEpoch * epoch),
+        endpoint: `${location}/endpoints/${(job.id + 2_000_000_000n) * 100n + BigInt(index + 1)}`,
         at,
       });
     }

@@ -7,6 +7,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../shared/logging/index.ts';
+import { builtinCatalog, type Catalog, todayUtc } from '../../shared/models/index.ts';
 import {
   ApiError,
   badRequest,
@@ -18,6 +19,7 @@ import {
 import { type FaultSettings, Faults, FaultUpdate } from './faults.ts';
 import { compileFilter, type ListFilterMode } from './filter.ts';
 import { JobStore, type TuningJob } from './jobs.ts';
+import { withNumericEnums } from './proto-json.ts';
 import { validateCreate } from './validate.ts';
 
 /** Page size when the request names none, and the most one page holds (larger values are capped). */
@@ -47,6 +49,8 @@ export interface VertexEmulatorOptions {
   maxRunning?: number;
   /** How much of a list `filter` is honoured (filter.ts); the rest answers 400. Default `full`. */
   listFilter?: ListFilterMode;
+  /** The model catalog (retirements, adapter sizes, token limits); the built-in one by default. */
+  catalog?: Catalog;
 }
 
 export type ApiMethod = 'create' | 'get' | 'list' | 'cancel';
@@ -130,6 +134,8 @@ export async function startVertexEmulator(options: VertexEmulatorOptions = {}): 
     now: options.now,
   });
   const faults = new Faults(options.faults ?? {}, options.random);
+  const catalog = options.catalog ?? builtinCatalog();
+  const now = options.now ?? Date.now;
   let stats = emptyStats();
 
   const count = (method: ApiMethod) => {
@@ -153,6 +159,11 @@ export async function startVertexEmulator(options: VertexEmulatorOptions = {}): 
     if (!apiMethod) throw notFound(`The requested URL ${pathname} (${method}) was not found on this server.`);
     count(apiMethod);
     if (faults.rollUnavailable()) throw unavailable();
+    // Google's client libraries ask for `$alt=json;enum-encoding=int` over REST and then get enums
+    // as numbers; everyone else gets names.
+    const encode = (url.searchParams.get('$alt') ?? '').includes('enum-encoding=int')
+      ? withNumericEnums
+      : (job: TuningJob) => job;
 
     switch (apiMethod) {
       case 'create': {
@@ -163,7 +174,11 @@ export async function startVertexEmulator(options: VertexEmulatorOptions = {}): 
             'Quota exceeded for aiplatform.googleapis.com/tuning_jobs_per_minute. Please retry later (emulated fault).',
           );
         }
-        const validated = validateCreate(body);
+        const validated = validateCreate(body, {
+          catalog,
+          today: todayUtc(new Date(now())),
+          findTunedModel: (name) => store.findTunedModel(name),
+        });
         // Quota after validation: an invalid request is refused as such whatever the load. Counting
         // and creating happen with no await between them, so concurrent creates cannot overshoot.
         const project = parent.split('/')[1] as string;
@@ -173,10 +188,10 @@ export async function startVertexEmulator(options: VertexEmulatorOptions = {}): 
         }
         const job = await store.create(parent, validated, faults.takeJobFate());
         logger?.info('tuning job created', { name: job.name });
-        return [200, job];
+        return [200, encode(job)];
       }
       case 'get':
-        return [200, await store.get((inResource as RegExpExecArray)[1] as string)];
+        return [200, encode(await store.get((inResource as RegExpExecArray)[1] as string))];
       case 'cancel': {
         await readBody(request);
         await store.cancel((inResource as RegExpExecArray)[1] as string);
@@ -202,7 +217,7 @@ export async function startVertexEmulator(options: VertexEmulatorOptions = {}): 
         const page = matching.slice(0, pageSize);
         const body: { tuningJobs?: TuningJob[]; nextPageToken?: string } = {};
         // proto3 JSON omits empty repeated fields and empty strings, as Vertex does.
-        if (page.length) body.tuningJobs = page.map((entry) => entry.job);
+        if (page.length) body.tuningJobs = page.map((entry) => encode(entry.job) as TuningJob);
         const last = page.at(-1);
         if (matching.length > pageSize && last) body.nextPageToken = encodeToken(last.id, filter);
         return [200, body];

@@ -104,7 +104,10 @@ describe('Google Gen AI SDK against the Vertex AI emulator', () => {
 
   it('surfaces the emulator 400 as an SDK error with the status in it', async () => {
     const error = await ai.tunings
-      .tune({ baseModel: 'not-a-model', trainingDataset: { gcsUri: 'gs://sdk-bucket/datasets/train.jsonl' } })
+      .tune({
+        baseModel: 'gemini-1.5-flash-002',
+        trainingDataset: { gcsUri: 'gs://sdk-bucket/datasets/train.jsonl' },
+      })
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(Error);
     expect(String((error as Error).message)).toContain('INVALID_ARGUMENT');

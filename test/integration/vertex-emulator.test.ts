@@ -153,7 +153,7 @@ describe('Vertex AI emulator with the tunedrop client', () => {
     const error = await vertex
       .createJob(
         spec({
-          baseModel: 'gemini-0-unknown',
+          baseModel: 'gemini-1.5-pro-002',
           tunedModelDisplayName: 'x'.repeat(129),
           labels: { Team: 'x' },
         }),
