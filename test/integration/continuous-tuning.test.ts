@@ -8,12 +8,15 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIngestHandler, type IngestOutcome } from '../../functions/ingest-dataset/index.ts';
+import { startVertexEmulator, type VertexEmulator } from '../../local/vertex-emulator/index.ts';
 import { createPubSubPublisher } from '../../shared/events/index.ts';
 import { createFirestoreJobStore, type JobStore, jobIdLabel } from '../../shared/jobs/index.ts';
 import { createMemoryLogger } from '../../shared/logging/index.ts';
+import { createVertexProvider, type TuningProvider } from '../../shared/providers/index.ts';
 import { createLocalBlobStore } from '../../shared/storage/index.ts';
 import { uniqueName } from '../support/names.ts';
 import { jobFixture } from '../unit/jobs/job-fixture.ts';
+import { manualClock } from '../unit/poll-jobs/fixtures.ts';
 import {
   bucket,
   example,
@@ -26,9 +29,15 @@ import {
 let env: IngestEnvironment;
 let store: JobStore;
 let handle: ReturnType<typeof createIngestHandler>;
+/** An emulator on a hand-moved clock, so a source job can finish without waiting. */
+let vertex: VertexEmulator;
+let provider: TuningProvider;
+const clock = manualClock(new Date());
 
 beforeAll(async () => {
   env = await startIngestEnvironment('tunedrop-continue-');
+  vertex = await startVertexEmulator({ port: 0, jobSeconds: 10, bucketDir: env.root, now: clock.ms });
+  provider = createVertexProvider({ project, region: 'us-central1', endpoint: vertex.url });
   const topic = uniqueName('events');
   await env.pubsub.createTopic(topic);
   const logger = createMemoryLogger('ingest');
@@ -41,7 +50,7 @@ beforeAll(async () => {
       eventMaxAgeMs: 24 * 60 * 60_000,
     },
     store,
-    provider: env.provider,
+    provider,
     publisher: createPubSubPublisher({ pubsub: env.pubsub, topic, logger }),
     blobs: createLocalBlobStore({ root: env.root }),
     logger,
@@ -49,6 +58,7 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
+  await vertex?.close();
   await env?.stop();
 });
 
@@ -60,20 +70,52 @@ async function put(name: string, content: string) {
   await writeFile(path, content);
 }
 
-/** A succeeded tunedrop job whose tuned model a new manifest continues from. */
+/**
+ * A succeeded tunedrop job whose tuned model a new manifest continues from: the job really runs
+ * at the emulator (which refuses a preTunedModel it did not make), and its record says what the
+ * poller would have recorded.
+ */
 async function succeededJob(baseModel: string) {
   const id = uniqueName('src')
     .replace(/[^a-z0-9]/g, '')
     .padEnd(32, '0')
     .slice(0, 32);
-  const tunedModel = `projects/${project}/locations/us-central1/models/${Date.now()}${Math.floor(Math.random() * 1000)}@1`;
+  await put('incoming/old.jsonl', dataset);
+  const spec = {
+    baseModel,
+    trainingDatasetUri: `gs://${bucket}/incoming/old.jsonl`,
+    epochCount: 2,
+    labels: {},
+  };
+  const created = await provider.createJob(spec, id);
+  clock.advance(11_000);
+  const done = await provider.getJob(created.name);
+  if (done.state !== 'SUCCEEDED' || !done.result?.tunedModel) throw new Error(`source job is ${done.state}`);
   const record = jobFixture('SUCCEEDED', {
     id,
-    spec: { baseModel, trainingDatasetUri: `gs://${bucket}/incoming/old.jsonl`, labels: {} },
-    result: { tunedModel, endpoint: `projects/${project}/locations/us-central1/endpoints/9` },
+    spec,
+    provider: { name: 'vertex', jobName: created.name },
+    result: done.result,
   });
   await store.create(record);
-  return { record, tunedModel };
+  return { record, tunedModel: done.result.tunedModel };
+}
+
+/** A tuned model tunedrop knows as made from `baseModel` (its provider job is not needed). */
+async function recordedTunedModel(baseModel: string) {
+  const id = uniqueName('rec')
+    .replace(/[^a-z0-9]/g, '')
+    .padEnd(32, '0')
+    .slice(0, 32);
+  const tunedModel = `projects/${project}/locations/us-central1/models/${Date.now()}@1`;
+  await store.create(
+    jobFixture('SUCCEEDED', {
+      id,
+      spec: { baseModel, trainingDatasetUri: `gs://${bucket}/incoming/old.jsonl`, labels: {} },
+      result: { tunedModel },
+    }),
+  );
+  return { tunedModel };
 }
 
 async function dropManifest(
@@ -94,11 +136,11 @@ const readReport = async (folder: string) =>
   );
 
 const vertexJobsFor = async (jobId: string) =>
-  (await env.emulator.jobs()).filter((job) => (job.labels as Record<string, string>)[jobIdLabel] === jobId);
+  (await vertex.jobs()).filter((job) => (job.labels as Record<string, string>)[jobIdLabel] === jobId);
 
 describe('continuous tuning through ingest', () => {
   it('validates against the base model of the tuned model and sends Vertex preTunedModel, not baseModel', async () => {
-    const { record: source, tunedModel } = await succeededJob('gemini-2.5-flash');
+    const { record: source, tunedModel } = await succeededJob('gemini-3.5-flash');
     const { outcome, folder } = await dropManifest({
       preTunedModel: { tunedModelName: tunedModel, checkpointId: '2' },
       exportLastCheckpointOnly: true,
@@ -108,7 +150,7 @@ describe('continuous tuning through ingest', () => {
     const job = outcome.job;
     expect(job.state).toBe('PENDING');
     expect(job.spec).toMatchObject({
-      baseModel: 'gemini-2.5-flash',
+      baseModel: 'gemini-3.5-flash',
       preTunedModel: { tunedModelName: tunedModel, checkpointId: '2' },
       exportLastCheckpointOnly: true,
     });
@@ -119,11 +161,14 @@ describe('continuous tuning through ingest', () => {
       supervisedTuningSpec: { exportLastCheckpointOnly: true },
     });
     const report = await readReport(folder);
-    expect(JSON.stringify(report)).toContain(`base model gemini-2.5-flash, from tunedrop job ${source.id}`);
+    expect(JSON.stringify(report)).toContain(`base model gemini-3.5-flash, from tunedrop job ${source.id}`);
+    // Vertex accepted it and filled in the base model as output, as the real service does.
+    const [accepted] = await vertexJobsFor(job.id);
+    expect(accepted?.state).not.toBe('JOB_STATE_FAILED');
   });
 
   it('refuses, before any spend, a tuned model whose base does not support continuous tuning', async () => {
-    const { tunedModel } = await succeededJob('gemini-2.0-flash-001');
+    const { tunedModel } = await recordedTunedModel('gemini-2.0-flash-001');
     const { outcome, folder } = await dropManifest({ preTunedModel: { tunedModelName: tunedModel } });
     expect(outcome?.outcome).toBe('rejected');
     const report = await readReport(folder);
@@ -134,7 +179,7 @@ describe('continuous tuning through ingest', () => {
   });
 
   it('refuses a manifest that names both a base model and a tuned model', async () => {
-    const { tunedModel } = await succeededJob('gemini-2.5-flash');
+    const { tunedModel } = await recordedTunedModel('gemini-3.5-flash');
     const { outcome, folder } = await dropManifest({
       baseModel: 'gemini-2.5-flash',
       preTunedModel: { tunedModelName: tunedModel },

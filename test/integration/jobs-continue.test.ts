@@ -19,7 +19,8 @@ let stack: ApiStack;
 let ingest: ReturnType<typeof createIngestHandler>;
 
 beforeAll(async () => {
-  stack = await startApiStack();
+  // Source jobs finish within a second, so a test waits for a real tuned model.
+  stack = await startApiStack({ jobSeconds: 1 });
   ingest = createIngestHandler({
     config: { ...stack.config, eventMaxAgeMs: 24 * 60 * 60_000 },
     store: stack.store,
@@ -35,32 +36,35 @@ afterAll(async () => {
 });
 
 const client = () => createApiClient({ baseUrl: stack.url, headers: async () => ({}) });
-const tunedModel = `projects/tunedrop-test/locations/us-central1/models/424242@1`;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** A job that really ran at the emulator (which refuses a preTunedModel it did not make), recorded as succeeded. */
 async function succeededSource(id: string) {
+  const spec = {
+    baseModel: 'gemini-3.5-flash',
+    trainingDatasetUri: `gs://${bucket}/incoming/support-answers.jsonl`,
+    epochCount: 2,
+    labels: { team: 'support' },
+  };
+  const created = await stack.provider.createJob(spec, id);
+  let done = await stack.provider.getJob(created.name);
+  while (done.state !== 'SUCCEEDED') {
+    await sleep(100);
+    done = await stack.provider.getJob(created.name);
+  }
   const record = jobFixture('SUCCEEDED', {
     id,
-    spec: {
-      baseModel: 'gemini-2.5-flash',
-      trainingDatasetUri: `gs://${bucket}/incoming/old.jsonl`,
-      labels: { team: 'support' },
-    },
-    result: {
-      tunedModel,
-      endpoint: 'projects/tunedrop-test/locations/us-central1/endpoints/7',
-      checkpoints: [
-        { checkpointId: '1', epoch: 1, step: 10 },
-        { checkpointId: '2', epoch: 2, step: 20 },
-      ],
-    },
+    spec,
+    provider: { name: 'vertex', jobName: created.name },
+    result: done.result,
   });
   await stack.store.create(record);
-  return record;
+  return { record, tunedModel: done.result?.tunedModel as string };
 }
 
 describe('jobs continue', () => {
   it('writes a manifest from the job’s tuned model once per request id, which ingest validates and starts', async () => {
-    const source = await succeededSource('continuesource000000000000000001');
+    const { record: source, tunedModel } = await succeededSource('continuesource000000000000000001');
     const request = {
       trainingDataset: `gs://${bucket}/incoming/support-answers.jsonl`,
       checkpointId: '2',
@@ -80,7 +84,7 @@ describe('jobs continue', () => {
     if (outcome.outcome !== 'job') throw new Error(`expected a job, got ${JSON.stringify(outcome)}`);
     expect(outcome.job.id).toBe(first.jobId);
     expect(outcome.job.spec).toMatchObject({
-      baseModel: 'gemini-2.5-flash',
+      baseModel: 'gemini-3.5-flash',
       preTunedModel: { tunedModelName: tunedModel, checkpointId: '2' },
       labels: { team: 'support', 'continued-from': source.id },
     });
@@ -89,11 +93,12 @@ describe('jobs continue', () => {
     );
     expect(vertexJobs).toHaveLength(1);
     expect(vertexJobs[0]?.baseModel).toBeUndefined();
-    expect(vertexJobs[0]?.preTunedModel).toEqual({ tunedModelName: tunedModel, checkpointId: '2' });
+    expect(vertexJobs[0]?.preTunedModel).toMatchObject({ tunedModelName: tunedModel, checkpointId: '2' });
+    expect(vertexJobs[0]?.state).not.toBe('JOB_STATE_FAILED');
   });
 
   it('uploads a local dataset next to the manifest, after it, from the CLI', async () => {
-    const source = await succeededSource('continuesource000000000000000002');
+    const { record: source } = await succeededSource('continuesource000000000000000002');
     const local = join(stack.bucketDir, '..', `tunedrop-continue-${process.pid}.jsonl`);
     await copyFile(join(stack.bucketDir, 'incoming/support-answers.jsonl'), local);
     try {
@@ -121,7 +126,7 @@ describe('jobs continue', () => {
     await expect(
       client().continueJob(running.id, { trainingDataset: `gs://${bucket}/incoming/x.jsonl` }),
     ).rejects.toMatchObject({ status: 'FAILED_PRECONDITION' });
-    const source = await succeededSource('continuesource000000000000000004');
+    const { record: source } = await succeededSource('continuesource000000000000000004');
     const refused = client().continueJob(source.id, {
       trainingDataset: `gs://${bucket}/incoming/x.jsonl`,
       checkpointId: '9',
