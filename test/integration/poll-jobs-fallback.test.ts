@@ -3,6 +3,8 @@
  * `filter` (`--list-filter state-only|none`), or a proxy in front of it refuses every list, and
  * jobs are still followed to their end with a bounded number of calls per run.
  */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { jobIdLabel } from '../../shared/jobs/index.ts';
 import { pollConfig, recordIn } from '../unit/poll-jobs/fixtures.ts';
@@ -203,5 +205,52 @@ describe('poll-jobs when Vertex refuses the list filter', () => {
     // 30 jobs in pages of 10: 3 pages; no per-job fetches.
     expect(summary).toMatchObject({ listMode: 'unfiltered', refreshed: 30, vertexCalls: 3, errors: 0 });
     expect(world.emulator.stats()).toMatchObject({ list: 3, get: 0 });
+  });
+
+  it('carries Vertex’s own figures to job.succeeded: the examples it dropped, why, and the checkpoints', async () => {
+    const { world, h } = await setUp({});
+    // 20 short examples and one over gemini-2.5-flash's 131,072-token limit (the emulator counts
+    // about four characters a token): Vertex drops it (under 10%) and tunes on the rest.
+    const long = JSON.stringify({
+      contents: [
+        { role: 'user', parts: [{ text: 'x'.repeat(600_000) }] },
+        { role: 'model', parts: [{ text: 'ok' }] },
+      ],
+    });
+    const lines = Array.from({ length: 20 }, (_, i) =>
+      JSON.stringify({
+        contents: [
+          { role: 'user', parts: [{ text: `Question ${i}?` }] },
+          { role: 'model', parts: [{ text: `Answer ${i}.` }] },
+        ],
+      }),
+    );
+    const uri = 'gs://tunedrop-test/incoming/with-drop.jsonl';
+    await writeFile(join(world.bucketDir, 'incoming/with-drop.jsonl'), `${[...lines, long].join('\n')}\n`);
+    const record = recordIn('PENDING', { time: world.clock.now(), trainingDatasetUri: uri });
+    const created = await world.provider.createJob(record.spec, record.id);
+    await h.store.create({ ...record, provider: { ...record.provider, jobName: created.name } });
+
+    world.clock.advance(seconds(jobSeconds + 1));
+    expect(await h.run()).toMatchObject({ listMode: 'labels', transitions: 1, errors: 0 });
+    const [succeeded] = await h.waitFor('tunedrop.v1.job.succeeded');
+    const data = succeeded?.data as {
+      result: { checkpoints: { checkpointId: string; epoch: number; step: number; endpoint?: string }[] };
+      tuningDataStats: {
+        tuningDatasetExampleCount: number;
+        totalTruncatedExampleCount: number;
+        truncatedExampleIndices: number[];
+        droppedExampleReasons: string[];
+      };
+    };
+    expect(data.tuningDataStats).toMatchObject({
+      totalTruncatedExampleCount: 1,
+      truncatedExampleIndices: [21],
+    });
+    expect(data.tuningDataStats.droppedExampleReasons[0]).toMatch(/more than the limit of 131072/);
+    expect(data.result.checkpoints.map((checkpoint) => checkpoint.epoch)).toEqual([1, 2]);
+    expect(data.result.checkpoints.every((checkpoint) => checkpoint.step > 0)).toBe(true);
+    // The same figures on the record, which the API's job view (jobs get) shows.
+    expect((await h.store.get(record.id))?.tuningDataStats?.totalTruncatedExampleCount).toBe(1);
   });
 });

@@ -47,6 +47,8 @@ export interface World {
   emulator: VertexEmulator;
   provider: VertexProvider;
   clock: ReturnType<typeof manualClock>;
+  /** The folder standing in for the bucket (`gs://tunedrop-test/` maps to it). */
+  bucketDir: string;
   close(): Promise<void>;
 }
 
@@ -94,6 +96,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     emulator,
     provider,
     clock,
+    bucketDir,
     async close() {
       await emulator.close();
       await rm(bucketDir, { recursive: true, force: true });
