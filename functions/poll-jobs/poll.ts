@@ -58,6 +58,11 @@ export interface PollConfig {
   maxJobGetsWithoutList?: number;
   /** Failed reconciliations of a record (job gone, lookup unanswerable) before job.stalled and no more retries. */
   maxRecoveryAttempts?: number;
+  /**
+   * Interrupted starts one run looks up by label at most: without a label filter each lookup may
+   * read up to maxLookupPages unfiltered pages, so this bounds the calls of a run.
+   */
+  maxRecoveryLookups?: number;
   /** Records reconciled in parallel. */
   concurrency: number;
 }
@@ -71,6 +76,7 @@ export const defaultPollSettings = {
   maxJobGets: 20,
   maxJobGetsWithoutList: 100,
   maxRecoveryAttempts: defaultMaxRecoveryAttempts,
+  maxRecoveryLookups: 5,
   /** The deployed function's timeout, and so the run lease's ttl (see lease.ts). */
   leaseMs: 5 * 60_000,
 } as const;
@@ -256,8 +262,12 @@ async function startQueued(
     logs.capacityFull(logger, ready.length, busy, config.maxConcurrentJobs);
   const start = deps.startJob ?? startJob;
   const startDeps: StartJobDeps = startDepsFrom({ ...deps, provider });
+  const maxLookups = config.maxRecoveryLookups ?? defaultPollSettings.maxRecoveryLookups;
+  let lookups = 0;
   for (const job of ready) {
     if (capacity <= 0) break;
+    // The rest keep their place for the next run.
+    if (plans.get(job.id)?.action === 'recover' && lookups++ >= maxLookups) continue;
     try {
       const after = await start(startDeps, job.id);
       // An interrupted start whose label lookup could not be answered (no usable list, or an
