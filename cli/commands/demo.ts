@@ -16,10 +16,14 @@ import {
   stopRegisteredProcessGroups,
 } from '../../local/process-group.ts';
 import { startLocalStack } from '../../local/stack.ts';
+import { LIST_FILTER_MODES, type ListFilterMode } from '../../local/vertex-emulator/index.ts';
 import { createLogger } from '../../shared/logging/index.ts';
 import { withLocalReportPath } from '../lib/local-paths.ts';
 import { parseErrorMessage, printUsageError } from '../lib/usage.ts';
 import type { Command } from './index.ts';
+
+/** What the demo tunes unless told otherwise: a model people tune today. */
+const demoModel = 'gemini-3.5-flash';
 
 const help = `Usage: tunedrop demo [options]   (also: npm run demo -- [options])
 
@@ -32,7 +36,10 @@ and the count and exits 0; non-zero, with the reason, on timeout or a count othe
 Options:
   --timeout-seconds N   how long to wait for job.succeeded (default 180)
   --port-base N         shift every port of the stack (default 8080: ports 8081-8086 and 8090)
-  --free-ports          let the system pick a free port for every part (for tests, parallel runs)`;
+  --free-ports          let the system pick a free port for every part (for tests, parallel runs)
+  --model ID            the base model to tune (default ${demoModel})
+  --vertex-list-filter MODE   how much of a tuningJobs.list filter the Vertex AI emulator honours:
+                        full (default), state-only or none; tunedrop falls back on its own`;
 
 /** The demo's scheduler period; the settle period after job.succeeded is derived from it. */
 const pollSeconds = 2;
@@ -72,6 +79,8 @@ export const demo: Command = {
   async run(args) {
     let timeoutSeconds: number;
     let portChoice: PortChoice = { kind: 'default' };
+    let model = demoModel;
+    let listFilter: ListFilterMode = 'full';
     try {
       const { values } = parseArgs({
         args,
@@ -79,9 +88,19 @@ export const demo: Command = {
           'timeout-seconds': { type: 'string', default: '180' },
           'port-base': { type: 'string' },
           'free-ports': { type: 'boolean' },
+          model: { type: 'string' },
+          'vertex-list-filter': { type: 'string' },
           help: { type: 'boolean', short: 'h' },
         },
       });
+      if (values.model !== undefined) model = values.model;
+      const mode = values['vertex-list-filter'];
+      if (mode !== undefined) {
+        if (!(LIST_FILTER_MODES as readonly string[]).includes(mode)) {
+          throw new Error(`--vertex-list-filter must be one of ${LIST_FILTER_MODES.join(', ')}`);
+        }
+        listFilter = mode as ListFilterMode;
+      }
       if (values.help) {
         console.log(help);
         return 0;
@@ -145,7 +164,9 @@ export const demo: Command = {
     );
     whenInterrupted.catch(() => {});
     try {
-      console.log('Starting the local stack (emulators, Vertex AI emulator, functions)...');
+      console.log(
+        `Starting the local stack (emulators, Vertex AI emulator with --list-filter ${listFilter}, functions); tuning ${model}...`,
+      );
       const starting = startLocalStack({
         bucketDir,
         ports: await resolvePorts(portChoice),
@@ -153,7 +174,8 @@ export const demo: Command = {
         pollSeconds,
         jobSeconds: 8,
         webhooks: [{ url: receiver.url, secret }],
-        env: { TUNEDROP_APPROVAL: 'auto' },
+        env: { TUNEDROP_APPROVAL: 'auto', TUNEDROP_DEFAULT_BASE_MODEL: model },
+        vertex: { listFilter },
         logger,
         onEvent: (event) => console.log(`event: ${formatEventLine(withLocalReportPath(event, bucketDir))}`),
         onFunctionLine: (target, line) => {

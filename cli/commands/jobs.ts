@@ -28,6 +28,7 @@ import { JobIdError, minIdPrefix, resolveJobId, shortIdLength } from '../lib/job
 import { renderReport } from '../lib/report-render.ts';
 import { parseCommandArgs, printUsageError, UsageError } from '../lib/usage.ts';
 import type { Command } from './index.ts';
+import { ContinueUsageError, continueJobCommand } from './jobs-continue.ts';
 
 const idHelp = `ID is the job's id or any unique prefix of ${minIdPrefix} or more characters (the console and
 tables show ${shortIdLength}); an ambiguous prefix lists the jobs it matches.`;
@@ -160,6 +161,34 @@ Options:
 ${common}`,
     options: { ...commonOptions },
   },
+  continue: {
+    summary: "tune a SUCCEEDED job's tuned model further on new data (continuous tuning)",
+    takesId: true,
+    usage: `Usage: tunedrop jobs continue ID --dataset PATH|gs://... [options]
+
+Starts continuous tuning from the job's tuned model: writes a manifest with preTunedModel into the
+bucket's incoming/, so ingest validates the new data against the base model before anything is
+spent. ${idHelp}
+
+Options:
+  --dataset PATH|gs:// the new training data (a local file is uploaded next to the manifest)
+  --validation-dataset PATH|gs://
+  --checkpoint ID      start from this checkpoint of the job (default: its default one)
+  --epochs N  --display-name NAME  --last-checkpoint-only
+  --bucket gs://B | --bucket-dir DIR   where a local file goes (as for tunedrop submit)
+${common}`,
+    options: {
+      ...commonOptions,
+      dataset: stringOption,
+      'validation-dataset': stringOption,
+      checkpoint: stringOption,
+      epochs: stringOption,
+      'display-name': stringOption,
+      'last-checkpoint-only': flag,
+      bucket: stringOption,
+      'bucket-dir': stringOption,
+    },
+  },
 } satisfies Record<string, Subcommand>;
 
 type SubcommandName = keyof typeof subcommands;
@@ -260,6 +289,8 @@ async function withJob(name: SubcommandName, client: ApiClient, typed: string, v
       showJob(job, values);
       return 0;
     }
+    case 'continue':
+      return continueJobCommand(client, id, values);
     case 'replay': {
       const result = await client.replay(id);
       if (values.json) printJson(result);
@@ -332,7 +363,11 @@ export const jobs: Command = {
     try {
       return spec.takesId ? await withJob(subcommand, client, id!, values) : await list(client, values);
     } catch (error) {
-      if (error instanceof UsageError || error instanceof UnknownFieldError) {
+      if (
+        error instanceof UsageError ||
+        error instanceof UnknownFieldError ||
+        error instanceof ContinueUsageError
+      ) {
         return printUsageError(command, error.message, spec.usage);
       }
       if (error instanceof JobIdError) {

@@ -53,7 +53,26 @@ export interface JobLookup {
   complete: boolean;
 }
 
+/** The body of `POST /jobs/{id}:continue` (functions/api/continue.ts). */
+export interface ContinueRequest {
+  trainingDataset: string;
+  validationDataset?: string;
+  checkpointId?: string;
+  epochCount?: number;
+  tunedModelDisplayName?: string;
+  exportLastCheckpointOnly?: boolean;
+  requestId?: string;
+}
+
+export interface ContinueResponse {
+  manifestUri: string;
+  jobId: string;
+  created: boolean;
+  preTunedModel: { tunedModelName: string; checkpointId?: string };
+}
+
 export interface ApiClient {
+  continueJob(id: string, request: ContinueRequest): Promise<ContinueResponse>;
   readonly baseUrl: string;
   list(query?: ListQuery): Promise<JobListPage>;
   /** Jobs whose id starts with `prefix` (8 or more characters), for short ids typed by a person. */
@@ -193,6 +212,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     approve: (id, approvedBy) => call('POST', `${job(id)}:approve`, approvedBy ? { approvedBy } : {}),
     cancel: (id, reason) => call('POST', `${job(id)}:cancel`, reason ? { reason } : {}),
     replay: (id) => call('POST', `${job(id)}:replay`, {}),
+    continueJob: (id, request) => call('POST', `${job(id)}:continue`, request),
   };
 }
 

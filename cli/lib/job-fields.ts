@@ -14,6 +14,27 @@ export const jobFields: Record<string, (job: JobView) => string> = {
   updateTime: (job) => job.updateTime,
   tunedModel: (job) => job.result?.tunedModel ?? '',
   endpoint: (job) => job.result?.endpoint ?? '',
+  /** Vertex `tunedModel.checkpoints`: id (epoch/step) → endpoint. */
+  checkpoints: (job) =>
+    (job.result?.checkpoints ?? [])
+      .map(
+        (c) =>
+          `${c.checkpointId} (epoch ${c.epoch ?? '?'}, step ${c.step ?? '?'})${c.endpoint ? ` ${c.endpoint}` : ''}`,
+      )
+      .join('; '),
+  /** What the provider dropped from the dataset (Vertex tuningDataStats), once it has read it. */
+  dropped: (job) => {
+    const stats = job.tuningDataStats;
+    if (!stats || stats.totalTruncatedExampleCount === undefined) return '';
+    const lines = (stats.truncatedExampleIndices ?? [])
+      .map(
+        (index, n) =>
+          `#${index}${stats.droppedExampleReasons?.[n] ? ` ${stats.droppedExampleReasons[n]}` : ''}`,
+      )
+      .join('; ');
+    return `${stats.totalTruncatedExampleCount} of ${stats.tuningDatasetExampleCount ?? '?'}${lines ? `: ${lines}` : ''}`;
+  },
+  preTunedModel: (job) => job.spec.preTunedModel?.tunedModelName ?? '',
   progress: (job) => {
     const { currentStep, totalSteps } = job.progress ?? {};
     if (currentStep === undefined && totalSteps === undefined) return '';
@@ -55,6 +76,8 @@ export const defaultDetailFields = [
   'estimate',
   'tunedModel',
   'endpoint',
+  'checkpoints',
+  'dropped',
   'error',
 ];
 

@@ -8,11 +8,13 @@
  *   POST /jobs/{id}:approve    {approvedBy?}
  *   POST /jobs/{id}:cancel     {reason?}
  *   POST /jobs/{id}:replay
+ *   POST /jobs/{id}:continue   {trainingDataset, validationDataset?, checkpointId?, epochCount?, …, requestId?}
  */
 import type { z } from 'zod';
 import { publicView } from '../../shared/jobs/index.ts';
 import { approveJob } from './approve.ts';
 import { cancelJob } from './cancel.ts';
+import { ContinueBody, continueJob } from './continue.ts';
 import type { ApiDeps } from './deps.ts';
 import { ApiError, invalidArgument } from './errors.ts';
 import { authenticatedEmail, type Headers } from './identity.ts';
@@ -156,6 +158,15 @@ export const routes: Route<RequestContext>[] = [
       const id = jobId(params);
       body(context, ReplayBody);
       return { body: await replayEvents(context.deps, id) };
+    },
+  },
+  {
+    method: 'POST',
+    pattern: '/jobs/{id}:continue',
+    async handle(context, params) {
+      noQuery(context);
+      const id = jobId(params);
+      return { body: await continueJob(context.deps, id, body(context, ContinueBody)) };
     },
   },
 ];

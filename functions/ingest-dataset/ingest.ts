@@ -25,6 +25,7 @@ import {
   withCreationEvent,
 } from '../../shared/events/index.ts';
 import { effectivePolicy, needsApproval } from '../../shared/jobs/approval.ts';
+import { resolvePreTunedBase } from '../../shared/jobs/continuous-tuning.ts';
 import {
   approvalPolicyOf,
   type FieldIssue,
@@ -377,10 +378,27 @@ async function ingestManifest(
   };
   const trainingUri = resolve('trainingDataset', manifest.trainingDataset);
   const validationUri = resolve('validationDataset', manifest.validationDataset);
-  const spec = specFromManifest(manifest, deps.config.defaults, {
-    training: trainingUri ?? '',
-    validation: validationUri,
-  });
+  // Continuous tuning: the dataset is checked against the base model of the tuned model.
+  let preTunedBase: string | undefined;
+  if (manifest.preTunedModel) {
+    const resolved = await resolvePreTunedBase(manifest.preTunedModel, {
+      store: deps.store,
+      provider: deps.provider,
+      catalog: (await checkContext(deps)).catalog,
+    });
+    if (resolved.ok) {
+      preTunedBase = resolved.baseModel;
+      notes.push(...resolved.notes);
+    } else {
+      problems.push(...resolved.issues);
+    }
+  }
+  const spec = specFromManifest(
+    manifest,
+    deps.config.defaults,
+    { training: trainingUri ?? '', validation: validationUri },
+    preTunedBase,
+  );
   if (problems.length > 0)
     return conclude(deps, logger, ref, jobId, { kind: 'manifest', problems, notes, datasets: {} });
   const context = await checkContext(deps);

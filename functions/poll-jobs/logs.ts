@@ -58,7 +58,7 @@ export const logs = {
 
   namedJobsFetched: (
     logger: Logger,
-    counts: { pages: number; missing: number; lookedUp: number; leftOver: number },
+    counts: { listMode: string; pages: number; missing: number; lookedUp: number; leftOver: number },
   ) =>
     logger.log(
       counts.leftOver > 0 ? 'WARNING' : 'INFO',
@@ -77,6 +77,16 @@ export const logs = {
     logger.error('several provider jobs carry the same record label; tracking the recorded (or oldest) one', {
       jobId,
       names,
+    }),
+
+  recoveryFailed: (logger: Logger, jobId: string, attempts: number, reason: string) =>
+    logger.warn('a job could not be reconciled with the provider; counted', { jobId, attempts, reason }),
+
+  recoveryGaveUp: (logger: Logger, jobId: string, attempts: number, reason: string) =>
+    logger.error('gave up reconciling a job with the provider: job.stalled sent, no more retries', {
+      jobId,
+      attempts,
+      reason,
     }),
 
   jobUpdateFailed: (logger: Logger, jobId: string, error: unknown) =>

@@ -12,13 +12,7 @@
 
 import type { EventPublisher } from '../../shared/events/index.ts';
 import { flushAllPending, hasPendingEvents, publishPending } from '../../shared/events/index.ts';
-import {
-  isTerminal,
-  type JobRecord,
-  type JobState,
-  type JobStore,
-  jobIdLabel,
-} from '../../shared/jobs/index.ts';
+import { isTerminal, type JobRecord, type JobState, type JobStore } from '../../shared/jobs/index.ts';
 import {
   type BackoffPolicy,
   planStart,
@@ -27,16 +21,16 @@ import {
   startJob,
 } from '../../shared/jobs/start-job.ts';
 import type { Logger } from '../../shared/logging/index.ts';
-import {
-  listManagedJobs,
-  maxListPageSize,
-  ProviderError,
-  type ProviderJob,
-  type TuningProvider,
-} from '../../shared/providers/index.ts';
+import type { ListScope, ProviderJob, TuningProvider } from '../../shared/providers/index.ts';
 import type { Lease } from './lease.ts';
+import { listTracked } from './list-tracked.ts';
 import { logs } from './logs.ts';
-import { type ReconcileOptions, reconcile } from './reconcile.ts';
+import {
+  defaultMaxRecoveryAttempts,
+  noteRecoveryFailure,
+  type ReconcileOptions,
+  reconcile,
+} from './reconcile.ts';
 
 export interface PollConfig {
   project: string;
@@ -60,6 +54,15 @@ export interface PollConfig {
   maxListPages?: number;
   /** Named jobs missing from the pages read that one run fetches by name at most. */
   maxJobGets?: number;
+  /** Jobs one run fetches by name at most when the provider cannot list at all (`per-job` mode). */
+  maxJobGetsWithoutList?: number;
+  /** Failed reconciliations of a record (job gone, lookup unanswerable) before job.stalled and no more retries. */
+  maxRecoveryAttempts?: number;
+  /**
+   * Interrupted starts one run looks up by label at most: without a label filter each lookup may
+   * read up to maxLookupPages unfiltered pages, so this bounds the calls of a run.
+   */
+  maxRecoveryLookups?: number;
   /** Records reconciled in parallel. */
   concurrency: number;
 }
@@ -71,6 +74,9 @@ export const defaultPollSettings = {
   /** Pages beyond twice those the named jobs fill (jobs started and finished since the oldest). */
   extraListPages: 5,
   maxJobGets: 20,
+  maxJobGetsWithoutList: 100,
+  maxRecoveryAttempts: defaultMaxRecoveryAttempts,
+  maxRecoveryLookups: 5,
   /** The deployed function's timeout, and so the run lease's ttl (see lease.ts). */
   leaseMs: 5 * 60_000,
 } as const;
@@ -106,6 +112,14 @@ export interface PollSummary {
   leased: number;
   /** Provider API calls this run made (list pages, job fetches, creates, look-ups). */
   vertexCalls: number;
+  /**
+   * How the provider's jobs were listed at the end of the run: `labels` (label filter), `state`
+   * (state-only filter, finished jobs fetched by name), `unfiltered` (every job of the location,
+   * labels checked by tunedrop) or `per-job` (no usable list: jobs fetched by name, bounded).
+   */
+  listMode: ListScope;
+  /** Records the poller gave up reconciling this run (job.stalled with the reason). */
+  gaveUp: number;
   /** Steps that failed (provider list, a record's transaction, a start, a flush); retried next run. */
   errors: number;
 }
@@ -134,6 +148,8 @@ export function countingProvider(provider: TuningProvider): {
       listJobs: counted(provider.listJobs.bind(provider)),
       findJobByRecordId: counted(provider.findJobByRecordId.bind(provider)),
       cancelJob: counted(provider.cancelJob.bind(provider)),
+      ...(provider.listScope ? { listScope: provider.listScope.bind(provider) } : {}),
+      ...(provider.requestCount ? { requestCount: provider.requestCount.bind(provider) } : {}),
     },
     calls: () => calls,
   };
@@ -157,120 +173,6 @@ function pick(job: JobRecord, candidates: readonly ProviderJob[] | undefined): P
   return [...candidates].sort((a, b) => (a.createTime ?? '').localeCompare(b.createTime ?? ''))[0];
 }
 
-/** What listing the tracked records' provider jobs found, and what it cost. */
-interface ListOutcome {
-  /** Provider jobs carrying a tracked record's label, by record id. */
-  found: Map<string, ProviderJob[]>;
-  /** List pages read. */
-  pages: number;
-  /** Named jobs looked up one by one (found or not) because the pages read did not contain them. */
-  lookedUp: number;
-  /** Named jobs still not seen after the page budget and the fetch budget (left for the next run). */
-  leftOver: number;
-  /** Individual fetches that failed other than with "not found". */
-  fetchErrors: number;
-}
-
-/**
- * The provider jobs of the tracked records: one list call per page of every job tunedrop manages,
- * whatever the number of records, grouped by record id.
- *
- * Only records with a recorded job name decide when to stop: paging ends as soon as each of them
- * has found its job. A record with an intent and no name may have no job at all (startJob settles
- * it with its own label look-up), so waiting for it would page through every managed job ever
- * created; it is matched if its job happens to be in the pages read. Paging also stops at a page
- * whose jobs were all created before the oldest tracked record's intent (less a clock-skew margin):
- * lists come newest first in practice, so what follows is history. And it stops after a page
- * budget that grows with the named records, not with history. Nothing relies on the order for
- * correctness: a named job the pages read did not contain (a deleted job, an unusual order) is
- * fetched by name, at most `maxJobGets` per run; the rest stay unchanged until a later run.
- */
-async function listTracked(
-  provider: TuningProvider,
-  tracked: readonly JobRecord[],
-  config: PollConfig,
-  logger: Logger,
-  now: Date,
-): Promise<ListOutcome> {
-  const outcome: ListOutcome = { found: new Map(), pages: 0, lookedUp: 0, leftOver: 0, fetchErrors: 0 };
-  const named = tracked.filter((job) => job.provider.jobName !== undefined);
-  if (named.length === 0) return outcome;
-  const byId = new Map(tracked.map((job) => [job.id, job]));
-  const oldest = Math.min(
-    ...tracked.map((job) => Date.parse(job.provider.createIntentTime ?? job.createTime)),
-  );
-  const cutoff = oldest - config.createTimeMarginMs;
-  const pageSize = config.pageSize ?? maxListPageSize;
-  const maxPages =
-    config.maxListPages ?? 2 * Math.ceil(named.length / pageSize) + defaultPollSettings.extraListPages;
-  const waiting = new Set(named.map((job) => job.id));
-  const add = (recordId: string, providerJob: ProviderJob) => {
-    const known = outcome.found.get(recordId) ?? [];
-    if (!known.some((job) => job.name === providerJob.name))
-      outcome.found.set(recordId, [...known, providerJob]);
-    if (byId.get(recordId)?.provider.jobName === providerJob.name) waiting.delete(recordId);
-  };
-
-  let pageToken: string | undefined;
-  let historyReached = false;
-  do {
-    // No createdAfter sent: the Vertex list filter documents labels only (filter.ts), and the
-    // creation times of old jobs are what tells this loop it has reached history.
-    const page = await listManagedJobs(provider, { pageSize, ...(pageToken ? { pageToken } : {}) });
-    outcome.pages++;
-    for (const providerJob of page.jobs) {
-      const recordId = providerJob.labels[jobIdLabel];
-      if (recordId !== undefined && byId.has(recordId)) add(recordId, providerJob);
-    }
-    // A job without a createTime cannot be proven old.
-    historyReached =
-      page.jobs.length > 0 &&
-      page.jobs.every((job) => job.createTime !== undefined && Date.parse(job.createTime) < cutoff);
-    pageToken = page.nextPageToken;
-  } while (pageToken && waiting.size > 0 && !historyReached && outcome.pages < maxPages);
-
-  if (waiting.size === 0) return outcome;
-  // Oldest intent first, rotated by the run's minute so that a backlog larger than the budget
-  // (say, many deleted jobs) does not starve the same records run after run.
-  const missing = named
-    .filter((job) => waiting.has(job.id))
-    .sort(
-      (a, b) =>
-        (a.provider.createIntentTime ?? a.createTime).localeCompare(
-          b.provider.createIntentTime ?? b.createTime,
-        ) || a.id.localeCompare(b.id),
-    );
-  const offset = Math.floor(now.getTime() / 60_000) % missing.length;
-  const toFetch = [...missing.slice(offset), ...missing.slice(0, offset)].slice(
-    0,
-    config.maxJobGets ?? defaultPollSettings.maxJobGets,
-  );
-  outcome.leftOver = missing.length - toFetch.length;
-  for (const job of toFetch) {
-    const name = job.provider.jobName as string;
-    try {
-      const providerJob = await provider.getJob(name);
-      outcome.lookedUp++;
-      // The name was recorded for this record; the label is checked anyway.
-      if (providerJob.labels[jobIdLabel] === job.id) add(job.id, providerJob);
-    } catch (error) {
-      if (error instanceof ProviderError && error.httpStatus === 404) {
-        outcome.lookedUp++;
-        continue;
-      }
-      outcome.fetchErrors++;
-      logs.jobFetchFailed(logger, job.id, name, error);
-    }
-  }
-  logs.namedJobsFetched(logger, {
-    pages: outcome.pages,
-    missing: missing.length,
-    lookedUp: outcome.lookedUp,
-    leftOver: outcome.leftOver,
-  });
-  return outcome;
-}
-
 export async function pollJobs(deps: PollDeps): Promise<PollResult> {
   if (!(await deps.lease.acquire())) {
     logs.runSkipped(deps.logger);
@@ -286,12 +188,56 @@ export async function pollJobs(deps: PollDeps): Promise<PollResult> {
   }
 }
 
+/** Counts a failed reconciliation of one record; at the limit, job.stalled with the reason. */
+async function countRecoveryFailure(
+  deps: PollDeps,
+  jobId: string,
+  reason: string,
+  options: ReconcileOptions,
+  summary: PollSummary,
+  latest: Map<string, JobRecord>,
+  publishNow: (jobId: string) => Promise<void>,
+): Promise<void> {
+  const max = deps.config.maxRecoveryAttempts ?? defaultPollSettings.maxRecoveryAttempts;
+  try {
+    let gaveUp = false;
+    const committed = await deps.store.update(jobId, (current) => {
+      const outcome = noteRecoveryFailure(current, reason, max, options);
+      gaveUp = outcome.gaveUp;
+      return outcome.job;
+    });
+    if (!committed?.recovery) return;
+    latest.set(committed.id, committed);
+    if (gaveUp) {
+      summary.gaveUp++;
+      if (committed.stalledNotified) summary.stalled++;
+      logs.recoveryGaveUp(deps.logger, jobId, committed.recovery.attempts, reason);
+    } else {
+      logs.recoveryFailed(deps.logger, jobId, committed.recovery.attempts, reason);
+    }
+    if (hasPendingEvents(committed)) await publishNow(committed.id);
+  } catch (error) {
+    summary.errors++;
+    logs.jobUpdateFailed(deps.logger, jobId, error);
+  }
+}
+
+/** Error codes of a start attempt that a later run may well get past: not counted as failed recovery. */
+const transientCodes = new Set([
+  'UNAVAILABLE',
+  'INTERNAL',
+  'DEADLINE_EXCEEDED',
+  'RESOURCE_EXHAUSTED',
+  'ABORTED',
+]);
+
 /** Starts due QUEUED jobs (and interrupted starts), oldest first, while capacity allows. */
 async function startQueued(
   deps: PollDeps,
   provider: TuningProvider,
   records: readonly JobRecord[],
   summary: PollSummary,
+  recoveryFailed: (jobId: string, reason: string) => Promise<void>,
 ): Promise<void> {
   const { config, logger, clock } = deps;
   const now = clock();
@@ -304,9 +250,11 @@ async function startQueued(
   let capacity = config.maxConcurrentJobs - busy;
   // startJob decides what "startable" means (QUEUED or approved DRAFT, due, no create in flight);
   // an interrupted earlier attempt ('recover') is looked up by label before anything is created.
+  // A record given up on (its interrupted start could not be looked up) is not retried.
   const ready = records
     .filter((job) => {
       const plan = plans.get(job.id);
+      if (job.recovery?.gaveUpTime) return false;
       return plan?.action === 'claim' || (plan?.action === 'recover' && !plan.inFlight);
     })
     .sort((a, b) => a.createTime.localeCompare(b.createTime) || a.id.localeCompare(b.id));
@@ -314,10 +262,27 @@ async function startQueued(
     logs.capacityFull(logger, ready.length, busy, config.maxConcurrentJobs);
   const start = deps.startJob ?? startJob;
   const startDeps: StartJobDeps = startDepsFrom({ ...deps, provider });
+  const maxLookups = config.maxRecoveryLookups ?? defaultPollSettings.maxRecoveryLookups;
+  let lookups = 0;
   for (const job of ready) {
     if (capacity <= 0) break;
+    // The rest keep their place for the next run.
+    if (plans.get(job.id)?.action === 'recover' && lookups++ >= maxLookups) continue;
     try {
       const after = await start(startDeps, job.id);
+      // An interrupted start whose label lookup could not be answered (no usable list, or an
+      // unfiltered scan that could not prove absence): nothing was created, and retrying forever
+      // is not an answer. Counted; at the limit the job is reported stalled and left alone.
+      const lookupFailed =
+        plans.get(job.id)?.action === 'recover' &&
+        after.attempts === job.attempts &&
+        !after.provider.jobName &&
+        after.provider.createIntentTime === job.provider.createIntentTime &&
+        !isTerminal(after.state) &&
+        after.error !== undefined &&
+        !transientCodes.has(String(after.error.code));
+      if (lookupFailed)
+        await recoveryFailed(job.id, `looking up the provider job by label failed: ${after.error?.message}`);
       if (busyStates.includes(after.state)) {
         summary.started++;
         capacity--;
@@ -354,8 +319,11 @@ async function run(deps: PollDeps): Promise<PollSummary> {
     pending: 0,
     leased: 0,
     vertexCalls: 0,
+    listMode: deps.provider.listScope?.() ?? 'labels',
+    gaveUp: 0,
     errors: 0,
   };
+  const requestsBefore = deps.provider.requestCount?.();
 
   const publishNow = async (jobId: string) => {
     try {
@@ -375,9 +343,24 @@ async function run(deps: PollDeps): Promise<PollSummary> {
     (job) => job.provider.jobName !== undefined || job.provider.createIntentTime !== undefined,
   );
   let observed: Map<string, ProviderJob[]> | undefined;
+  let unreconciled = new Map<string, string>();
   try {
-    const listed = await listTracked(counter.provider, tracked, config, logger, clock());
+    const listed = await listTracked(
+      counter.provider,
+      tracked,
+      {
+        createTimeMarginMs: config.createTimeMarginMs,
+        ...(config.pageSize !== undefined ? { pageSize: config.pageSize } : {}),
+        ...(config.maxListPages !== undefined ? { maxListPages: config.maxListPages } : {}),
+        extraListPages: defaultPollSettings.extraListPages,
+        maxJobGets: config.maxJobGets ?? defaultPollSettings.maxJobGets,
+        maxJobGetsWithoutList: config.maxJobGetsWithoutList ?? defaultPollSettings.maxJobGetsWithoutList,
+      },
+      logger,
+      clock(),
+    );
     observed = listed.found;
+    unreconciled = listed.unreconciled;
     summary.errors += listed.fetchErrors;
   } catch (error) {
     summary.errors++;
@@ -431,9 +414,17 @@ async function run(deps: PollDeps): Promise<PollSummary> {
     }
   });
 
+  // 2b. Records whose named job could not be reconciled: counted, and given up on at the limit.
+  for (const [jobId, reason] of unreconciled) {
+    await countRecoveryFailure(deps, jobId, reason, options, summary, latest, publishNow);
+  }
+
   // 3. Start queued jobs whose backoff has passed, oldest first, while capacity allows. Not when
   // the list failed: the provider is unwell, and a create would most likely fail the same way.
-  if (observed) await startQueued(deps, counter.provider, [...latest.values()], summary);
+  if (observed)
+    await startQueued(deps, counter.provider, [...latest.values()], summary, async (jobId, reason) => {
+      await countRecoveryFailure(deps, jobId, reason, options, summary, latest, publishNow);
+    });
 
   // 4. Anything still unpublished, from this run or an earlier writer, goes out with its own id.
   try {
@@ -447,7 +438,13 @@ async function run(deps: PollDeps): Promise<PollSummary> {
     logger.error('listing records with pending events failed', { error });
   }
 
-  summary.vertexCalls = counter.calls();
+  // HTTP requests where the provider counts them (a fallback or a lookup may take several per call).
+  const requestsAfter = deps.provider.requestCount?.();
+  summary.vertexCalls =
+    requestsBefore !== undefined && requestsAfter !== undefined
+      ? requestsAfter - requestsBefore
+      : counter.calls();
+  summary.listMode = deps.provider.listScope?.() ?? 'labels';
   logs.runFinished(logger, summary, clock().getTime() - startTime.getTime());
   return summary;
 }

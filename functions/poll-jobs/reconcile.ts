@@ -15,6 +15,9 @@ export interface ReconcileOptions {
   stallTimeoutMs: number;
 }
 
+/** Failed reconciliations of one record after which the poller gives up on it (job.stalled). */
+export const defaultMaxRecoveryAttempts = 12;
+
 export interface ReconcileOutcome {
   /** The record to write; undefined when nothing changes. */
   job: JobRecord | undefined;
@@ -36,20 +39,35 @@ const notStarted = (job: JobRecord) => job.state === 'QUEUED' || job.state === '
 const sameProgress = (a: JobRecord['progress'], b: JobRecord['progress']) =>
   a?.currentStep === b?.currentStep && a?.totalSteps === b?.totalSteps;
 
+/** Results and data stats are small JSON values written by this module only: compared as JSON. */
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+function withoutRecovery(job: JobRecord): JobRecord {
+  const { recovery: _seen, ...rest } = job;
+  return rest;
+}
+
 /** Applies what the provider reports: adoption, provider state, progress, and a forward state move. */
-function observe(job: JobRecord, observed: ProviderJob, options: ReconcileOptions) {
+function observe(listed: JobRecord, observed: ProviderJob, options: ReconcileOptions) {
+  let job = listed;
   const provider = {
     ...job.provider,
     jobName: job.provider.jobName ?? observed.name,
     state: observed.providerState,
   };
   const progress = observed.progress ? { ...job.progress, ...observed.progress } : job.progress;
+  // Checkpoints and data stats appear while the job runs: kept as the provider last reported them.
+  const result = observed.result ? { ...job.result, ...observed.result } : job.result;
+  const tuningDataStats = observed.tuningDataStats ?? job.tuningDataStats;
   const adopted = job.provider.jobName === undefined ? observed.name : undefined;
   const kind = classifyTransition(job.state, observed.state);
+  // Seen again: any count of failed reconciliations starts over.
+  if (job.recovery) job = withoutRecovery(job);
   if (kind === 'forward' || (kind === 'illegal' && notStarted(job))) {
     const patch: Partial<JobRecord> = { provider };
     if (progress) patch.progress = progress;
-    if (observed.result) patch.result = { ...job.result, ...observed.result };
+    if (result) patch.result = result;
+    if (tuningDataStats) patch.tuningDataStats = tuningDataStats;
     if (observed.error) patch.error = observed.error;
     const context = { now: options.now, project: options.project };
     let from = job;
@@ -74,12 +92,22 @@ function observe(job: JobRecord, observed: ProviderJob, options: ReconcileOption
   // Same state, or a stale/backward report (ignored), or an illegal one (reported): keep the
   // state, but still record the provider's word and the progress.
   const unchanged =
+    job === listed &&
     provider.jobName === job.provider.jobName &&
     provider.state === job.provider.state &&
-    sameProgress(progress, job.progress);
+    sameProgress(progress, job.progress) &&
+    same(result, job.result) &&
+    same(tuningDataStats, job.tuningDataStats);
   const next = unchanged
-    ? job
-    : { ...job, provider, ...(progress ? { progress } : {}), updateTime: options.now.toISOString() };
+    ? listed
+    : {
+        ...job,
+        provider,
+        ...(progress ? { progress } : {}),
+        ...(result ? { result } : {}),
+        ...(tuningDataStats ? { tuningDataStats } : {}),
+        updateTime: options.now.toISOString(),
+      };
   return { job: next, adopted, illegal: kind === 'illegal' ? observed.state : undefined };
 }
 
@@ -96,6 +124,8 @@ export function reconcile(
   };
   if (isTerminal(job.state)) return outcome;
   let next = job;
+  // A record the poller gave up on has had its job.stalled: nothing more until it is seen again.
+  const gaveUp = job.recovery?.gaveUpTime !== undefined;
 
   if (observed) {
     const seen = observe(job, observed, options);
@@ -109,6 +139,7 @@ export function reconcile(
 
   if (
     stallable.includes(next.state) &&
+    !(gaveUp && !observed) &&
     !next.stalledNotified &&
     options.now.getTime() - Date.parse(next.stateTime) >= options.stallTimeoutMs
   ) {
@@ -122,4 +153,42 @@ export function reconcile(
   outcome.to = next.state;
   outcome.job = next === job ? undefined : next;
   return outcome;
+}
+
+export interface RecoveryFailureOutcome {
+  /** The record to write; undefined when nothing changes (terminal, or already given up). */
+  job: JobRecord | undefined;
+  /** True when this failure used up the attempts: the job got its job.stalled with the reason. */
+  gaveUp: boolean;
+}
+
+/**
+ * Counts one failed attempt to reconcile a record with the provider (its job not found by name, a
+ * label lookup that could not be answered). At `maxAttempts` the poller gives up: the record is
+ * marked (`recovery.gaveUpTime`), gets `job.stalled` with the reason (once per state, as every
+ * stall), and is no longer fetched or looked up; seeing its job in a later listing clears it.
+ * Pure, for use inside `JobStore.update`.
+ */
+export function noteRecoveryFailure(
+  job: JobRecord,
+  reason: string,
+  maxAttempts: number,
+  options: ReconcileOptions,
+): RecoveryFailureOutcome {
+  if (isTerminal(job.state) || job.recovery?.gaveUpTime) return { job: undefined, gaveUp: false };
+  const now = options.now.toISOString();
+  const attempts = (job.recovery?.attempts ?? 0) + 1;
+  const counted: JobRecord = {
+    ...job,
+    recovery: { attempts, lastError: reason, lastTime: now },
+    updateTime: now,
+  };
+  if (attempts < maxAttempts) return { job: counted, gaveUp: false };
+  const given: JobRecord = {
+    ...counted,
+    recovery: { attempts, lastError: reason, lastTime: now, gaveUpTime: now },
+  };
+  // The stall event carries the reason (events/build.ts stallReason); a job already reported
+  // stalled in this state keeps that one event, and its record holds the reason.
+  return { job: markStalled(given, options) ?? given, gaveUp: true };
 }

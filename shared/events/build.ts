@@ -76,10 +76,19 @@ export function buildJobEvent(job: JobRecord, type: JobEventType, context: Event
     subject: job.id,
     time: context.now.toISOString(),
     datacontenttype: 'application/json',
-    data: stalled ? { ...view, stalledSince: job.stateTime } : view,
+    data: stalled ? { ...view, stalledSince: job.stateTime, reason: stallReason(job) } : view,
   };
   // JSON round trip: drops undefined fields, as Firestore and Pub/Sub would.
   return eventCatalog[type].schema.parse(JSON.parse(JSON.stringify(candidate))) as JobEvent;
+}
+
+/** Why a job is reported stalled: the poller gave up reconciling it, or it has not moved. */
+export function stallReason(job: JobRecord): string {
+  const recovery = job.recovery;
+  if (recovery?.gaveUpTime) {
+    return `could not be reconciled with the provider after ${recovery.attempts} attempts; no longer retried: ${recovery.lastError}`;
+  }
+  return 'no state change within the stall timeout';
 }
 
 export interface DatasetRejection {

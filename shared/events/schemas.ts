@@ -15,6 +15,7 @@ import {
   JobState,
   Progress,
   type publicView,
+  TuningDataStats,
   TuningResult,
   TuningSpec,
   ValidationSummary,
@@ -71,7 +72,12 @@ export const JobView = z.object({
   estimate: CostEstimate.optional().describe('The cost estimate, where one was made.'),
   providerJobName: z.string().optional().describe('The provider job resource name, once created.'),
   progress: Progress.optional().describe('Tuning steps done and total, where the provider reports them.'),
-  result: TuningResult.optional().describe('The tuned model and endpoint, on success.'),
+  result: TuningResult.optional().describe(
+    'The tuned model and endpoint, on success; `checkpoints` lists the intermediate checkpoints (Vertex `tunedModel.checkpoints`: id, epoch, step, endpoint) as they are exported.',
+  ),
+  tuningDataStats: TuningDataStats.optional().describe(
+    "The provider's own figures about the dataset, once it has read it (Vertex `tuningDataStats.supervisedTuningDataStats`): examples, billable tokens, steps, and the examples it dropped (`totalTruncatedExampleCount`, 1-based `truncatedExampleIndices` (a sample) and `droppedExampleReasons`). Added in v1 without a version change: optional.",
+  ),
   error: JobError.optional().describe('The error, on failure.'),
   history: z.array(HistoryEntry).describe('Every state the job has been in, with times.'),
 });
@@ -107,6 +113,12 @@ export const JobCancelledData = JobView.extend({ state: z.literal('CANCELLED') }
 export const JobExpiredData = JobView.extend({ state: z.literal('EXPIRED') });
 export const JobStalledData = JobView.extend({
   stalledSince: z.string().describe('When the job entered its current state.'),
+  reason: z
+    .string()
+    .optional()
+    .describe(
+      'Why: no state change within the stall timeout, or the job could not be reconciled with the provider after a bounded number of attempts (then no longer retried; resolve it by hand).',
+    ),
 });
 
 /** One validation error as the rejection event lists it. */
@@ -201,14 +213,15 @@ export const eventCatalog: Record<EventType, EventDescription> = {
     type: 'tunedrop.v1.job.succeeded',
     schema: JobSucceededEvent,
     data: JobSucceededData,
-    meaning: 'Tuning finished: `data.result` carries the tuned model and its endpoint.',
+    meaning:
+      "Tuning finished: `data.result` carries the tuned model, its endpoint and its checkpoints; `data.tuningDataStats` the provider's figures, including the examples it dropped.",
   },
   'tunedrop.v1.job.failed': {
     type: 'tunedrop.v1.job.failed',
     schema: JobFailedEvent,
     data: JobFailedData,
     meaning:
-      'The job failed, at creation (a permanent provider error) or while tuning: `data.error` says why.',
+      'The job failed, at creation (a permanent provider error) or while tuning: `data.error` says why; `data.tuningDataStats`, when the provider read the dataset, says which examples it dropped (more than 10% dropped fails a Vertex job).',
   },
   'tunedrop.v1.job.cancelled': {
     type: 'tunedrop.v1.job.cancelled',
@@ -227,7 +240,7 @@ export const eventCatalog: Record<EventType, EventDescription> = {
     schema: JobStalledEvent,
     data: JobStalledData,
     meaning:
-      'The job has stayed in one non-terminal state longer than the configured stall timeout. Sent once per state the job stalls in.',
+      'The job has stayed in one non-terminal state longer than the configured stall timeout, or could not be reconciled with the provider after a bounded number of attempts (`data.reason`). Sent once per state the job stalls in.',
   },
 };
 

@@ -6,12 +6,21 @@
  */
 import { PermanentError } from '../errors/index.ts';
 import type { Logger } from '../logging/index.ts';
-import type { ProviderJob, TuningProvider } from '../providers/types.ts';
+import type { FindJobOptions, ProviderJob, TuningProvider } from '../providers/types.ts';
 import { jobIdLabel } from './model.ts';
 import type { JobStore } from './store-types.ts';
 
 /** Every provider job labelled with the record id (all pages), oldest first. */
-export async function findProviderJobs(provider: TuningProvider, recordId: string): Promise<ProviderJob[]> {
+export async function findProviderJobs(
+  provider: TuningProvider,
+  recordId: string,
+  options: FindJobOptions = {},
+): Promise<ProviderJob[]> {
+  // A provider with a lookup of its own (Vertex: label filter, else a bounded scan of the list).
+  if (provider.findJobsByRecordId) {
+    const jobs = await provider.findJobsByRecordId(recordId, options);
+    return oldestFirst(jobs.filter((job) => job.labels[jobIdLabel] === recordId));
+  }
   const found: ProviderJob[] = [];
   let pageToken: string | undefined;
   do {

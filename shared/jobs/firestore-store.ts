@@ -213,6 +213,18 @@ export function createFirestoreJobStore(options: FirestoreJobStoreOptions): JobS
       return readAll(collection.where('outboxPending', '==', true));
     },
 
+    async findByTunedModel(tunedModel) {
+      // Single-field equality and range queries: served by Firestore's automatic indexes.
+      const exact = await readAll(collection.where('result.tunedModel', '==', tunedModel));
+      if (tunedModel.includes('@')) return exact;
+      const versions = await readAll(
+        collection
+          .where('result.tunedModel', '>=', `${tunedModel}@`)
+          .where('result.tunedModel', '<', `${tunedModel}@\uf8ff`),
+      );
+      return [...exact, ...versions];
+    },
+
     async countByStates(states, options = {}) {
       // A count() aggregation: billed per 1,000 index entries, no documents read. Both filters
       // use single-field indexes, so the OR needs no composite index.

@@ -1,5 +1,6 @@
 /** The job model, its state machine and its Firestore store. */
 export * from './approval.ts';
+export * from './continuous-tuning.ts';
 export * from './duplicates.ts';
 export * from './firestore-store.ts';
 export * from './manifest.ts';

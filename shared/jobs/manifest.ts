@@ -291,7 +291,22 @@ const DatasetRef = z
   })
   .refine((value) => !value.startsWith('/'), { error: 'must be relative to the manifest, not absolute' });
 
+/** A Vertex model resource name: `projects/{p}/locations/{l}/models/{m}[@{version or alias}]`. */
+const tunedModelNamePattern = /^projects\/[^/]+\/locations\/[^/]+\/models\/[^/@]+(@[^/@]+)?$/;
+
+/** Continuous tuning: the tuned model to start from, and optionally one of its checkpoints. */
+export const ManifestPreTunedModel = z.strictObject({
+  tunedModelName: z
+    .string()
+    .regex(tunedModelNamePattern, 'must be projects/P/locations/L/models/M, optionally with @VERSION'),
+  checkpointId: z.string().min(1, 'must not be empty').optional(),
+});
+
 export const Manifest = z.strictObject({
+  /** Continuous tuning (instead of baseModel; Vertex AI's baseModel and preTunedModel are a oneof). */
+  preTunedModel: ManifestPreTunedModel.optional(),
+  /** Export only the last checkpoint; by default Vertex AI exports about one per epoch. */
+  exportLastCheckpointOnly: z.boolean().optional(),
   /** Checked against the model catalog by preflight: an unknown id is a warning, not an error. */
   baseModel: z.string().min(1, 'must not be empty').optional(),
   trainingDataset: DatasetRef,
@@ -328,6 +343,18 @@ export function parseManifest(text: string): Checked<Manifest> {
   }
   const parsed = Manifest.safeParse(raw, { reportInput: true });
   if (!parsed.success) return { ok: false, issues: toFieldIssues(parsed.error, manifestFields) };
+  if (parsed.data.preTunedModel && parsed.data.baseModel !== undefined) {
+    return {
+      ok: false,
+      issues: [
+        {
+          path: '/preTunedModel',
+          message:
+            'give either baseModel or preTunedModel, not both: continuous tuning starts from the tuned model, whose base model tunedrop looks up',
+        },
+      ],
+    };
+  }
   return { ok: true, value: parsed.data };
 }
 
@@ -349,9 +376,14 @@ export function specFromManifest(
   manifest: Manifest,
   defaults: SpecDefaults,
   uris: { training: string; validation?: string | undefined },
+  /** With `preTunedModel`: the base model of that tuned model, once resolved (continuous-tuning.ts). */
+  preTunedBase?: string,
 ): TuningSpec {
   const spec: TuningSpec = {
-    baseModel: manifest.baseModel ?? defaults.baseModel,
+    baseModel:
+      (manifest.preTunedModel ? preTunedBase : undefined) ?? manifest.baseModel ?? defaults.baseModel,
+    preTunedModel: manifest.preTunedModel,
+    exportLastCheckpointOnly: manifest.exportLastCheckpointOnly,
     trainingDatasetUri: uris.training,
     validationDatasetUri: uris.validation,
     epochCount: manifest.epochCount ?? defaults.epochCount,

@@ -33,9 +33,24 @@ export const JobSource = z.object({
 });
 export type JobSource = z.infer<typeof JobSource>;
 
+/** A tuned model to continue tuning from (Vertex `preTunedModel`), instead of a base model. */
+export const PreTunedModel = z.object({
+  /** `projects/{p}/locations/{l}/models/{m}[@{version or alias}]`. */
+  tunedModelName: z.string(),
+  /** One of its checkpoints; its default checkpoint when absent. */
+  checkpointId: z.string().optional(),
+});
+export type PreTunedModel = z.infer<typeof PreTunedModel>;
+
 /** What to tune: the provider-neutral form of a supervised tuning request. */
 export const TuningSpec = z.object({
+  /**
+   * The base model. With `preTunedModel` it is the base of that tuned model, as resolved for
+   * validation and cost; the provider is then sent `preTunedModel` and no base model.
+   */
   baseModel: z.string(),
+  /** Continuous tuning: start from this tuned model (and checkpoint). */
+  preTunedModel: PreTunedModel.optional(),
   trainingDatasetUri: z.string(),
   validationDatasetUri: z.string().optional(),
   epochCount: z.number().int().positive().optional(),
@@ -46,6 +61,8 @@ export const TuningSpec = z.object({
   labels: z.record(z.string(), z.string()).default({}),
   kmsKeyName: z.string().optional(),
   serviceAccount: z.string().optional(),
+  /** Export only the last checkpoint (Vertex's default, false, exports about one per epoch). */
+  exportLastCheckpointOnly: z.boolean().optional(),
 });
 export type TuningSpec = z.infer<typeof TuningSpec>;
 
@@ -110,12 +127,42 @@ export const Progress = z.object({
 });
 export type Progress = z.infer<typeof Progress>;
 
+/** One intermediate checkpoint of the tuned model (Vertex `tunedModel.checkpoints[]`). */
+export const Checkpoint = z.object({
+  checkpointId: z.string(),
+  epoch: z.number().int().nonnegative().optional(),
+  step: z.number().int().nonnegative().optional(),
+  /** The endpoint this checkpoint is deployed to. */
+  endpoint: z.string().optional(),
+});
+export type Checkpoint = z.infer<typeof Checkpoint>;
+
 export const TuningResult = z.object({
   tunedModel: z.string().optional(),
   endpoint: z.string().optional(),
   experiment: z.string().optional(),
+  checkpoints: z.array(Checkpoint).optional(),
 });
 export type TuningResult = z.infer<typeof TuningResult>;
+
+/**
+ * The provider's own figures about the dataset it trained on (Vertex
+ * `tuningDataStats.supervisedTuningDataStats`), once it has read it. Vertex drops (does not
+ * truncate, despite the legacy field names) examples over the token limit or with unusable media,
+ * and fails the job when more than 10% are dropped.
+ */
+export const TuningDataStats = z.object({
+  tuningDatasetExampleCount: z.number().int().nonnegative().optional(),
+  totalBillableTokenCount: z.number().int().nonnegative().optional(),
+  tuningStepCount: z.number().int().nonnegative().optional(),
+  /** Examples the provider dropped (Vertex `totalTruncatedExampleCount`). */
+  totalTruncatedExampleCount: z.number().int().nonnegative().optional(),
+  /** 1-based indices of dropped examples; Vertex returns a partial sample. */
+  truncatedExampleIndices: z.array(z.number().int().nonnegative()).optional(),
+  /** Why each of those examples was dropped, one per index. */
+  droppedExampleReasons: z.array(z.string()).optional(),
+});
+export type TuningDataStats = z.infer<typeof TuningDataStats>;
 
 export const HistoryEntry = z.object({
   state: JobState,
@@ -162,8 +209,23 @@ export const JobRecord = z.object({
   nextAttemptTime: z.string().optional(),
   progress: Progress.optional(),
   result: TuningResult.optional(),
+  tuningDataStats: TuningDataStats.optional(),
   error: JobError.optional(),
   stalledNotified: z.boolean().default(false),
+  /**
+   * Failed attempts to reconcile the record with the provider (its job not found by name, a
+   * label lookup that could not be answered), counted so nothing is retried forever: after the
+   * poller's limit the job gets `job.stalled` with `reason` and is no longer retried.
+   */
+  recovery: z
+    .object({
+      attempts: z.number().int().nonnegative(),
+      lastError: z.string(),
+      lastTime: z.string(),
+      /** Set when the poller gave up: the reason in the job.stalled event. */
+      gaveUpTime: z.string().optional(),
+    })
+    .optional(),
   history: z.array(HistoryEntry),
   outbox: z.array(OutboxEntry).default([]),
   /**
@@ -205,6 +267,7 @@ export function publicView(job: JobRecord) {
     providerJobName: job.provider.jobName,
     progress: job.progress,
     result: job.result,
+    tuningDataStats: job.tuningDataStats,
     error: job.error,
     history: job.history,
   };

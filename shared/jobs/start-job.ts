@@ -289,7 +289,8 @@ export async function startJob(deps: StartJobDeps, jobId: string): Promise<JobRe
   if (firstPlan.action === 'recover') {
     let found: ProviderJob[];
     try {
-      found = await findProviderJobs(provider, jobId);
+      // The intent bounds how far back a lookup without a usable label filter must read.
+      found = await findProviderJobs(provider, jobId, { createdAfter: firstPlan.intentTime });
     } catch (error) {
       // Another caller may be inside its create call: recording an outcome here (a
       // nextAttemptTime) would tell everyone the attempt is over and invite a second create.

@@ -56,4 +56,9 @@ export interface JobStore {
    * whatever their state: they will occupy a provider slot in a moment.
    */
   countByStates(states: readonly JobState[], options?: CountOptions): Promise<number>;
+  /**
+   * Succeeded records whose tuned model is `tunedModel` (exactly, or any version of it when the
+   * name has no `@version`): how continuous tuning learns the base model of a model tunedrop made.
+   */
+  findByTunedModel?(tunedModel: string): Promise<JobRecord[]>;
 }

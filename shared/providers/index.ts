@@ -1,7 +1,12 @@
 export { type ListManagedJobsOptions, listManagedJobs } from './list-managed.ts';
 export {
+  type FindJobOptions,
   type JobPage,
   type ListJobsOptions,
+  type ListScope,
+  ListUnavailableError,
+  LookupInconclusiveError,
+  listScopes,
   ProviderError,
   type ProviderJob,
   type TuningProvider,

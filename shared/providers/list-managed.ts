@@ -1,9 +1,9 @@
 /**
  * How the poller refreshes thousands of jobs with few calls: one list call per page of every job
- * tunedrop manages (its label), instead of one get per job. Provider-neutral: any TuningProvider
- * that honours the label filter works.
+ * tunedrop manages (its label), instead of one get per job. Provider-neutral: a provider that
+ * cannot filter by label falls back on its own (Vertex: list-modes.ts) and says so in `scope`.
  */
-import type { JobPage, TuningProvider } from './types.ts';
+import type { JobPage, ListScope, TuningProvider } from './types.ts';
 import { managedLabel, maxListPageSize } from './vertex/client.ts';
 
 export interface ListManagedJobsOptions {
@@ -12,6 +12,8 @@ export interface ListManagedJobsOptions {
   /** Defaults to the largest page size the provider accepts. */
   pageSize?: number;
   pageToken?: string;
+  /** The scope the listing's first page came with (JobPage.scope), for its later pages. */
+  scope?: ListScope;
 }
 
 /** One page of tunedrop-managed jobs; follow `nextPageToken` for the rest. */
@@ -24,5 +26,6 @@ export function listManagedJobs(
     pageSize: options.pageSize ?? maxListPageSize,
     ...(options.createdAfter ? { createdAfter: options.createdAfter } : {}),
     ...(options.pageToken ? { pageToken: options.pageToken } : {}),
+    ...(options.scope ? { scope: options.scope } : {}),
   });
 }

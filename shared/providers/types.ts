@@ -2,7 +2,14 @@
  * The contract every tuning provider implements (Vertex AI now, Yandex later). The pipeline only
  * speaks in these terms; provider states are mapped to tunedrop's JobState by the provider.
  */
-import type { JobError, JobState, Progress, TuningResult, TuningSpec } from '../jobs/model.ts';
+import type {
+  JobError,
+  JobState,
+  Progress,
+  TuningDataStats,
+  TuningResult,
+  TuningSpec,
+} from '../jobs/model.ts';
 
 export interface ProviderJob {
   /** The provider's full resource name, e.g. projects/P/locations/L/tuningJobs/123. */
@@ -16,10 +23,30 @@ export interface ProviderJob {
   updateTime?: string;
   progress?: Progress;
   result?: TuningResult;
+  /** The provider's figures about the dataset (examples dropped and why), once it has read it. */
+  tuningDataStats?: TuningDataStats;
   error?: JobError;
 }
 
+/**
+ * How much of a list filter the provider honours, from most to least selective. The Vertex list
+ * filter is undocumented (shared/providers/vertex/filter.ts), so the client falls back one step
+ * each time Vertex answers a filter with 400 INVALID_ARGUMENT, and remembers the step per process:
+ * - `labels`: the label filter (every job tunedrop manages, or one record's job);
+ * - `state`: a state-only filter; labels are checked on each page by the client, and a listing
+ *   asked for no particular states covers the non-terminal ones only (`coveredStates`);
+ * - `unfiltered`: no filter at all, every job of the location, labels checked by the client;
+ * - `per-job`: the list itself is unusable; callers fetch the jobs they know by name.
+ */
+export const listScopes = ['labels', 'state', 'unfiltered', 'per-job'] as const;
+export type ListScope = (typeof listScopes)[number];
+
 export interface ListJobsOptions {
+  /**
+   * At least this fallback step (a later page of a listing passes the scope its first page came
+   * with, so its page token matches its filter). The provider may use a later step, never an earlier.
+   */
+  scope?: ListScope;
   /** Only jobs carrying all these labels. */
   labels?: Record<string, string>;
   /** Only jobs in one of these provider-neutral states. */
@@ -33,6 +60,18 @@ export interface ListJobsOptions {
 export interface JobPage {
   jobs: ProviderJob[];
   nextPageToken?: string;
+  /** The fallback step this page was listed with (`labels` when the provider has no fallback). */
+  scope?: ListScope;
+  /** Set when the page holds only jobs in these states (a state-only filter): others were not listed. */
+  coveredStates?: JobState[];
+}
+
+export interface FindJobOptions {
+  /**
+   * The job cannot be older than this (the record's create intent): a lookup without a label
+   * filter stops paging once the listing has gone back past it (less a clock-skew margin).
+   */
+  createdAfter?: string;
 }
 
 export interface TuningProvider {
@@ -42,8 +81,19 @@ export interface TuningProvider {
   getJob(name: string): Promise<ProviderJob>;
   listJobs(options?: ListJobsOptions): Promise<JobPage>;
   /** The job labelled with this record id, if one exists: what a retry adopts instead of creating. */
-  findJobByRecordId(recordId: string): Promise<ProviderJob | undefined>;
+  findJobByRecordId(recordId: string, options?: FindJobOptions): Promise<ProviderJob | undefined>;
+  /** Every job labelled with this record id (more than one only after a duplicate create). */
+  findJobsByRecordId?(recordId: string, options?: FindJobOptions): Promise<ProviderJob[]>;
   cancelJob(name: string): Promise<void>;
+  /**
+   * What the provider says about a tuned model (continuous tuning): undefined when it does not
+   * exist; `baseModel` as the provider names it, when it does.
+   */
+  describeTunedModel?(name: string): Promise<{ baseModel?: string } | undefined>;
+  /** The list fallback step this process currently uses, for poll summaries (none: always `labels`). */
+  listScope?(): ListScope;
+  /** HTTP requests made so far by this provider (a fallback or a lookup may take several per method call). */
+  requestCount?(): number;
 }
 
 /**
@@ -60,5 +110,27 @@ export class ProviderError extends Error {
     readonly details: unknown[] = [],
   ) {
     super(message);
+  }
+}
+
+/**
+ * The provider cannot list jobs at all (every filter, and no filter, was refused): the caller
+ * fetches the jobs it knows by name. Permanent for this process; a lookup by label cannot be
+ * answered, so an interrupted start stays unresolved (and is reported) instead of creating again.
+ */
+export class ListUnavailableError extends ProviderError {
+  constructor(message: string) {
+    super(message, 400, 'FAILED_PRECONDITION', false);
+  }
+}
+
+/**
+ * A label lookup without a label filter could not prove the job absent within its page budget
+ * (the listing is not in creation order, or holds too many jobs newer than the intent).
+ * Transient: a later attempt may succeed; the caller counts attempts.
+ */
+export class LookupInconclusiveError extends ProviderError {
+  constructor(message: string) {
+    super(message, 0, 'LOOKUP_INCONCLUSIVE', true);
   }
 }

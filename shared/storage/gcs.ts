@@ -112,6 +112,21 @@ export function createGcsBlobStore(options: GcsBlobStoreOptions): BlobStore {
       }
     },
 
+    async createIfAbsent(bucket: string, name: string, data: string | Buffer, contentType: string) {
+      try {
+        // ifGenerationMatch 0: the upload succeeds only if no live object has this name.
+        await file(bucket, name).save(typeof data === 'string' ? Buffer.from(data) : data, {
+          contentType,
+          resumable: false,
+          preconditionOpts: { ifGenerationMatch: 0 },
+        });
+      } catch (error) {
+        if ((error as { code?: unknown }).code === 412) return undefined;
+        throw fromGcsError(error, bucket, name);
+      }
+      return this.stat(bucket, name);
+    },
+
     async list(bucket: string, prefix: string): Promise<BlobInfo[]> {
       const [files] = await options.storage.bucket(bucket).getFiles({ prefix, autoPaginate: true });
       return files.map((entry) => infoOf(bucket, entry.name, entry.metadata));

@@ -235,6 +235,24 @@ export function createLocalBlobStore(options: LocalBlobStoreOptions): BlobStore 
       return info;
     },
 
+    async createIfAbsent(bucket: string, name: string, data: string | Buffer): Promise<BlobInfo | undefined> {
+      const path = pathOf(name);
+      await mkdir(dirname(path), { recursive: true });
+      // Temp file, then a hard link into place: atomic for the folder watcher, and it fails
+      // (EEXIST) instead of replacing an object that is already there.
+      const temp = join(root, `.tunedrop-tmp-${randomBytes(6).toString('hex')}`);
+      try {
+        await writeFile(temp, data);
+        await link(temp, path);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
+        throw error;
+      } finally {
+        await rm(temp, { force: true });
+      }
+      return statObject(bucket, name);
+    },
+
     async list(bucket: string, prefix: string): Promise<BlobInfo[]> {
       let entries: string[];
       try {

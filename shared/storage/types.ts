@@ -58,4 +58,15 @@ export interface BlobStore {
     destination: { bucket: string; name: string },
     options?: CopyOptions,
   ): Promise<BlobInfo>;
+  /**
+   * Creates an object that does not exist yet, anywhere in the bucket (incoming/ included: the
+   * API's `jobs/{id}:continue` drops its manifest there, for ingest to validate). Never replaces
+   * anything: when the object exists, nothing is written and undefined is returned.
+   */
+  createIfAbsent?(
+    bucket: string,
+    name: string,
+    data: string | Buffer,
+    contentType: string,
+  ): Promise<BlobInfo | undefined>;
 }

@@ -47,7 +47,7 @@ export interface ApiStack {
   close(): Promise<void>;
 }
 
-export async function startApiStack(): Promise<ApiStack> {
+export async function startApiStack(options: { jobSeconds?: number } = {}): Promise<ApiStack> {
   const project = process.env.GOOGLE_CLOUD_PROJECT ?? 'tunedrop-test';
   const bucketDir = await mkdtemp(join(tmpdir(), 'tunedrop-api-'));
   await mkdir(join(bucketDir, 'incoming'), { recursive: true });
@@ -56,7 +56,7 @@ export async function startApiStack(): Promise<ApiStack> {
     join(bucketDir, datasetObject),
   );
 
-  const vertex = await startVertexEmulator({ port: 0, jobSeconds: 30, bucketDir });
+  const vertex = await startVertexEmulator({ port: 0, jobSeconds: options.jobSeconds ?? 30, bucketDir });
   const topicName = uniqueName('api-events');
   const config = loadConfig({
     GOOGLE_CLOUD_PROJECT: project,

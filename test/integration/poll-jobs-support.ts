@@ -3,7 +3,7 @@
  * emulator on a free port with the same hand-moved clock as the poller, so a job's lifecycle is
  * stepped through without sleeping. Events are received from a real Pub/Sub subscription.
  */
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Firestore } from '@google-cloud/firestore';
@@ -15,7 +15,11 @@ import {
   pollJobs,
 } from '../../functions/poll-jobs/index.ts';
 import { noLease } from '../../functions/poll-jobs/lease.ts';
-import { startVertexEmulator, type VertexEmulator } from '../../local/vertex-emulator/index.ts';
+import {
+  type ListFilterMode,
+  startVertexEmulator,
+  type VertexEmulator,
+} from '../../local/vertex-emulator/index.ts';
 import { type CloudEvent, createPubSubPublisher, type EventPublisher } from '../../shared/events/index.ts';
 import {
   createFirestore,
@@ -24,7 +28,11 @@ import {
   type JobStore,
 } from '../../shared/jobs/index.ts';
 import { createMemoryLogger } from '../../shared/logging/index.ts';
-import { createVertexProvider, type VertexProvider } from '../../shared/providers/index.ts';
+import {
+  createListModeMemory,
+  createVertexProvider,
+  type VertexProvider,
+} from '../../shared/providers/index.ts';
 import { uniqueName } from '../support/names.ts';
 import { manualClock, pollConfig, recordIn } from '../unit/poll-jobs/fixtures.ts';
 
@@ -39,10 +47,19 @@ export interface World {
   emulator: VertexEmulator;
   provider: VertexProvider;
   clock: ReturnType<typeof manualClock>;
+  /** The folder standing in for the bucket (`gs://tunedrop-test/` maps to it). */
+  bucketDir: string;
   close(): Promise<void>;
 }
 
-export async function startWorld(): Promise<World> {
+export interface WorldOptions {
+  /** How much of a list filter the Vertex emulator honours (`--list-filter`). */
+  listFilter?: ListFilterMode;
+  /** Stands between the client and the emulator (e.g. a proxy that refuses every list). */
+  fetch?: typeof globalThis.fetch;
+}
+
+export async function startWorld(options: WorldOptions = {}): Promise<World> {
   const bucketDir = await mkdtemp(path.join(tmpdir(), 'tunedrop-poll-'));
   await mkdir(path.join(bucketDir, 'incoming'), { recursive: true });
   const lines = Array.from({ length: 20 }, (_, i) =>
@@ -55,12 +72,21 @@ export async function startWorld(): Promise<World> {
   );
   await writeFile(path.join(bucketDir, 'incoming/train.jsonl'), `${lines.join('\n')}\n`);
   const clock = manualClock(new Date());
-  const emulator = await startVertexEmulator({ port: 0, jobSeconds, bucketDir, now: clock.ms });
+  const emulator = await startVertexEmulator({
+    port: 0,
+    jobSeconds,
+    bucketDir,
+    now: clock.ms,
+    ...(options.listFilter ? { listFilter: options.listFilter } : {}),
+  });
   const provider = createVertexProvider({
     project,
     region: 'us-central1',
     endpoint: emulator.url,
     retry: { attempts: 1 },
+    // Its own list fallback memory: the process-wide one would carry over between worlds.
+    listModes: createListModeMemory(),
+    ...(options.fetch ? { fetch: options.fetch } : {}),
   });
   const firestore = createFirestore({ project });
   const pubsub = new PubSub({ projectId: project });
@@ -70,8 +96,10 @@ export async function startWorld(): Promise<World> {
     emulator,
     provider,
     clock,
+    bucketDir,
     async close() {
       await emulator.close();
+      await rm(bucketDir, { recursive: true, force: true });
       await firestore.terminate();
       await pubsub.close();
     },

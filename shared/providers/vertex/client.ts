@@ -11,19 +11,37 @@ import { GoogleAuth } from 'google-auth-library';
 import { jobIdLabel, type TuningSpec } from '../../jobs/model.ts';
 import type { Logger } from '../../logging/index.ts';
 import {
+  type FindJobOptions,
   type JobPage,
   type ListJobsOptions,
+  type ListScope,
+  ListUnavailableError,
+  LookupInconclusiveError,
   ProviderError,
   type ProviderJob,
   type TuningProvider,
 } from '../types.ts';
 import { errorFromNetwork, errorFromResponse } from './errors.ts';
 import { allOf, labelEquals } from './filter.ts';
-import { adapterSizeEnum, ListTuningJobsResponse, TuningJobResource } from './schema.ts';
+import {
+  isListRefusal,
+  type ListModeMemory,
+  laterOf,
+  nextScope,
+  processListModeMemory,
+  stateScope,
+} from './list-modes.ts';
+import { adapterSizeEnum, ListTuningJobsResponse, ModelResource, TuningJobResource } from './schema.ts';
 import { toJobState, vertexStatesFor } from './states.ts';
 
 /** Marks every job tunedrop created, so one filtered list finds them all. */
 export const managedLabel = 'tunedrop-managed';
+
+/**
+ * The label Vertex puts on a tuned model naming its tuning base model (schema.ts, ModelResource):
+ * read by Google's own SDKs as the tuned model's base model.
+ */
+export const tuningBaseModelLabel = 'google-vertex-llm-tuning-base-model-id';
 
 /**
  * The page size tunedrop asks for when it lists many jobs. The v1 reference documents neither a
@@ -32,6 +50,12 @@ export const managedLabel = 'tunedrop-managed';
  * The emulator caps pages at the same size.
  */
 export const maxListPageSize = 100;
+
+/** Pages a label lookup without a label filter reads at most before it calls itself inconclusive. */
+export const maxLookupPages = 20;
+
+/** Clock skew allowed between tunedrop and Vertex when a lookup decides a page is older than an intent. */
+export const lookupSkewMs = 15 * 60_000;
 
 /** Anything that can produce request headers: google-auth-library's GoogleAuth or a test double. */
 export interface AuthHeaders {
@@ -51,11 +75,20 @@ export interface VertexProviderOptions {
   timeoutMs?: number;
   /** Retries of transient errors for get/list/cancel (never for create). */
   retry?: { attempts?: number; baseDelayMs?: number };
+  /**
+   * Where the list fallback step is remembered (list-modes.ts). By default one memory per
+   * endpoint and location for the whole process; tests pass their own.
+   */
+  listModes?: ListModeMemory;
 }
 
 export type VertexProvider = TuningProvider & {
   /** The collection URL parent, `projects/{project}/locations/{region}`. */
   readonly parent: string;
+  listScope(): ListScope;
+  requestCount(): number;
+  /** A v1 Model resource by name (`projects/…/models/…[@version]`), or undefined when it does not exist. */
+  getModel(name: string): Promise<ModelResource | undefined>;
 };
 
 const cloudPlatformScope = 'https://www.googleapis.com/auth/cloud-platform';
@@ -70,8 +103,20 @@ export function toTuningJobBody(spec: TuningSpec, recordId: string): Record<stri
   const supervisedTuningSpec: Record<string, unknown> = { trainingDatasetUri: spec.trainingDatasetUri };
   if (spec.validationDatasetUri) supervisedTuningSpec.validationDatasetUri = spec.validationDatasetUri;
   if (Object.keys(hyperParameters).length) supervisedTuningSpec.hyperParameters = hyperParameters;
+  if (spec.exportLastCheckpointOnly !== undefined)
+    supervisedTuningSpec.exportLastCheckpointOnly = spec.exportLastCheckpointOnly;
+  // `baseModel` and `preTunedModel` are a oneof: continuous tuning sends only the tuned model
+  // (Vertex fills its baseModel in as output).
+  const source: Record<string, unknown> = spec.preTunedModel
+    ? {
+        preTunedModel: {
+          tunedModelName: spec.preTunedModel.tunedModelName,
+          ...(spec.preTunedModel.checkpointId ? { checkpointId: spec.preTunedModel.checkpointId } : {}),
+        },
+      }
+    : { baseModel: spec.baseModel };
   const body: Record<string, unknown> = {
-    baseModel: spec.baseModel,
+    ...source,
     supervisedTuningSpec,
     labels: { ...spec.labels, [jobIdLabel]: recordId, [managedLabel]: 'true' },
   };
@@ -106,7 +151,35 @@ export function toProviderJob(resource: TuningJobResource): ProviderJob {
   if (resource.tunedModel?.model) result.tunedModel = resource.tunedModel.model;
   if (resource.tunedModel?.endpoint) result.endpoint = resource.tunedModel.endpoint;
   if (resource.experiment) result.experiment = resource.experiment;
+  const checkpoints = (resource.tunedModel?.checkpoints ?? []).flatMap((checkpoint) =>
+    checkpoint.checkpointId
+      ? [
+          {
+            checkpointId: checkpoint.checkpointId,
+            ...(checkpoint.epoch !== undefined ? { epoch: checkpoint.epoch } : {}),
+            ...(checkpoint.step !== undefined ? { step: checkpoint.step } : {}),
+            ...(checkpoint.endpoint ? { endpoint: checkpoint.endpoint } : {}),
+          },
+        ]
+      : [],
+  );
+  if (checkpoints.length) result.checkpoints = checkpoints;
   if (Object.keys(result).length) job.result = result;
+  const stats = resource.tuningDataStats?.supervisedTuningDataStats;
+  if (stats) {
+    const dataStats: NonNullable<ProviderJob['tuningDataStats']> = {};
+    const fields = [
+      'tuningDatasetExampleCount',
+      'totalBillableTokenCount',
+      'tuningStepCount',
+      'totalTruncatedExampleCount',
+    ] as const;
+    for (const field of fields) if (stats[field] !== undefined) dataStats[field] = stats[field];
+    if (stats.truncatedExampleIndices?.length)
+      dataStats.truncatedExampleIndices = stats.truncatedExampleIndices;
+    if (stats.droppedExampleReasons?.length) dataStats.droppedExampleReasons = stats.droppedExampleReasons;
+    if (Object.keys(dataStats).length) job.tuningDataStats = dataStats;
+  }
   if (resource.error && (resource.error.code || resource.error.message)) {
     job.error = { code: resource.error.code ?? 2, message: resource.error.message ?? '' };
     if (resource.error.details?.length) job.error.details = resource.error.details;
@@ -125,6 +198,8 @@ export function createVertexProvider(options: VertexProviderOptions): VertexProv
   const baseDelayMs = options.retry?.baseDelayMs ?? 250;
   const parent = `projects/${project}/locations/${region}`;
   const isEmulator = endpoint.startsWith('http://');
+  const listModes = options.listModes ?? processListModeMemory(`${endpoint}/v1/${parent}`);
+  let requests = 0;
   let auth = options.auth;
 
   async function authHeaders(url: string): Promise<Record<string, string>> {
@@ -139,6 +214,7 @@ export function createVertexProvider(options: VertexProviderOptions): VertexProv
   /** One HTTP exchange; throws ProviderError on any failure. */
   async function call(method: 'GET' | 'POST', path: string, what: string, body?: unknown): Promise<unknown> {
     const url = `${endpoint}/v1/${path}`;
+    requests++;
     let response: Response;
     let text: string;
     try {
@@ -195,39 +271,135 @@ export function createVertexProvider(options: VertexProviderOptions): VertexProv
     return toProviderJob(parsed.data);
   }
 
+  /** The filter a list request sends at a fallback step; the client re-checks everything it asks. */
+  function filterAt(scope: ListScope, list: ListJobsOptions) {
+    const labels = Object.entries(list.labels ?? {});
+    if (scope === 'labels') {
+      // Only label equality goes to Vertex (see filter.ts for why); states and the creation time
+      // are checked here, on every page, as are the labels again.
+      return { filter: allOf(...labels.map(([key, value]) => labelEquals(key, value))) };
+    }
+    if (scope === 'state') {
+      const { filter, covered } = stateScope(list.states);
+      return { filter, covered };
+    }
+    return { filter: undefined };
+  }
+
+  /**
+   * One page, at the process's fallback step or a later one. A first page whose filter Vertex
+   * refuses (400) is asked again one step down; a refused unfiltered list makes the list unusable
+   * (ListUnavailableError). At most three requests: the steps are finite and only move down.
+   */
   async function listJobs(list: ListJobsOptions = {}): Promise<JobPage> {
+    return (await listPage(list, true)) as JobPage;
+  }
+
+  /** listJobs; with `stepDown` false, a refused filter is remembered and answered with undefined. */
+  async function listPage(list: ListJobsOptions, stepDown: boolean): Promise<JobPage | undefined> {
     const { states } = list;
     // States such as DRAFT or QUEUED exist only in tunedrop: no Vertex job can be in them.
-    if (states && !vertexStatesFor(states).length) return { jobs: [] };
+    if (states && !vertexStatesFor(states).length) return { jobs: [], scope: listModes.current() };
     const labels = Object.entries(list.labels ?? {});
-    // Only label equality goes to Vertex (see filter.ts for why); states and the creation time
-    // are checked here, on every page, as are the labels again.
-    const filter = allOf(...labels.map(([key, value]) => labelEquals(key, value)));
     const createdAfter = list.createdAfter ? Date.parse(list.createdAfter) : undefined;
     const wanted = (job: ProviderJob) =>
       labels.every(([key, value]) => job.labels[key] === value) &&
       (!states || states.includes(job.state)) &&
       // A job without a createTime cannot be proven old, so it is kept.
       (createdAfter === undefined || !job.createTime || Date.parse(job.createTime) >= createdAfter);
-    const query = new URLSearchParams();
-    if (filter) query.set('filter', filter);
-    if (list.pageSize) query.set('pageSize', String(list.pageSize));
-    if (list.pageToken) query.set('pageToken', list.pageToken);
-    const qs = query.toString();
     const what = 'tuningJobs.list';
-    const json = await callWithRetry('GET', `${parent}/tuningJobs${qs ? `?${qs}` : ''}`, what);
-    const parsed = ListTuningJobsResponse.safeParse(json);
-    if (!parsed.success) {
-      throw new ProviderError(
-        `${what}: unexpected response shape: ${parsed.error.message}`,
-        200,
-        'INTERNAL',
+    let scope = laterOf(listModes.current(), list.scope ?? 'labels');
+    for (;;) {
+      if (scope === 'per-job') {
+        throw new ListUnavailableError(
+          `${what}: Vertex AI refused every list filter and the unfiltered list in this process; jobs are fetched by name`,
+        );
+      }
+      const { filter, covered } = filterAt(scope, list);
+      const query = new URLSearchParams();
+      if (filter) query.set('filter', filter);
+      if (list.pageSize) query.set('pageSize', String(list.pageSize));
+      if (list.pageToken) query.set('pageToken', list.pageToken);
+      const qs = query.toString();
+      let json: unknown;
+      try {
+        json = await callWithRetry('GET', `${parent}/tuningJobs${qs ? `?${qs}` : ''}`, what);
+      } catch (error) {
+        // A page token belongs to its first page's filter: a later page is never re-asked differently.
+        if (list.pageToken || !isListRefusal(error)) throw error;
+        // Nothing filtered and still refused: the list itself is unusable.
+        const to = filter ? nextScope(scope) : 'per-job';
+        scope = listModes.fallBack(scope, to, error, logger);
+        if (!stepDown) return undefined;
+        continue;
+      }
+      const parsed = ListTuningJobsResponse.safeParse(json);
+      if (!parsed.success) {
+        throw new ProviderError(
+          `${what}: unexpected response shape: ${parsed.error.message}`,
+          200,
+          'INTERNAL',
+          false,
+        );
+      }
+      const page: JobPage = {
+        jobs: (parsed.data.tuningJobs ?? []).map(toProviderJob).filter(wanted),
+        scope,
+      };
+      if (covered) page.coveredStates = covered;
+      if (parsed.data.nextPageToken) page.nextPageToken = parsed.data.nextPageToken;
+      return page;
+    }
+  }
+
+  /** Every job carrying the record label, read from label-filtered pages (all of them). */
+  async function findByLabelFilter(recordId: string): Promise<ProviderJob[] | undefined> {
+    let pageToken: string | undefined;
+    const found: ProviderJob[] = [];
+    do {
+      const page = await listPage(
+        { labels: { [jobIdLabel]: recordId }, pageSize: maxListPageSize, pageToken, scope: 'labels' },
         false,
       );
+      // The label filter is (or was just) refused: the caller scans the unfiltered list instead.
+      if (page?.scope !== 'labels') return undefined;
+      found.push(...page.jobs);
+      pageToken = page.nextPageToken;
+    } while (pageToken);
+    return found;
+  }
+
+  /**
+   * The record's jobs from unfiltered pages, labels checked here. A state-only filter cannot
+   * answer "does a job with this label exist" (the job may already have finished), so the lookup
+   * goes straight to the unfiltered list. It stops at the end of the list, or at a page older
+   * than the intent (less lookupSkewMs) as long as every job seen so far came newest first;
+   * otherwise, after maxLookupPages, it is inconclusive rather than wrong.
+   */
+  async function findByScan(recordId: string, options: FindJobOptions): Promise<ProviderJob[]> {
+    const cutoff = options.createdAfter ? Date.parse(options.createdAfter) - lookupSkewMs : undefined;
+    const found: ProviderJob[] = [];
+    let pageToken: string | undefined;
+    let previous = Number.POSITIVE_INFINITY;
+    let ordered = true;
+    for (let pages = 0; pages < maxLookupPages; pages++) {
+      // All jobs of the page (the label is matched below) so the creation order can be checked.
+      const page = await listJobs({ pageSize: maxListPageSize, pageToken, scope: 'unfiltered' });
+      for (const job of page.jobs) {
+        const created = job.createTime ? Date.parse(job.createTime) : Number.NaN;
+        if (Number.isNaN(created) || created > previous) ordered = false;
+        else previous = created;
+        if (job.labels[jobIdLabel] === recordId) found.push(job);
+      }
+      pageToken = page.nextPageToken;
+      if (!pageToken) return found;
+      if (ordered && cutoff !== undefined && previous < cutoff) return found;
     }
-    const page: JobPage = { jobs: (parsed.data.tuningJobs ?? []).map(toProviderJob).filter(wanted) };
-    if (parsed.data.nextPageToken) page.nextPageToken = parsed.data.nextPageToken;
-    return page;
+    if (found.length) return found;
+    throw new LookupInconclusiveError(
+      `tuningJobs.list: no job labelled ${jobIdLabel}=${recordId} in the first ${maxLookupPages} unfiltered pages, ` +
+        'and the listing could not prove there is none (the label filter is refused by Vertex AI)',
+    );
   }
 
   return {
@@ -262,20 +434,12 @@ export function createVertexProvider(options: VertexProviderOptions): VertexProv
 
     listJobs,
 
-    async findJobByRecordId(recordId) {
+    findJobsByRecordId: findAllByRecordId,
+
+    async findJobByRecordId(recordId, options = {}) {
       // A record id maps to at most one job unless something went wrong before; the oldest one
       // is the one to adopt, so every page is read.
-      let pageToken: string | undefined;
-      const found: ProviderJob[] = [];
-      do {
-        const page = await listJobs({
-          labels: { [jobIdLabel]: recordId },
-          pageSize: maxListPageSize,
-          pageToken,
-        });
-        found.push(...page.jobs);
-        pageToken = page.nextPageToken;
-      } while (pageToken);
+      const found = await findAllByRecordId(recordId, options);
       if (found.length > 1) {
         logger?.warn('more than one vertex job carries one record id', {
           recordId,
@@ -288,5 +452,48 @@ export function createVertexProvider(options: VertexProviderOptions): VertexProv
     async cancelJob(name) {
       await callWithRetry('POST', `${name}:cancel`, 'tuningJobs.cancel');
     },
+
+    async describeTunedModel(name) {
+      const model = await getModel(name);
+      if (!model) return undefined;
+      const baseModel = model.labels?.[tuningBaseModelLabel];
+      return baseModel ? { baseModel } : {};
+    },
+
+    listScope: () => listModes.current(),
+    requestCount: () => requests,
+
+    getModel,
   };
+
+  /**
+   * Every job labelled with the record id. Without a usable label filter, the unfiltered list is
+   * scanned back to `createdAfter` (findByScan); without a usable list, ListUnavailableError: the
+   * caller must not conclude that no job exists.
+   */
+  async function findAllByRecordId(recordId: string, options: FindJobOptions = {}): Promise<ProviderJob[]> {
+    return (await findByLabelFilter(recordId)) ?? (await findByScan(recordId, options));
+  }
+
+  /** A v1 Model by name; undefined on 404. */
+  async function getModel(name: string): Promise<ModelResource | undefined> {
+    const what = 'models.get';
+    let json: unknown;
+    try {
+      json = await callWithRetry('GET', name, what);
+    } catch (error) {
+      if (error instanceof ProviderError && error.httpStatus === 404) return undefined;
+      throw error;
+    }
+    const parsed = ModelResource.safeParse(json);
+    if (!parsed.success) {
+      throw new ProviderError(
+        `${what}: unexpected Model shape: ${parsed.error.message}`,
+        200,
+        'INTERNAL',
+        false,
+      );
+    }
+    return parsed.data;
+  }
 }

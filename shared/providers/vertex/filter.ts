@@ -27,11 +27,25 @@
  * correct results. `pageSize` is a request, not a promise: callers follow `nextPageToken` and
  * accept short (even empty) pages. Values are always quoted and escaped, so a label value can
  * never change the meaning of the filter.
+ *
+ * Because none of this is documented, a 400 INVALID_ARGUMENT to the label filter is not fatal:
+ * the client falls back to a state-only filter, then to no filter, then to fetching jobs by name
+ * (list-modes.ts), and remembers the step for the rest of the process.
  */
 
 const quote = (value: string) => `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 
 export const labelEquals = (key: string, value: string) => `labels.${key}=${quote(value)}`;
+
+/** `state="JOB_STATE_RUNNING"`: the state-only fallback (list-modes.ts), used only after a label filter was refused. */
+export const stateEquals = (state: string) => `state=${quote(state)}`;
+
+/** Joins the non-empty terms with OR, parenthesised when there are several. */
+export function anyOf(...terms: (string | undefined)[]): string | undefined {
+  const present = terms.filter((term): term is string => !!term);
+  if (present.length <= 1) return present[0];
+  return `(${present.join(' OR ')})`;
+}
 
 /** Joins the non-empty terms with AND; undefined when there is nothing to filter on. */
 export function allOf(...terms: (string | undefined)[]): string | undefined {

@@ -1,16 +1,26 @@
 export {
   type AuthHeaders,
   createVertexProvider,
+  lookupSkewMs,
   managedLabel,
   maxListPageSize,
+  maxLookupPages,
   toProviderJob,
   toTuningJobBody,
+  tuningBaseModelLabel,
   type VertexProvider,
   type VertexProviderOptions,
 } from './client.ts';
 export { errorFromNetwork, errorFromResponse, isTransientHttp } from './errors.ts';
-export { allOf, labelEquals } from './filter.ts';
-export { adapterSizeEnum, Int64, TuningJobResource } from './schema.ts';
+export { allOf, anyOf, labelEquals, stateEquals } from './filter.ts';
+export {
+  activeJobStates,
+  createListModeMemory,
+  isListRefusal,
+  type ListModeMemory,
+  processListModeMemory,
+} from './list-modes.ts';
+export { adapterSizeEnum, Int64, ModelResource, TuningJobResource } from './schema.ts';
 export {
   type StateRow,
   toJobState,

@@ -27,6 +27,13 @@ export const TuningJobResource = z.looseObject({
   name: z.string(),
   state: z.string().optional(),
   baseModel: z.string().optional(),
+  preTunedModel: z
+    .looseObject({
+      tunedModelName: z.string().optional(),
+      checkpointId: z.string().optional(),
+      baseModel: z.string().optional(),
+    })
+    .optional(),
   tunedModelDisplayName: z.string().optional(),
   description: z.string().optional(),
   labels: z.record(z.string(), z.string()).optional(),
@@ -50,6 +57,10 @@ export const TuningJobResource = z.looseObject({
           tuningStepCount: Int64.optional(),
           tuningDatasetExampleCount: Int64.optional(),
           totalBillableTokenCount: Int64.optional(),
+          // "Truncated" is legacy naming: these examples were dropped (v1 tuning_job.proto).
+          totalTruncatedExampleCount: Int64.optional(),
+          truncatedExampleIndices: z.array(Int64).optional(),
+          droppedExampleReasons: z.array(z.string()).optional(),
         })
         .optional(),
     })
@@ -81,3 +92,25 @@ export const adapterSizeEnum = {
   SIXTEEN: 'ADAPTER_SIZE_SIXTEEN',
   THIRTY_TWO: 'ADAPTER_SIZE_THIRTY_TWO',
 } as const;
+
+/**
+ * The parts of a v1 `Model` resource (`GET /v1/projects/{p}/locations/{l}/models/{m}`) that say which
+ * base model a tuned model came from. The v1 Model has no field naming a tuned model's base:
+ * `baseModelSource` only names Model Garden / GenIE sources. Vertex labels a tuned model with
+ * `google-vertex-llm-tuning-base-model-id` (and `google-vertex-llm-tuning-job-id`); Google's
+ * `@google/genai` SDK reads exactly that label as a tuned model's `baseModel`, and the Vertex AI
+ * Python SDK as the tuning base model id. Its exact spelling for Gemini ids (label values cannot
+ * hold dots) is UNCONFIRMED, so the reader accepts `.` written as `_` or `-` (vertex-models.ts).
+ */
+export const ModelResource = z.looseObject({
+  name: z.string(),
+  versionId: z.string().optional(),
+  labels: z.record(z.string(), z.string()).optional(),
+  baseModelSource: z
+    .looseObject({
+      modelGardenSource: z.looseObject({ publicModelName: z.string().optional() }).optional(),
+      genieSource: z.looseObject({ baseModelUri: z.string().optional() }).optional(),
+    })
+    .optional(),
+});
+export type ModelResource = z.infer<typeof ModelResource>;

@@ -66,6 +66,8 @@ describe('poll-jobs marks runs, state changes, stalls and provider deferrals', (
     leased: 0,
     vertexCalls: 1,
     errors: 0,
+    listMode: 'labels' as const,
+    gaveUp: 0,
   };
 
   it('a run is ok, errors (a step failed or events stayed unpublished) or failed', () => {

@@ -246,7 +246,13 @@ describe('paging the provider list', () => {
     expect(summary).toMatchObject({ refreshed: 0, transitions: 0, errors: 0, vertexCalls: 2 });
     expect(t.fake.calls.map((call) => call.method)).toEqual(['listJobs', 'getJob']);
     expect(t.fake.calls[1]?.name).toBe(orphaned.provider.jobName);
-    expect(await t.store.get(orphaned.id)).toEqual(orphaned);
+    // The state is untouched; the 404 is counted towards giving up on the record.
+    const after = await t.store.get(orphaned.id);
+    expect({ ...after, recovery: undefined, updateTime: orphaned.updateTime }).toEqual({
+      ...orphaned,
+      recovery: undefined,
+    });
+    expect(after?.recovery).toMatchObject({ attempts: 1, lastError: expect.stringContaining('404') });
   });
 
   it('stops at a page budget that grows with the named jobs when the list order gives no hint', async () => {

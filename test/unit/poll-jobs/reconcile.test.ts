@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { type ReconcileOptions, reconcile } from '../../../functions/poll-jobs/reconcile.ts';
+import {
+  noteRecoveryFailure,
+  type ReconcileOptions,
+  reconcile,
+} from '../../../functions/poll-jobs/reconcile.ts';
 import { providerJob } from './fakes.ts';
 import { recordIn } from './fixtures.ts';
 
@@ -129,5 +133,64 @@ describe('reconciling a record with what the provider reports', () => {
   it('does not call a draft awaiting approval stalled', () => {
     const job = recordIn('DRAFT', { time: start });
     expect(reconcile(job, undefined, options(later(48 * 60 * 60_000))).job).toBeUndefined();
+  });
+});
+
+describe('Vertex figures and failed reconciliations', () => {
+  it('records new checkpoints and data stats of a running job without a state change', () => {
+    const job = started('RUNNING');
+    const observed = providerJob(job.id, 'RUNNING', {
+      name: job.provider.jobName,
+      result: { checkpoints: [{ checkpointId: '1', epoch: 1, step: 5 }] },
+      tuningDataStats: {
+        tuningDatasetExampleCount: 21,
+        totalTruncatedExampleCount: 1,
+        truncatedExampleIndices: [21],
+      },
+    });
+    const outcome = reconcile(job, observed, options(later(60_000)));
+    expect(outcome.to).toBe('RUNNING');
+    expect(outcome.job?.result?.checkpoints).toEqual([{ checkpointId: '1', epoch: 1, step: 5 }]);
+    expect(outcome.job?.tuningDataStats?.totalTruncatedExampleCount).toBe(1);
+    expect(types(outcome.job)).toEqual([]);
+    // Seen again with nothing new: no write.
+    expect(reconcile(outcome.job!, observed, options(later(120_000))).job).toBeUndefined();
+  });
+
+  it('counts failed reconciliations and, at the limit, reports job.stalled with the reason once', () => {
+    let job = started('RUNNING');
+    for (let attempt = 1; attempt < 3; attempt++) {
+      const counted = noteRecoveryFailure(
+        job,
+        'provider job x was not found (404)',
+        3,
+        options(later(attempt)),
+      );
+      expect(counted).toMatchObject({ gaveUp: false, job: { recovery: { attempts: attempt } } });
+      job = counted.job!;
+    }
+    const last = noteRecoveryFailure(job, 'provider job x was not found (404)', 3, options(later(3)));
+    expect(last.gaveUp).toBe(true);
+    expect(last.job?.recovery?.gaveUpTime).toBeDefined();
+    const stalled = last.job?.outbox.at(-1)?.event as { type: string; data: { reason: string } };
+    expect(stalled.type).toBe('tunedrop.v1.job.stalled');
+    expect(stalled.data.reason).toBe(
+      'could not be reconciled with the provider after 3 attempts; no longer retried: provider job x was not found (404)',
+    );
+    // Given up: nothing more is counted or sent.
+    expect(noteRecoveryFailure(last.job!, 'again', 3, options(later(4))).job).toBeUndefined();
+  });
+
+  it('clears the count once the job is seen again', () => {
+    const job = {
+      ...started('RUNNING'),
+      recovery: { attempts: 2, lastError: '404', lastTime: start.toISOString() },
+    };
+    const outcome = reconcile(
+      job,
+      providerJob(job.id, 'RUNNING', { name: job.provider.jobName }),
+      options(later(1)),
+    );
+    expect(outcome.job?.recovery).toBeUndefined();
   });
 });

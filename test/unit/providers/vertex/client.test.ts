@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { TuningSpec } from '../../../../shared/jobs/model.ts';
 import { listManagedJobs } from '../../../../shared/providers/index.ts';
 import { ProviderError } from '../../../../shared/providers/types.ts';
-import { createVertexProvider } from '../../../../shared/providers/vertex/index.ts';
+import { createListModeMemory, createVertexProvider } from '../../../../shared/providers/vertex/index.ts';
 
 interface Call {
   url: string;
@@ -46,6 +46,8 @@ const provider = (replies: Reply[], extra: Partial<Parameters<typeof createVerte
     endpoint,
     fetch: scripted.fetch,
     retry: { baseDelayMs: 0 },
+    // Each test its own list fallback memory: the process-wide one would carry over between tests.
+    listModes: createListModeMemory(),
     ...extra,
   });
   return { vertex, calls: scripted.calls };
@@ -191,6 +193,7 @@ describe('Vertex AI client: requests', () => {
     expect(await vertex.listJobs({ createdAfter: '2026-01-01T00:00:00Z' })).toEqual({
       jobs: [],
       nextPageToken: 'p2',
+      scope: 'labels',
     });
   });
 
@@ -208,7 +211,7 @@ describe('Vertex AI client: requests', () => {
 
   it('answers a list for tunedrop-only states without calling Vertex', async () => {
     const { vertex, calls } = provider([]);
-    expect(await vertex.listJobs({ states: ['DRAFT', 'QUEUED'] })).toEqual({ jobs: [] });
+    expect(await vertex.listJobs({ states: ['DRAFT', 'QUEUED'] })).toEqual({ jobs: [], scope: 'labels' });
     expect(calls).toHaveLength(0);
   });
 
@@ -298,7 +301,12 @@ describe('Vertex AI client: responses', () => {
         tunedModel: 'projects/proj/locations/us-central1/models/77@1',
         endpoint: 'projects/proj/locations/us-central1/endpoints/88',
         experiment: 'projects/proj/locations/us-central1/metadataStores/default/contexts/exp',
+        checkpoints: [
+          { checkpointId: '1', epoch: 1, step: 30 },
+          { checkpointId: '2', epoch: 2, step: 60 },
+        ],
       },
+      tuningDataStats: { tuningStepCount: 60, tuningDatasetExampleCount: 480 },
     });
   });
 
