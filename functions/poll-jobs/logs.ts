@@ -7,12 +7,16 @@ import type { Logger } from '../../shared/logging/index.ts';
 import type { PollSummary } from './poll.ts';
 
 export const logs = {
-  runSkipped: (logger: Logger) => logger.info('poll run skipped: another run holds the lease'),
+  runSkipped: (logger: Logger) =>
+    logger.info('poll run skipped: poll in progress (another run holds the lease)'),
+
+  runFailed: (logger: Logger, error: unknown) => logger.error('poll run failed', { error }),
+
+  leaseReleaseFailed: (logger: Logger, error: unknown) =>
+    logger.warn('releasing the poll lease failed; the next run waits for it to expire', { error }),
 
   runFinished: (logger: Logger, summary: PollSummary, durationMs: number) =>
     logger.log(summary.errors > 0 ? 'WARNING' : 'INFO', 'poll run finished', { ...summary, durationMs }),
-
-  runFailed: (logger: Logger, error: unknown) => logger.error('poll run failed', { error }),
 
   listFailed: (logger: Logger, error: unknown, vertexCalls: number) =>
     logger.error('listing provider jobs failed; no job was refreshed this run', { error, vertexCalls }),

@@ -112,6 +112,9 @@ export interface PollSummary {
 
 export type PollResult = PollSummary | { skipped: string };
 
+/** What a run that finds the lease taken answers, at once: another run is doing the work. */
+export const pollInProgress = 'poll in progress: another run holds the lease';
+
 const busyStates: readonly JobState[] = ['PENDING', 'RUNNING', 'CANCELLING'];
 
 /** Wraps a provider to count its calls: the run reports how many it made. */
@@ -274,15 +277,13 @@ async function listTracked(
 export async function pollJobs(deps: PollDeps): Promise<PollResult> {
   if (!(await deps.lease.acquire())) {
     logs.runSkipped(deps.logger);
-    return { skipped: 'another run holds the lease' };
+    return { skipped: pollInProgress };
   }
   try {
     return await run(deps);
   } finally {
     // A failed release only delays the next run until the lease expires.
-    await deps.lease
-      .release()
-      .catch((error: unknown) => deps.logger.warn('releasing the poll lease failed', { error }));
+    await deps.lease.release().catch((error: unknown) => logs.leaseReleaseFailed(deps.logger, error));
   }
 }
 

@@ -25,7 +25,7 @@ export interface RunningEmulator {
 export interface StartEmulatorOptions {
   host?: string;
   port: number;
-  /** How long to wait for the emulator to answer; Java start-up takes a few seconds. */
+  /** How long to wait for the emulator to answer: Java start-up takes seconds on a quiet machine, minutes on a busy one. */
   timeoutMs?: number;
   /** Lines of the emulator's own output, for diagnosis. */
   onOutput?: (line: string) => void;
@@ -103,7 +103,7 @@ export async function startEmulator(
   try {
     await waitForHttp(child, `http://${hostPort}/`, {
       what: `the ${kind} emulator`,
-      timeoutMs: options.timeoutMs ?? 90_000,
+      timeoutMs: options.timeoutMs ?? 180_000,
       output,
       anyStatus: false,
       fail: (message) => new EmulatorStartError(message),

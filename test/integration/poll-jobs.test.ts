@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { pollInProgress } from '../../functions/poll-jobs/index.ts';
 import { createFirestoreLease } from '../../functions/poll-jobs/lease.ts';
 import { jobIdLabel } from '../../shared/jobs/index.ts';
 import { uniqueName } from '../support/names.ts';
@@ -177,7 +178,7 @@ describe('poll-jobs on the Firestore, Pub/Sub and Vertex AI emulators', () => {
 
     // A run that took the lease and died without releasing it.
     expect(await lease().acquire()).toBe(true);
-    expect(await h.poll({ lease: lease() })).toEqual({ skipped: 'another run holds the lease' });
+    expect(await h.poll({ lease: lease() })).toEqual({ skipped: pollInProgress });
     expect(world.emulator.stats().list).toBe(0);
 
     world.clock.advance(seconds(61));
