@@ -111,6 +111,7 @@ export function createPollJobsDeps(
       project: config.project,
       maxConcurrentJobs: config.maxConcurrentJobs,
       stallTimeoutMs: config.stallTimeoutMs,
+      draftTtlMs: config.draftTtlMs,
       intentGraceMs: defaultPollSettings.intentGraceMs,
       createTimeMarginMs: defaultPollSettings.createTimeMarginMs,
       concurrency: defaultPollSettings.concurrency,

@@ -33,6 +33,9 @@ export const logs = {
       },
     ),
 
+  draftExpired: (logger: Logger, jobId: string, reason: string) =>
+    logger.info('draft expired without approval', { jobId, reason }),
+
   jobStalled: (logger: Logger, jobId: string, state: JobState, stateTime: string) =>
     logger.warn('job stalled: no state change within the stall timeout', { jobId, state, stateTime }),
 

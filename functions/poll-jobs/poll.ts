@@ -44,6 +44,8 @@ export interface PollConfig {
   maxConcurrentJobs: number;
   /** A job whose state has not changed for this long gets one `job.stalled`. */
   stallTimeoutMs: number;
+  /** A DRAFT not approved within this long becomes EXPIRED (`job.expired`); 7 days by default. */
+  draftTtlMs?: number;
   /**
    * How long an intent without a job name counts as a create call in flight (startJob's
    * `intentTimeoutMs`): a start is neither retried nor recovered before it has passed.
@@ -73,6 +75,8 @@ export const defaultPollSettings = {
   maxJobGets: 20,
   /** The deployed function's timeout, and so the run lease's ttl (see lease.ts). */
   leaseMs: 5 * 60_000,
+  /** TUNEDROP_DRAFT_TTL_HOURS' default. */
+  draftTtlMs: 7 * 24 * 3_600_000,
 } as const;
 
 export interface PollDeps {
@@ -384,6 +388,7 @@ async function run(deps: PollDeps): Promise<PollSummary> {
     now: clock(),
     project: config.project,
     stallTimeoutMs: config.stallTimeoutMs,
+    draftTtlMs: config.draftTtlMs ?? defaultPollSettings.draftTtlMs,
   };
   await forEachLimit(active, config.concurrency, async (listed) => {
     const candidates = observed?.get(listed.id);
@@ -413,6 +418,7 @@ async function run(deps: PollDeps): Promise<PollSummary> {
         summary.transitions++;
         logs.jobTransitioned(logger, committed.id, outcome.from, outcome.to, committed.provider.state);
       }
+      if (outcome.expired) logs.draftExpired(logger, committed.id, outcome.expired);
       if (outcome.adopted) logs.jobAdopted(logger, committed.id, outcome.adopted);
       if (outcome.illegal) logs.illegalReport(logger, committed.id, outcome.from, outcome.illegal);
       if (outcome.stalled) {
