@@ -75,6 +75,33 @@ describe('delivering an event to webhook endpoints', () => {
     expect(receiver.requests.map((request) => request.path).sort()).toEqual(['/all', '/succeeded']);
   });
 
+  it('reports a host that resolves to nothing in time as a retryable failure, not a delivery', async () => {
+    const never = new Promise<never>(() => {});
+    options.endpoints = [endpoint({ url: `http://slow-dns.example.test:${receiver.port}/` })];
+    options.policy = { requireHttps: false, allowHosts: ['slow-dns.example.test'] };
+    options.timeoutMs = 50;
+    options.resolve = () => never;
+    const [outcome] = await deliverEvent(event, options);
+    expect(outcome).toMatchObject({
+      result: 'failed',
+      reason: 'unresolved',
+      detail: 'slow-dns.example.test did not resolve (ETIMEOUT)',
+    });
+    expect(isRetryable(outcome!)).toBe(true);
+    expect(receiver.requests).toHaveLength(0);
+  });
+
+  it('reports a resolver failure without an error code as a retryable failure too', async () => {
+    options.endpoints = [endpoint({ url: `http://odd-dns.example.test:${receiver.port}/` })];
+    options.policy = { requireHttps: false, allowHosts: ['odd-dns.example.test'] };
+    options.resolve = async () => {
+      throw new Error('resolver crashed');
+    };
+    const [outcome] = await deliverEvent(event, options);
+    expect(outcome).toMatchObject({ result: 'failed', reason: 'unresolved' });
+    expect(isRetryable(outcome!)).toBe(true);
+  });
+
   it('reports a 500 as a retryable failure', async () => {
     receiver.respond(500);
     const [outcome] = await deliverEvent(event, options);
