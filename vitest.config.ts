@@ -2,11 +2,20 @@ import { defineConfig } from 'vitest/config';
 
 // Unit tests run in parallel; integration and e2e tests share emulators started once by the
 // global setup (test/support/global-setup.ts), so they run in one fork, one file at a time.
+//
+// Timeouts are generous on purpose: they only bound a hang. Tests wait for conditions, never for
+// wall-clock speed, so the suite passes on a small machine whose cores another process keeps busy
+// (vitest's 5 s default failed unit tests that start workers or child processes there).
 export default defineConfig({
   test: {
     projects: [
       {
-        test: { name: 'unit', include: ['test/unit/**/*.test.ts'] },
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
       },
       {
         test: {
@@ -14,8 +23,8 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'],
           globalSetup: ['test/support/global-setup.ts'],
           fileParallelism: false,
-          testTimeout: 60_000,
-          hookTimeout: 120_000,
+          testTimeout: 180_000,
+          hookTimeout: 300_000,
         },
       },
     ],

@@ -78,7 +78,7 @@ describe('Firestore contention on the emulator', () => {
       expect(entry.message).toBe('firestore transaction was contended; committed after a retry');
       expect(JSON.stringify(entry)).not.toContain('    at ');
     }
-  }, 180_000);
+  });
 
   it('rolls back an attempt that hangs between its read and its write, so the next writer is not blocked', async () => {
     const ref = firestore.collection(uniqueName('counters')).doc('stuck');
@@ -109,5 +109,5 @@ describe('Firestore contention on the emulator', () => {
     // The abandoned attempt never commits its write, even once its function goes on.
     await new Promise((resolve) => setImmediate(resolve));
     expect((await ref.get()).data()?.count).toBe(1);
-  }, 120_000);
+  });
 });

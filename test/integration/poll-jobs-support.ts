@@ -3,7 +3,7 @@
  * emulator on a free port with the same hand-moved clock as the poller, so a job's lifecycle is
  * stepped through without sleeping. Events are received from a real Pub/Sub subscription.
  */
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Firestore } from '@google-cloud/firestore';
@@ -71,9 +71,13 @@ export async function startWorld(): Promise<World> {
     provider,
     clock,
     async close() {
-      await emulator.close();
-      await firestore.terminate();
-      await pubsub.close();
+      try {
+        await emulator.close();
+        await firestore.terminate();
+        await pubsub.close();
+      } finally {
+        await rm(bucketDir, { recursive: true, force: true });
+      }
     },
   };
 }
