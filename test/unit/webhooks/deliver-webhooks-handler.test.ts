@@ -54,7 +54,7 @@ beforeEach(async () => {
         endpoints: [{ url: receiver.url(), secrets: [secret], types: [] }],
         requireHttps: false,
         allowHosts: ['127.0.0.1'],
-        timeoutMs: 5_000,
+        timeoutMs: 30_000,
       },
     },
     logger,

@@ -37,7 +37,7 @@ beforeEach(async () => {
   options = {
     endpoints: [endpoint()],
     policy: { requireHttps: false, allowHosts: ['127.0.0.1'] },
-    timeoutMs: 5_000,
+    timeoutMs: 30_000,
     now: () => new Date(),
     endpointState,
     deliveries: createMemoryDeliveryLedger(),
