@@ -2,24 +2,23 @@
  * Every Firestore read-modify-write of tunedrop goes through `runTransaction` here, so that each
  * one ends (commits or rolls back) on every path and contention is retried the same way.
  *
- * Why not the client's own retry loop: Firestore server SDK transactions hold pessimistic locks
- * (the emulator even more so: a second writer waits about two seconds for a lock and then fails
- * with `10 ABORTED: Transaction lock timeout`, and a transaction that is never finished holds its
- * locks for a minute). The client starts its retries at one second and grows them to a minute,
- * logs every retry with a stack and has no bound on how long the update function may take. Here:
+ * Firestore transactions of the server libraries lock pessimistically (the emulator even more so:
+ * a second writer waits about two seconds for a lock and then fails with `10 ABORTED: Transaction
+ * lock timeout`, and a transaction that is never finished holds its locks for a minute). Here:
  *
- * - one attempt is one client transaction with `maxAttempts: 1`; the client rolls it back when the
- *   update function throws or the commit fails, so no attempt leaves its locks behind;
+ * - ABORTED and the other contention codes are retried by the client's own loop, bounded by
+ *   `maxAttempts`: it waits a jittered, growing delay (about 1 s ±50%, ×1.5 each time), rolls the
+ *   failed attempt back, and passes the failed transaction's id to the next one so that, in
+ *   production, the retry keeps its place in the lock queue instead of starving behind newcomers;
  * - an update function still running after `attemptTimeoutMs` (a hung call between the read and
- *   the write) fails its attempt, which rolls the transaction back instead of holding the locks;
- * - ABORTED and the other contention codes are retried after a full-jitter exponential delay
- *   (so contenders spread out instead of colliding again), at most `maxAttempts` times;
+ *   the write) fails its attempt, which the client rolls back instead of leaving its locks held;
+ *   the retry is a new client transaction, so the abandoned function cannot write into it;
  * - a transaction that needed retries is logged once, as one line; one that gives up throws a
  *   `FirestoreContentionError` (transient: the platform retries the request) whose log entry is one
  *   line too, without a stack, since the stack of a lock timeout says nothing.
  *
- * Each retry is a new transaction, so the update function must be pure apart from its reads and
- * writes through `tx` (it may run several times), as with the client's own retries.
+ * The update function may run several times, so it must be pure apart from its reads and writes
+ * through `tx`, as with any Firestore transaction.
  */
 import type { Firestore, Transaction } from '@google-cloud/firestore';
 import { TransientError } from '../errors/index.ts';
@@ -76,13 +75,13 @@ export class FirestoreContentionError extends TransientError {
 export interface TransactionOptions {
   /** What the transaction touches, for the log line and the error, e.g. `tunedrop-jobs/<id>`. */
   label: string;
-  /** Attempts before giving up with a FirestoreContentionError. */
+  /** Attempts, all causes together, before giving up with a FirestoreContentionError. */
   maxAttempts?: number;
   /** How long one attempt's update function may run before the attempt is rolled back. */
   attemptTimeoutMs?: number;
-  /** The first retry waits up to this long; each later one up to twice as long as the one before. */
+  /** After a timed-out attempt, the retry waits up to this long, doubling each time... */
   baseDelayMs?: number;
-  /** No retry waits longer than this. */
+  /** ...but never longer than this. (Contention retries use the client's own delays.) */
   maxDelayMs?: number;
   /** Where the one line about a contended transaction goes; nothing is logged without it. */
   logger?: Logger;
@@ -92,7 +91,7 @@ export interface TransactionOptions {
 }
 
 export const defaultTransactionSettings = {
-  maxAttempts: 12,
+  maxAttempts: 8,
   attemptTimeoutMs: 30_000,
   baseDelayMs: 100,
   maxDelayMs: 3_000,
@@ -136,30 +135,45 @@ export async function runTransaction<T>(
     maxDelayMs: options.maxDelayMs ?? defaultTransactionSettings.maxDelayMs,
   };
   const sleep = options.sleep ?? realSleep;
-  const attempt = withDeadline(update, timeoutMs, options.label);
+  let attempts = 0;
   let lastError: unknown;
-  for (let attemptNo = 1; attemptNo <= maxAttempts; attemptNo++) {
-    if (attemptNo > 1) await sleep(retryDelayMs(attemptNo - 1, delays, options.random));
+  const counted = withDeadline(
+    async (tx: Transaction) => {
+      attempts++;
+      try {
+        return await update(tx);
+      } catch (error) {
+        lastError = error;
+        throw error;
+      }
+    },
+    timeoutMs,
+    options.label,
+  );
+  for (;;) {
     try {
-      // maxAttempts 1: the client makes exactly this attempt and rolls it back if it fails.
-      const result = await firestore.runTransaction(attempt, { maxAttempts: 1 });
-      if (attemptNo > 1) {
+      // The client retries contention itself, within what is left of the budget.
+      const result = await firestore.runTransaction(counted, { maxAttempts: maxAttempts - attempts });
+      if (attempts > 1) {
         options.logger?.info('firestore transaction was contended; committed after a retry', {
           transaction: options.label,
-          attempts: attemptNo,
-          lastError: describeFirestoreError(lastError),
+          attempts,
+          ...(lastError === undefined ? {} : { lastError: describeFirestoreError(lastError) }),
         });
       }
       return result;
     } catch (error) {
       if (!isContention(error)) throw error;
       lastError = error;
+      // Only a timed-out attempt ends the client's loop early: retry it as a new transaction.
+      if (!(error instanceof AttemptTimeoutError) || attempts >= maxAttempts) break;
+      await sleep(retryDelayMs(attempts, delays, options.random));
     }
   }
-  const failure = new FirestoreContentionError(options.label, maxAttempts, lastError);
+  const failure = new FirestoreContentionError(options.label, attempts, lastError);
   options.logger?.warn('firestore transaction gave up: still contended after its last attempt', {
     transaction: options.label,
-    attempts: maxAttempts,
+    attempts,
     lastError: describeFirestoreError(lastError),
   });
   throw failure;

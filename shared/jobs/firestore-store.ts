@@ -119,7 +119,7 @@ const activeStates = jobStates.filter((state) => !terminalStates.includes(state)
 export function createFirestoreJobStore(options: FirestoreJobStoreOptions): JobStore {
   const { firestore } = options;
   const collection = firestore.collection(options.collection);
-  const maxAttempts = options.maxTransactionAttempts ?? 20;
+  const maxAttempts = options.maxTransactionAttempts ?? 10;
 
   const readAll = async (query: Query) =>
     (await query.get()).docs.map((doc) => fromDocument(doc.id, doc.data()));

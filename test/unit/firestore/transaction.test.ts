@@ -12,57 +12,53 @@ import { createMemoryLogger } from '../../../shared/logging/index.ts';
 const aborted = () => Object.assign(new Error('10 ABORTED: Transaction lock timeout.'), { code: 10 });
 
 /**
- * A Firestore whose runTransaction fails the first `failures` attempts with `error()`, and records
- * the options each attempt was made with (the helper must make exactly one client attempt each).
+ * A Firestore whose runTransaction behaves as the client's does: up to `maxAttempts` attempts,
+ * retrying only retryable codes (ABORTED here). The first `failures` commits fail with `error()`.
+ * `calls` records each runTransaction call's maxAttempts (a new client transaction per call).
  */
 function fakeFirestore(failures: number, error: () => Error = aborted) {
-  const attempts: { maxAttempts?: number }[] = [];
+  const calls: number[] = [];
+  let commits = 0;
   const firestore = {
-    async runTransaction<T>(update: (tx: Transaction) => Promise<T>, options: { maxAttempts?: number }) {
-      attempts.push(options);
-      const result = await update({} as Transaction);
-      if (attempts.length <= failures) throw error();
-      return result;
+    async runTransaction<T>(update: (tx: Transaction) => Promise<T>, options: { maxAttempts: number }) {
+      calls.push(options.maxAttempts);
+      for (let attempt = 1; ; attempt++) {
+        const result = await update({} as Transaction);
+        commits++;
+        if (commits > failures) return result;
+        const failure = error();
+        if ((failure as { code?: number }).code !== 10 || attempt >= options.maxAttempts) throw failure;
+      }
     },
   } as unknown as Firestore;
-  return { firestore, attempts };
+  return { firestore, calls };
 }
 
 const noSleep = { sleep: async () => {}, random: () => 0.5 };
 
 describe('Firestore transactions', () => {
-  it('retries an ABORTED transaction as a new single client attempt and logs one line once it commits', async () => {
-    const { firestore, attempts } = fakeFirestore(3);
+  it('retries an ABORTED transaction within its attempts and logs one line once it commits', async () => {
+    const { firestore, calls } = fakeFirestore(3);
     const logger = createMemoryLogger();
-    const slept: number[] = [];
     const result = await runTransaction(firestore, async () => 'done', {
       label: 'jobs/j1',
       logger,
-      random: () => 0.5,
-      sleep: async (ms) => {
-        slept.push(ms);
-      },
+      ...noSleep,
     });
     expect(result).toBe('done');
-    expect(attempts).toEqual([
-      { maxAttempts: 1 },
-      { maxAttempts: 1 },
-      { maxAttempts: 1 },
-      { maxAttempts: 1 },
-    ]);
-    // Jittered (half of the ceiling with random 0.5) and growing: 100, 200, 400 ms ceilings.
-    expect(slept).toEqual([50, 100, 200]);
+    // One client transaction, which retried within the budget.
+    expect(calls).toEqual([8]);
     expect(logger.entries).toHaveLength(1);
     expect(logger.entries[0]).toMatchObject({
       severity: 'INFO',
+      message: 'firestore transaction was contended; committed after a retry',
       transaction: 'jobs/j1',
       attempts: 4,
-      lastError: '10 ABORTED: Transaction lock timeout.',
     });
   });
 
   it('gives up after its attempts with a transient error whose log entry has no stack', async () => {
-    const { firestore, attempts } = fakeFirestore(100);
+    const { firestore, calls } = fakeFirestore(100);
     const logger = createMemoryLogger();
     const failure = await runTransaction(firestore, async () => 'never', {
       label: 'tunedrop-locks/x',
@@ -70,7 +66,7 @@ describe('Firestore transactions', () => {
       logger,
       ...noSleep,
     }).catch((error: unknown) => error);
-    expect(attempts).toHaveLength(4);
+    expect(calls).toEqual([4]);
     expect(failure).toBeInstanceOf(FirestoreContentionError);
     expect(failure).toBeInstanceOf(TransientError);
     expect((failure as Error).message).toBe(
@@ -84,17 +80,19 @@ describe('Firestore transactions', () => {
   });
 
   it('does not retry an error that is not contention', async () => {
-    const { firestore, attempts } = fakeFirestore(1, () =>
-      Object.assign(new Error('7 PERMISSION_DENIED: nope'), { code: 7 }),
-    );
+    let attempts = 0;
+    const { firestore } = fakeFirestore(1, () => {
+      attempts++;
+      return Object.assign(new Error('7 PERMISSION_DENIED: nope'), { code: 7 });
+    });
     await expect(runTransaction(firestore, async () => 1, { label: 'a/b', ...noSleep })).rejects.toThrow(
       'PERMISSION_DENIED',
     );
-    expect(attempts).toHaveLength(1);
+    expect(attempts).toBe(1);
   });
 
   it('does not retry an exception of the update function', async () => {
-    const { firestore, attempts } = fakeFirestore(0);
+    const { firestore, calls } = fakeFirestore(0);
     await expect(
       runTransaction(
         firestore,
@@ -104,14 +102,16 @@ describe('Firestore transactions', () => {
         { label: 'a/b', ...noSleep },
       ),
     ).rejects.toThrow('record does not match its schema');
-    expect(attempts).toHaveLength(1);
+    expect(calls).toEqual([8]);
   });
 
-  it('fails an attempt whose update function is still running at its deadline', async () => {
-    let attemptsStarted = 0;
+  it('retries an attempt still running at its deadline as a new client transaction, then gives up', async () => {
+    const calls: number[] = [];
+    const slept: number[] = [];
     const firestore = {
-      runTransaction: <T>(update: (tx: Transaction) => Promise<T>) => {
-        attemptsStarted++;
+      // The client stops at an error without a retryable code, as the deadline's is.
+      runTransaction: <T>(update: (tx: Transaction) => Promise<T>, options: { maxAttempts: number }) => {
+        calls.push(options.maxAttempts);
         return update({} as Transaction);
       },
     } as unknown as Firestore;
@@ -120,11 +120,17 @@ describe('Firestore transactions', () => {
       label: 'a/b',
       maxAttempts: 2,
       attemptTimeoutMs: 20,
-      ...noSleep,
+      random: () => 1,
+      sleep: async (ms) => {
+        slept.push(ms);
+      },
     }).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(FirestoreContentionError);
     expect((failure as Error).message).toContain('still open after 20 ms');
-    expect(attemptsStarted).toBe(2);
+    expect((failure as Error).message).toContain('gave up after 2 attempt(s)');
+    // Two client transactions (never the abandoned one again), the second with what was left.
+    expect(calls).toEqual([2, 1]);
+    expect(slept).toEqual([100]);
   });
 
   it('counts lock timeouts, expired transactions and unavailability as contention, not bad requests', () => {
