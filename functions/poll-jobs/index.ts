@@ -116,7 +116,7 @@ export function createPollJobsDeps(
       createTimeMarginMs: defaultPollSettings.createTimeMarginMs,
       concurrency: defaultPollSettings.concurrency,
     },
-    store: clients.store ?? createFirestoreJobStore({ firestore, collection: config.jobsCollection }),
+    store: clients.store ?? createFirestoreJobStore({ firestore, collection: config.jobsCollection, logger }),
     provider:
       clients.provider ??
       createVertexProvider({
