@@ -2,6 +2,10 @@ import { defineConfig } from 'vitest/config';
 
 // Unit tests run in parallel; integration and e2e tests share emulators started once by the
 // global setup (test/support/global-setup.ts), so they run in one fork, one file at a time.
+//
+// Timeouts are generous on purpose: they only bound a hang. Tests wait for conditions, never for
+// wall-clock speed, so the suite passes on a small machine whose cores another process keeps busy
+// (vitest's 5 s default failed unit tests that start workers or child processes there).
 export default defineConfig({
   test: {
     projects: [
@@ -11,6 +15,8 @@ export default defineConfig({
           include: ['test/unit/**/*.test.ts'],
           // Tests of the CLI run the built bin: the build comes first when it is missing or stale.
           globalSetup: ['test/support/build-cli.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
         },
       },
       {
@@ -19,8 +25,8 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'],
           globalSetup: ['test/support/build-cli.ts', 'test/support/global-setup.ts'],
           fileParallelism: false,
-          testTimeout: 60_000,
-          hookTimeout: 120_000,
+          testTimeout: 180_000,
+          hookTimeout: 300_000,
         },
       },
     ],

@@ -45,7 +45,9 @@ functions.cloudEvent(
       config: runtime.config,
       logger: runtime.logger('deliver-webhooks'),
       endpointState: createFirestoreEndpointStateStore(runtime.firestore),
-      deliveries: createFirestoreDeliveryLedger(runtime.firestore),
+      deliveries: createFirestoreDeliveryLedger(runtime.firestore, {
+        logger: runtime.logger('deliver-webhooks'),
+      }),
       clock: runtime.clock,
     }),
   ),

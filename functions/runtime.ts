@@ -40,7 +40,7 @@ export function createRuntime(env: Record<string, string | undefined>): Runtime 
   return {
     config,
     firestore,
-    store: createFirestoreJobStore({ firestore, collection: config.jobsCollection }),
+    store: createFirestoreJobStore({ firestore, collection: config.jobsCollection, logger: runtimeLogger }),
     publisher: createPubSubPublisher({
       pubsub: new PubSub({ projectId: config.project }),
       topic: config.eventsTopic,

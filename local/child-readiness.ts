@@ -28,6 +28,11 @@ export interface WaitForHttpOptions {
   output: string[];
   /** True: any HTTP answer counts (a function may refuse a bare GET); false: only a 2xx. */
   anyStatus: boolean;
+  /**
+   * How long one check may take. Generous on purpose: a check that gives up early on a busy
+   * machine only sends another, and the URL checked must be cheap to answer (a health route).
+   */
+  requestTimeoutMs?: number;
   /** The error type callers expect. */
   fail?: (message: string) => Error;
 }
@@ -45,7 +50,11 @@ export async function waitForHttp(
       throw fail(`${options.what} exited with ${child.signalCode ?? `code ${child.exitCode}`}:\n${tail()}`);
     }
     try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      const remaining = Math.max(1, deadline - Date.now());
+      const response = await fetch(url, {
+        signal: AbortSignal.timeout(Math.min(options.requestTimeoutMs ?? 10_000, remaining)),
+      });
+      await response.body?.cancel();
       if (options.anyStatus || response.ok) return;
     } catch {
       // Not listening yet.

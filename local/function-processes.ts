@@ -18,7 +18,20 @@ export interface FunctionSpec {
   target: string;
   signatureType: 'http' | 'cloudevent';
   port: number;
+  /**
+   * Where readiness is checked, and whether it must answer 2xx. By default `/` with any status:
+   * a CloudEvent function answers a GET with 404 without running, which proves it listens. An
+   * HTTP function whose every request does work (poll-jobs) names a route that does none.
+   */
+  readiness?: { path: string; ok: boolean };
 }
+
+/**
+ * How long a function process may take to answer: tsx compiles the sources on first load, which
+ * takes a few seconds on a quiet machine and much longer on a busy one. A process that exits
+ * fails at once, so a generous bound costs nothing when something is wrong.
+ */
+export const functionStartTimeoutMs = 180_000;
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** Compiled: this code is a chunk in dist/cli, beside functions.js. */
@@ -60,11 +73,11 @@ export async function startFunctionProcess(
   const url = `http://127.0.0.1:${spec.port}`;
   const stop = () => stopProcessGroup(child);
   try {
-    await waitForHttp(child, url, {
+    await waitForHttp(child, `${url}${spec.readiness?.path ?? '/'}`, {
       what: `function ${spec.target}`,
-      timeoutMs: 60_000,
+      timeoutMs: functionStartTimeoutMs,
       output,
-      anyStatus: true,
+      anyStatus: !spec.readiness?.ok,
     });
   } catch (error) {
     await stop();

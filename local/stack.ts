@@ -219,7 +219,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     const specs: FunctionSpec[] = [
       { target: 'ingestDataset', signatureType: 'cloudevent', port: ports.ingest },
-      { target: 'pollJobs', signatureType: 'http', port: ports.poll },
+      // Every request to `/` runs a poll: readiness asks the route that does not
+      // (functions/poll-jobs healthPath; the local stack runs the functions, it imports none).
+      {
+        target: 'pollJobs',
+        signatureType: 'http',
+        port: ports.poll,
+        readiness: { path: '/health', ok: true },
+      },
       { target: 'deliverWebhooks', signatureType: 'cloudevent', port: ports.webhooks },
       { target: 'api', signatureType: 'http', port: ports.api },
     ];
@@ -267,22 +274,41 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     stoppers.push(() => watcher.close());
     checkpoint();
 
-    // Cloud Scheduler stand-in: one poll at a time, never overlapping, every pollSeconds.
-    let polling: Promise<void> = Promise.resolve();
-    const pollOnce = () => {
-      polling = polling.then(async () => {
-        try {
-          const response = await fetch(poll.url, { method: 'POST', signal: AbortSignal.timeout(120_000) });
-          if (!response.ok) logger.warn('poll-jobs answered an error', { status: response.status });
-        } catch (error) {
-          logger.warn('poll-jobs unreachable', { error });
-        }
+    // Cloud Scheduler stand-in: a poll every pollSeconds, never overlapping. A tick that comes
+    // while a poll is still running is dropped rather than queued: queued ticks would pile up
+    // behind a slow poll (a busy machine) and then run back to back.
+    let polling: Promise<void> | undefined;
+    let pollAgain = false;
+    const callPoll = async () => {
+      try {
+        const response = await fetch(poll.url, { method: 'POST', signal: AbortSignal.timeout(300_000) });
+        await response.body?.cancel();
+        if (!response.ok) logger.warn('poll-jobs answered an error', { status: response.status });
+      } catch (error) {
+        logger.warn('poll-jobs unreachable', { error });
+      }
+    };
+    const schedule = (): Promise<void> => {
+      polling ??= (async () => {
+        do {
+          pollAgain = false;
+          await callPoll();
+        } while (pollAgain);
+      })().finally(() => {
+        polling = undefined;
       });
       return polling;
     };
-    const timer = setInterval(pollOnce, (options.pollSeconds ?? 5) * 1000);
+    const tick = () => void schedule();
+    // An explicit poll() must see a poll that starts after it was asked for.
+    const pollOnce = () => {
+      if (polling) pollAgain = true;
+      return schedule();
+    };
+    const timer = setInterval(tick, (options.pollSeconds ?? 5) * 1000);
     stoppers.push(async () => {
       clearInterval(timer);
+      pollAgain = false;
       await polling;
     });
 

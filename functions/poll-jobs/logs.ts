@@ -7,7 +7,14 @@ import type { Logger } from '../../shared/logging/index.ts';
 import type { PollSummary } from './poll.ts';
 
 export const logs = {
-  runSkipped: (logger: Logger) => logger.info('poll run skipped: another run holds the lease'),
+  runSkipped: (logger: Logger) =>
+    logger.info('poll run skipped: poll in progress (another run holds the lease)'),
+
+  runFailed: (logger: Logger, error: unknown) =>
+    logger.error('poll run failed', { error, outcome: 'failed' }),
+
+  leaseReleaseFailed: (logger: Logger, error: unknown) =>
+    logger.warn('releasing the poll lease failed; the next run waits for it to expire', { error }),
 
   // `outcome` (ok, errors, failed) is what the poll-failure alert counts (terraform/monitoring.tf).
   runFinished: (logger: Logger, summary: PollSummary, durationMs: number) =>
@@ -16,9 +23,6 @@ export const logs = {
       durationMs,
       outcome: summary.errors > 0 || summary.pending > 0 ? 'errors' : 'ok',
     }),
-
-  runFailed: (logger: Logger, error: unknown) =>
-    logger.error('poll run failed', { error, outcome: 'failed' }),
 
   listFailed: (logger: Logger, error: unknown, vertexCalls: number) =>
     logger.error('listing provider jobs failed; no job was refreshed this run', { error, vertexCalls }),
@@ -34,6 +38,9 @@ export const logs = {
         providerJobName,
       },
     ),
+
+  draftExpired: (logger: Logger, jobId: string, reason: string) =>
+    logger.info('draft expired without approval', { jobId, reason }),
 
   jobStalled: (logger: Logger, jobId: string, state: JobState, stateTime: string) =>
     logger.warn('job stalled: no state change within the stall timeout', {

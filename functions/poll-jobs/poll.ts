@@ -38,6 +38,8 @@ export interface PollConfig {
   maxConcurrentJobs: number;
   /** A job whose state has not changed for this long gets one `job.stalled`. */
   stallTimeoutMs: number;
+  /** A DRAFT not approved within this long becomes EXPIRED (`job.expired`); 7 days by default. */
+  draftTtlMs?: number;
   /**
    * How long an intent without a job name counts as a create call in flight (startJob's
    * `intentTimeoutMs`): a start is neither retried nor recovered before it has passed.
@@ -79,6 +81,8 @@ export const defaultPollSettings = {
   maxRecoveryLookups: 5,
   /** The deployed function's timeout, and so the run lease's ttl (see lease.ts). */
   leaseMs: 5 * 60_000,
+  /** TUNEDROP_DRAFT_TTL_HOURS' default. */
+  draftTtlMs: 7 * 24 * 3_600_000,
 } as const;
 
 export interface PollDeps {
@@ -125,6 +129,9 @@ export interface PollSummary {
 }
 
 export type PollResult = PollSummary | { skipped: string };
+
+/** What a run that finds the lease taken answers, at once: another run is doing the work. */
+export const pollInProgress = 'poll in progress: another run holds the lease';
 
 const busyStates: readonly JobState[] = ['PENDING', 'RUNNING', 'CANCELLING'];
 
@@ -176,15 +183,13 @@ function pick(job: JobRecord, candidates: readonly ProviderJob[] | undefined): P
 export async function pollJobs(deps: PollDeps): Promise<PollResult> {
   if (!(await deps.lease.acquire())) {
     logs.runSkipped(deps.logger);
-    return { skipped: 'another run holds the lease' };
+    return { skipped: pollInProgress };
   }
   try {
     return await run(deps);
   } finally {
     // A failed release only delays the next run until the lease expires.
-    await deps.lease
-      .release()
-      .catch((error: unknown) => deps.logger.warn('releasing the poll lease failed', { error }));
+    await deps.lease.release().catch((error: unknown) => logs.leaseReleaseFailed(deps.logger, error));
   }
 }
 
@@ -372,6 +377,7 @@ async function run(deps: PollDeps): Promise<PollSummary> {
     now: clock(),
     project: config.project,
     stallTimeoutMs: config.stallTimeoutMs,
+    draftTtlMs: config.draftTtlMs ?? defaultPollSettings.draftTtlMs,
   };
   await forEachLimit(active, config.concurrency, async (listed) => {
     const candidates = observed?.get(listed.id);
@@ -401,6 +407,7 @@ async function run(deps: PollDeps): Promise<PollSummary> {
         summary.transitions++;
         logs.jobTransitioned(logger, committed.id, outcome.from, outcome.to, committed.provider.state);
       }
+      if (outcome.expired) logs.draftExpired(logger, committed.id, outcome.expired);
       if (outcome.adopted) logs.jobAdopted(logger, committed.id, outcome.adopted);
       if (outcome.illegal) logs.illegalReport(logger, committed.id, outcome.from, outcome.illegal);
       if (outcome.stalled) {

@@ -13,6 +13,8 @@ export interface ReconcileOptions {
   now: Date;
   project: string;
   stallTimeoutMs: number;
+  /** A DRAFT nobody approved for this long expires; never when absent. */
+  draftTtlMs?: number;
 }
 
 /** Failed reconciliations of one record after which the poller gives up on it (job.stalled). */
@@ -28,6 +30,30 @@ export interface ReconcileOutcome {
   stalled: boolean;
   /** The provider reported a state the lifecycle forbids from here (a bug or a tampered record). */
   illegal?: JobState;
+  /** Why the record expired this run (a DRAFT past its approval deadline). */
+  expired?: string;
+}
+
+/** `7 days`, `36 hours`, `90 minutes`: the deadline as a person would say it, for the history. */
+export function describeDuration(ms: number): string {
+  const minutes = Math.round(ms / 60_000);
+  if (minutes % (24 * 60) === 0) return plural(minutes / (24 * 60), 'day');
+  if (minutes % 60 === 0) return plural(minutes / 60, 'hour');
+  return plural(minutes, 'minute');
+}
+const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? '' : 's'}`;
+
+/**
+ * A DRAFT waiting for a person who never came. One that was approved (its start is in progress, or
+ * waits for capacity) or has a start intent or a provider job is being started and never expires.
+ */
+function draftExpiry(job: JobRecord, options: ReconcileOptions): string | undefined {
+  if (job.state !== 'DRAFT' || options.draftTtlMs === undefined) return undefined;
+  if (job.approval.approveTime || job.provider.createIntentTime || job.provider.jobName) return undefined;
+  const waited = options.now.getTime() - Date.parse(job.stateTime);
+  return waited >= options.draftTtlMs
+    ? `not approved within ${describeDuration(options.draftTtlMs)}`
+    : undefined;
 }
 
 /** States in which nothing moving for a long time is worth telling someone (a DRAFT waits for a person by design). */
@@ -123,6 +149,15 @@ export function reconcile(
     stalled: false,
   };
   if (isTerminal(job.state)) return outcome;
+  const expiry = draftExpiry(job, options);
+  if (expiry) {
+    const expired = applyReportedState(job, 'EXPIRED', {
+      now: options.now,
+      project: options.project,
+      reason: expiry,
+    });
+    if (expired) return { ...outcome, job: expired, to: expired.state, expired: expiry };
+  }
   let next = job;
   // A record the poller gave up on has had its job.stalled: nothing more until it is seen again.
   const gaveUp = job.recovery?.gaveUpTime !== undefined;

@@ -25,7 +25,7 @@ export interface RunningEmulator {
 export interface StartEmulatorOptions {
   host?: string;
   port: number;
-  /** How long to wait for the emulator to answer; Java start-up takes a few seconds. */
+  /** How long to wait for the emulator to answer: Java start-up takes seconds on a quiet machine, minutes on a busy one. */
   timeoutMs?: number;
   /** Lines of the emulator's own output, for diagnosis. */
   onOutput?: (line: string) => void;
@@ -87,10 +87,16 @@ export async function startEmulator(
   const host = options.host ?? '127.0.0.1';
   const hostPort = `${host}:${options.port}`;
   await assertPortFree(options.port, host, `the ${kind} emulator`);
-  // A fresh data folder per start: a second start never finds stale topics or documents.
-  const dataDir = mkdtempSync(join(tmpdir(), `tunedrop-${kind}-`));
+  // A fresh data folder per start (Pub/Sub's; Firestore keeps its data in memory): a second start
+  // never finds stale topics. Removed on stop, and when this process exits without a stop (a
+  // Ctrl-C while starting ends in process.exit), so the temp folder keeps nothing behind.
+  const dataDir = kind === 'pubsub' ? mkdtempSync(join(tmpdir(), `tunedrop-${kind}-`)) : undefined;
+  const removeDataDir = () => {
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  };
+  process.once('exit', removeDataDir);
   const args = ['beta', 'emulators', kind, 'start', `--host-port=${hostPort}`];
-  if (kind === 'pubsub') args.push(`--data-dir=${dataDir}`);
+  if (dataDir) args.push(`--data-dir=${dataDir}`);
   const child = spawnInProcessGroup('gcloud', args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, CLOUDSDK_CORE_DISABLE_PROMPTS: '1', METADATA_SERVER_DETECTION: 'none' },
@@ -98,12 +104,13 @@ export async function startEmulator(
   const output = collectOutput(child, options.onOutput);
   const stop = async () => {
     await stopProcessGroup(child);
-    rmSync(dataDir, { recursive: true, force: true });
+    removeDataDir();
+    process.removeListener('exit', removeDataDir);
   };
   try {
     await waitForHttp(child, `http://${hostPort}/`, {
       what: `the ${kind} emulator`,
-      timeoutMs: options.timeoutMs ?? 90_000,
+      timeoutMs: options.timeoutMs ?? 180_000,
       output,
       anyStatus: false,
       fail: (message) => new EmulatorStartError(message),

@@ -64,6 +64,11 @@ const EnvSchema = z.object({
   TUNEDROP_APPROVAL_BUDGET_USD: z.coerce.number().nonnegative().optional(),
   TUNEDROP_MAX_CONCURRENT_JOBS: int(4),
   TUNEDROP_STALL_TIMEOUT_MINUTES: int(120),
+  /** A DRAFT nobody approved within this many hours becomes EXPIRED (job.expired); 7 days by default. */
+  TUNEDROP_DRAFT_TTL_HOURS: z.coerce
+    .number()
+    .positive()
+    .default(7 * 24),
   /** Events older than this are acknowledged and logged instead of retried forever. */
   TUNEDROP_EVENT_MAX_AGE_MINUTES: int(24 * 60),
   /** JSON array of {url, secrets, types}; secrets may be given by env name as {secretEnv: NAME}. */
@@ -100,6 +105,8 @@ export interface Config {
   approval: ApprovalPolicy;
   maxConcurrentJobs: number;
   stallTimeoutMs: number;
+  /** How long a DRAFT waits for its approval before the poller expires it. */
+  draftTtlMs: number;
   eventMaxAgeMs: number;
   webhooks: {
     endpoints: WebhookEndpoint[];
@@ -207,6 +214,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     approval,
     maxConcurrentJobs: e.TUNEDROP_MAX_CONCURRENT_JOBS,
     stallTimeoutMs: e.TUNEDROP_STALL_TIMEOUT_MINUTES * 60_000,
+    draftTtlMs: Math.round(e.TUNEDROP_DRAFT_TTL_HOURS * 3_600_000),
     eventMaxAgeMs: e.TUNEDROP_EVENT_MAX_AGE_MINUTES * 60_000,
     webhooks: {
       endpoints: parseWebhooks(e.TUNEDROP_WEBHOOKS, env),

@@ -233,7 +233,8 @@ export const eventCatalog: Record<EventType, EventDescription> = {
     type: 'tunedrop.v1.job.expired',
     schema: JobExpiredEvent,
     data: JobExpiredData,
-    meaning: 'The job gave up without a result: a draft never approved, or a provider job that expired.',
+    meaning:
+      'The job gave up without a result: a draft not approved within `TUNEDROP_DRAFT_TTL_HOURS` (7 days by default), or a provider job that expired.',
   },
   'tunedrop.v1.job.stalled': {
     type: 'tunedrop.v1.job.stalled',

@@ -20,6 +20,8 @@ import {
   type QueryDocumentSnapshot,
 } from '@google-cloud/firestore';
 import { PermanentError } from '../errors/index.ts';
+import { runTransaction } from '../firestore/index.ts';
+import type { Logger } from '../logging/index.ts';
 import { JobRecord, jobStates, terminalStates } from './model.ts';
 import { hasCreateInFlight } from './start-job.ts';
 import type { CreateResult, JobList, JobStore, ListJobsQuery } from './store-types.ts';
@@ -66,8 +68,13 @@ export function createFirestore({ project, databaseId }: FirestoreClientOptions)
 export interface FirestoreJobStoreOptions {
   firestore: Firestore;
   collection: string;
-  /** How many times a contended transaction is attempted before `update` gives up. */
+  /**
+   * How many times a contended transaction is attempted before `update` gives up with a
+   * FirestoreContentionError (transient); retries wait a jittered, growing delay (shared/firestore).
+   */
   maxTransactionAttempts?: number;
+  /** Where a contended transaction is logged (one line); silent without it. */
+  logger?: Logger;
 }
 
 type Cursor = [createTime: string, id: string];
@@ -112,7 +119,7 @@ const activeStates = jobStates.filter((state) => !terminalStates.includes(state)
 export function createFirestoreJobStore(options: FirestoreJobStoreOptions): JobStore {
   const { firestore } = options;
   const collection = firestore.collection(options.collection);
-  const maxAttempts = options.maxTransactionAttempts ?? 25;
+  const maxAttempts = options.maxTransactionAttempts ?? 10;
 
   const readAll = async (query: Query) =>
     (await query.get()).docs.map((doc) => fromDocument(doc.id, doc.data()));
@@ -139,7 +146,8 @@ export function createFirestoreJobStore(options: FirestoreJobStoreOptions): JobS
 
     async update(id, mutate) {
       const ref = collection.doc(id);
-      return firestore.runTransaction(
+      return runTransaction(
+        firestore,
         async (tx) => {
           const snapshot = await tx.get(ref);
           if (!snapshot.exists) return undefined;
@@ -153,7 +161,7 @@ export function createFirestoreJobStore(options: FirestoreJobStoreOptions): JobS
           tx.set(ref, document);
           return record;
         },
-        { maxAttempts },
+        { label: `${options.collection}/${id}`, maxAttempts, logger: options.logger },
       );
     },
 

@@ -68,10 +68,12 @@ export function redact(value: unknown, depth = 0): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (depth > maxDepth) return '[too deep]';
   if (value instanceof Error) {
+    // An error that says all in its message (a lock timeout, say) asks for no stack: one line.
+    const stackless = (value as { stackless?: unknown }).stackless === true;
     return {
       name: value.name,
       message: redactText(value.message),
-      stack: value.stack && redactText(value.stack),
+      ...(stackless ? {} : { stack: value.stack && redactText(value.stack) }),
     };
   }
   if (value instanceof URL) return redactText(value.href);

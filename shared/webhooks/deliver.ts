@@ -124,7 +124,10 @@ async function deliverToEndpoint(
     return { ...ref, result: 'failed', reason: 'state-store', detail: describe(error) };
   }
 
-  const check = await checkEndpoint(endpoint.url, options.policy, options.resolve);
+  // A name that does not resolve (or not in time) is `unresolved`: retried, never delivered.
+  const check = await checkEndpoint(endpoint.url, options.policy, options.resolve, {
+    resolveTimeoutMs: options.timeoutMs,
+  });
   if (check.verdict === 'refused') return { ...ref, result: 'refused', reason: check.reason };
   if (check.verdict === 'unresolved') {
     return { ...ref, result: 'failed', reason: 'unresolved', detail: check.reason, attempt };

@@ -46,10 +46,39 @@ export function normaliseHost(host: string): string {
   return unbracketed.endsWith('.') ? unbracketed.slice(0, -1) : unbracketed;
 }
 
+/** How long a name may take to resolve before the check calls it unresolved (a retry). */
+export const defaultResolveTimeoutMs = 10_000;
+
+class ResolveTimeoutError extends Error {
+  readonly code = 'ETIMEOUT';
+}
+
+/**
+ * `resolve(host)`, given up on after `timeoutMs`: getaddrinfo cannot be cancelled and may take
+ * long when a DNS server does not answer, and a delivery must fail (and be retried) rather than
+ * wait for it.
+ */
+function resolveWithin(resolve: ResolveHost, host: string, timeoutMs: number): Promise<ResolvedAddress[]> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new ResolveTimeoutError(`no DNS answer within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+  });
+  return Promise.race([resolve(host), timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * A failure to resolve is always `unresolved` (transient: the delivery is retried), whatever the
+ * resolver threw: ENOTFOUND, EAI_AGAIN, ESERVFAIL, a timeout, or an error with no code at all. Only
+ * an answer can refuse an endpoint, never the lack of one.
+ */
 export async function checkEndpoint(
   rawUrl: string,
   policy: EndpointPolicy,
   resolve: ResolveHost = resolveWithDns,
+  options: { resolveTimeoutMs?: number } = {},
 ): Promise<EndpointCheck> {
   let url: URL;
   try {
@@ -74,12 +103,13 @@ export async function checkEndpoint(
     addresses = [{ address: host, family: literal === 6 ? 6 : 4 }];
   } else {
     try {
-      addresses = await resolve(host);
+      addresses = await resolveWithin(resolve, host, options.resolveTimeoutMs ?? defaultResolveTimeoutMs);
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code ?? 'error';
-      return { verdict: 'unresolved', reason: `${host} did not resolve (${code})` };
+      const code = (error as NodeJS.ErrnoException | undefined)?.code;
+      return { verdict: 'unresolved', reason: `${host} did not resolve (${code ?? String(error)})` };
     }
   }
+  if (!Array.isArray(addresses)) return { verdict: 'unresolved', reason: `${host} resolved to no address` };
   const [first] = addresses;
   if (!first) return { verdict: 'unresolved', reason: `${host} resolved to no address` };
   if (!allowListed) {

@@ -6,6 +6,8 @@
  */
 import { type Firestore, Timestamp } from '@google-cloud/firestore';
 import { z } from 'zod';
+import { runTransaction } from '../firestore/index.ts';
+import type { Logger } from '../logging/index.ts';
 import {
   type DeliveryLedger,
   deliveryIdOf,
@@ -53,30 +55,37 @@ export function createFirestoreEndpointStateStore(
 
 export function createFirestoreDeliveryLedger(
   firestore: Firestore,
-  options: { collection?: string; ttlMs?: number } = {},
+  options: { collection?: string; ttlMs?: number; logger?: Logger } = {},
 ): DeliveryLedger {
-  const collection = firestore.collection(options.collection ?? webhookDeliveriesCollection);
+  const collectionName = options.collection ?? webhookDeliveriesCollection;
+  const collection = firestore.collection(collectionName);
   const ttlMs = options.ttlMs ?? defaultDeliveryRecordTtlMs;
   const expireAt = (at: Date) => Timestamp.fromMillis(at.getTime() + ttlMs);
   return {
-    beginAttempt: (key, at) =>
-      firestore.runTransaction(async (tx) => {
-        const doc = collection.doc(deliveryIdOf(key.eventId, key.endpointId));
-        const snapshot = await tx.get(doc);
-        const parsed = DeliveryDoc.safeParse(snapshot.data());
-        const current = parsed.success ? parsed.data : { attempts: 0, delivered: false };
-        if (current.delivered) return { delivered: true, attempt: current.attempts };
-        const attempt = current.attempts + 1;
-        tx.set(doc, {
-          eventId: key.eventId,
-          endpointId: key.endpointId,
-          attempts: attempt,
-          delivered: false,
-          lastAttemptAt: Timestamp.fromDate(at),
-          expireAt: expireAt(at),
-        });
-        return { delivered: false, attempt };
-      }),
+    beginAttempt: (key, at) => {
+      const id = deliveryIdOf(key.eventId, key.endpointId);
+      const doc = collection.doc(id);
+      return runTransaction(
+        firestore,
+        async (tx) => {
+          const snapshot = await tx.get(doc);
+          const parsed = DeliveryDoc.safeParse(snapshot.data());
+          const current = parsed.success ? parsed.data : { attempts: 0, delivered: false };
+          if (current.delivered) return { delivered: true, attempt: current.attempts };
+          const attempt = current.attempts + 1;
+          tx.set(doc, {
+            eventId: key.eventId,
+            endpointId: key.endpointId,
+            attempts: attempt,
+            delivered: false,
+            lastAttemptAt: Timestamp.fromDate(at),
+            expireAt: expireAt(at),
+          });
+          return { delivered: false, attempt };
+        },
+        { label: `${collectionName}/${id}`, logger: options.logger },
+      );
+    },
     async markDelivered(key, at, status) {
       await collection.doc(deliveryIdOf(key.eventId, key.endpointId)).set(
         {

@@ -10,7 +10,7 @@ function runDemo(extra: string[] = []): Promise<{ code: number | null; output: s
   return new Promise((resolve) => {
     const child = spawn(
       'npm',
-      ['run', '--silent', 'demo', '--', '--timeout-seconds', '150', '--free-ports', ...extra],
+      ['run', '--silent', 'demo', '--', '--timeout-seconds', '420', '--free-ports', ...extra],
       {
         cwd: repoRoot,
         env: { ...process.env, FIRESTORE_EMULATOR_HOST: '', PUBSUB_EMULATOR_HOST: '' },
@@ -33,7 +33,7 @@ describe('npm run demo', () => {
     // Exactly one job.succeeded event after the settle period; redeliveries share its webhook-id.
     expect(output).toMatch(/job\.succeeded webhooks received: 1 distinct webhook-id\(s\), [1-9]\d* delivery/);
     expect(code, output).toBe(0);
-  }, 240_000);
+  }, 600_000);
 
   it('tunes gemini-3.5-flash end to end when the Vertex AI emulator honours no list filter (--vertex-list-filter none)', async () => {
     const { code, output } = await runDemo(['--vertex-list-filter', 'none', '--model', 'gemini-3.5-flash']);
@@ -41,5 +41,5 @@ describe('npm run demo', () => {
     expect(output).toMatch(/"baseModel": "gemini-3\.5-flash"/);
     expect(output).toMatch(/job\.succeeded webhooks received: 1 distinct webhook-id\(s\), [1-9]\d* delivery/);
     expect(code, output).toBe(0);
-  }, 240_000);
+  }, 600_000);
 });

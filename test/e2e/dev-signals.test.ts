@@ -27,7 +27,17 @@ function startDev(): DevRun {
     { cwd, env: { ...process.env, FIRESTORE_EMULATOR_HOST: '', PUBSUB_EMULATOR_HOST: '' } },
   );
   cleanups.push(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
+    // A test that failed half-way leaves the dev process and its process groups running: kill
+    // every descendant too (emulators re-parent to init once their parent is gone).
+    if (child.exitCode === null && child.pid !== undefined) {
+      for (const pid of [child.pid, ...descendantsOf(child.pid)]) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+      }
+    }
     rmSync(cwd, { recursive: true, force: true });
   });
   let output = '';
@@ -123,7 +133,7 @@ describe('tunedrop dev and Ctrl-C', () => {
     expect(dev.output()).toContain('Stopped.');
     expect(children.filter(isAlive), dev.output()).toEqual([]);
     for (const port of ports) await assertPortFree(port);
-  }, 180_000);
+  }, 600_000);
 
   it('leaves no emulator running when SIGINT arrives while the emulators are starting', async () => {
     const dev = startDev();
@@ -141,5 +151,5 @@ describe('tunedrop dev and Ctrl-C', () => {
     expect(children.filter(isAlive), dev.output()).toEqual([]);
     expect(processesOnPorts(ports)).toEqual([]);
     for (const port of ports) await assertPortFree(port);
-  }, 180_000);
+  }, 600_000);
 });

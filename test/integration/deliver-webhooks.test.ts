@@ -16,6 +16,7 @@ import {
   createFirestoreEndpointStateStore,
   deliveryIdOf,
   endpointIdOf,
+  resolveWithDns,
 } from '../../shared/webhooks/index.ts';
 import { uniqueName } from '../support/names.ts';
 import {
@@ -124,7 +125,7 @@ function createHandler(port: number, secret: string, collections: { endpoints: s
         endpoints: [{ url: `http://127.0.0.1:${port}/tunedrop`, secrets: [secret], types: [] }],
         requireHttps: false,
         allowHosts: ['127.0.0.1'],
-        timeoutMs: 5_000,
+        timeoutMs: 30_000,
       },
     },
     logger: createMemoryLogger(),
@@ -176,6 +177,56 @@ describe('deliver-webhooks on the Pub/Sub and Firestore emulators', () => {
     await publish(event);
     await again.done;
     expect(receiver.requests).toHaveLength(2);
+    await receiver.close();
+  });
+
+  it('retries a delivery whose host did not resolve, and records it delivered only once it was', async () => {
+    const receiver = await startReceiver();
+    const secret = newWebhookSecret();
+    const collections = { endpoints: uniqueName('endpoints'), deliveries: uniqueName('deliveries') };
+    const url = `http://receiver.tunedrop.test:${receiver.port}/tunedrop`;
+    const event = cloudEventFor(uniqueName('evt'), uniqueName('job'));
+    const logger = createMemoryLogger();
+    // The resolver is the system's: while "DNS is down" it is asked for a name in the reserved
+    // .invalid domain (RFC 6761), which never resolves, so the error is the real getaddrinfo one.
+    let dnsDown = true;
+    const handler = createDeliverWebhooksHandler({
+      config: {
+        eventMaxAgeMs: 60 * 60_000,
+        webhooks: {
+          endpoints: [{ url, secrets: [secret], types: [] }],
+          requireHttps: false,
+          allowHosts: ['receiver.tunedrop.test'],
+          timeoutMs: 30_000,
+        },
+      },
+      logger,
+      endpointState: createFirestoreEndpointStateStore(firestore, collections.endpoints),
+      deliveries: createFirestoreDeliveryLedger(firestore, { collection: collections.deliveries }),
+      clock: () => new Date(),
+      resolve: (hostname) =>
+        resolveWithDns(dnsDown ? `${hostname.replaceAll('.', '-')}.invalid` : 'localhost'),
+    });
+    const ledger = firestore
+      .collection(collections.deliveries)
+      .doc(deliveryIdOf(event.id, endpointIdOf(url)));
+    const consumer = await startConsumer(handler, 1, async () => {
+      // The failed attempt is counted, and the delivery is not recorded as done.
+      expect((await ledger.get()).data()).toMatchObject({ delivered: false, attempts: 1 });
+      dnsDown = false;
+    });
+    await publish(event);
+    const { handled } = await consumer.done;
+
+    expect(handled).toBe(2);
+    expect(receiver.requests).toHaveLength(1);
+    expect((await ledger.get()).data()).toMatchObject({ delivered: true, attempts: 2, status: 204 });
+    expect(logger.entries).toContainEqual(
+      expect.objectContaining({
+        reason: 'unresolved',
+        message: expect.stringMatching(/did not resolve \((ENOTFOUND|EAI_AGAIN)\)/),
+      }),
+    );
     await receiver.close();
   });
 

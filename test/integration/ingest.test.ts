@@ -620,7 +620,7 @@ describe('ingest-dataset', () => {
     const event = await finalized(name);
     const jobId = await jobIdOf(name);
     void first.handle(event);
-    await expect.poll(async () => (await vertexJobsFor(jobId)).length, { timeout: 20_000 }).toBe(1);
+    await expect.poll(async () => (await vertexJobsFor(jobId)).length, { timeout: 120_000 }).toBe(1);
     const orphan = await first.store.get(jobId);
     expect(orphan?.provider.createIntentTime).toBeDefined();
     expect(orphan?.provider.jobName).toBeUndefined();

@@ -55,5 +55,5 @@ describe('the local deliver-webhooks subscription', () => {
     expect(message.attributes.type).toBe('test');
     // Dead-lettered only after the endpoint refused it the configured number of times.
     expect(attempts).toBeGreaterThanOrEqual(5);
-  }, 120_000);
+  }, 300_000);
 });

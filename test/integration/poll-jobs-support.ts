@@ -98,10 +98,13 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     clock,
     bucketDir,
     async close() {
-      await emulator.close();
-      await rm(bucketDir, { recursive: true, force: true });
-      await firestore.terminate();
-      await pubsub.close();
+      try {
+        await emulator.close();
+        await firestore.terminate();
+        await pubsub.close();
+      } finally {
+        await rm(bucketDir, { recursive: true, force: true });
+      }
     },
   };
 }

@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { pollInProgress } from '../../functions/poll-jobs/index.ts';
 import { createFirestoreLease } from '../../functions/poll-jobs/lease.ts';
 import { jobIdLabel } from '../../shared/jobs/index.ts';
 import { uniqueName } from '../support/names.ts';
@@ -177,7 +178,7 @@ describe('poll-jobs on the Firestore, Pub/Sub and Vertex AI emulators', () => {
 
     // A run that took the lease and died without releasing it.
     expect(await lease().acquire()).toBe(true);
-    expect(await h.poll({ lease: lease() })).toEqual({ skipped: 'another run holds the lease' });
+    expect(await h.poll({ lease: lease() })).toEqual({ skipped: pollInProgress });
     expect(world.emulator.stats().list).toBe(0);
 
     world.clock.advance(seconds(61));
@@ -323,5 +324,57 @@ describe('poll-jobs on the Firestore, Pub/Sub and Vertex AI emulators', () => {
     expect(
       h.logger.entries.some((entry) => String(entry.message).startsWith('a provider job named in a record')),
     ).toBe(true);
+  });
+  it('expires a DRAFT nobody approved for 7 days (the default) with one job.expired; an approved one starts instead', async () => {
+    const week = 7 * 24 * 3_600_000;
+    const now = world.clock.now();
+    const manual = { policy: { mode: 'manual' as const }, required: true };
+    const waiting = { ...recordIn('DRAFT', { time: now, trainingDatasetUri }), approval: manual };
+    const approved = {
+      ...recordIn('DRAFT', { time: now, trainingDatasetUri }),
+      approval: { ...manual, approvedBy: 'alex@example.com', approveTime: now.toISOString() },
+    };
+    for (const record of [waiting, approved]) await h.store.create(record);
+
+    world.clock.advance(week - 60_000);
+    expect(await h.run()).toMatchObject({ transitions: 0, started: 1, errors: 0 });
+    expect((await h.store.get(waiting.id))?.state).toBe('DRAFT');
+    expect((await h.store.get(approved.id))?.state).toBe('PENDING');
+
+    // The waiting draft expires (one transition); the started one moved on to RUNNING meanwhile.
+    world.clock.advance(60_000);
+    expect(await h.run()).toMatchObject({ transitions: 2, errors: 0 });
+    const expired = await h.store.get(waiting.id);
+    expect(expired?.state).toBe('EXPIRED');
+    expect(expired?.history.at(-1)).toMatchObject({ state: 'EXPIRED', reason: 'not approved within 7 days' });
+    expect(expired?.outbox.every((entry) => entry.publishTime)).toBe(true);
+    expect((await h.store.get(approved.id))?.state).toBe('RUNNING');
+    expect(h.logger.entries.some((entry) => entry.message === 'draft expired without approval')).toBe(true);
+
+    // Terminal now: later runs leave it alone and publish nothing more about it.
+    world.clock.advance(week);
+    await h.run();
+    const [event] = await h.waitFor('tunedrop.v1.job.expired');
+    await settle();
+    expect(countOf(h.received, 'tunedrop.v1.job.expired', waiting.id)).toBe(1);
+    expect(event?.subject).toBe(waiting.id);
+    expect(event?.data).toMatchObject({ state: 'EXPIRED' });
+    expect((await h.store.get(waiting.id))?.history.map((entry) => entry.state)).toEqual([
+      'DRAFT',
+      'EXPIRED',
+    ]);
+  });
+
+  it('expires drafts after the configured TTL', async () => {
+    const now = world.clock.now();
+    const draft = {
+      ...recordIn('DRAFT', { time: now, trainingDatasetUri }),
+      approval: { policy: { mode: 'manual' as const }, required: true },
+    };
+    await h.store.create(draft);
+    const config = pollConfig({ project, draftTtlMs: 2 * 3_600_000 });
+    world.clock.advance(2 * 3_600_000);
+    expect(await h.run({ config })).toMatchObject({ transitions: 1 });
+    expect((await h.store.get(draft.id))?.history.at(-1)?.reason).toBe('not approved within 2 hours');
   });
 });

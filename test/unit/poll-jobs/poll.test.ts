@@ -2,9 +2,11 @@ import { describe, expect, it } from 'vitest';
 import {
   createPollJobsHandler,
   type HttpResponse,
+  healthPath,
   type Lease,
   noLease,
   type PollDeps,
+  pollInProgress,
   pollJobs,
 } from '../../../functions/poll-jobs/index.ts';
 import { createMemoryPublisher } from '../../../shared/events/index.ts';
@@ -308,7 +310,7 @@ describe('the run lease', () => {
   it('makes a run exit early, without any provider call, while another run holds it', async () => {
     const t = setup([startedRecord(manualClock().now(), 1)]);
     const held: Lease = { acquire: async () => false, release: async () => {} };
-    expect(await pollJobs({ ...t.deps, lease: held })).toEqual({ skipped: 'another run holds the lease' });
+    expect(await pollJobs({ ...t.deps, lease: held })).toEqual({ skipped: pollInProgress });
     expect(t.fake.calls).toEqual([]);
   });
 
@@ -397,6 +399,67 @@ describe('the HTTP handler', () => {
       ...t.deps,
       lease: { acquire: async () => false, release: async () => {} },
     })({ method: 'POST' }, response);
-    expect(sent).toEqual({ status: 200, body: { skipped: 'another run holds the lease' } });
+    expect(sent).toEqual({ status: 200, body: { skipped: pollInProgress } });
+  });
+
+  it('answers the health route without polling or taking the lease', async () => {
+    const t = setup([startedRecord(manualClock().now(), 1)]);
+    let leaseCalls = 0;
+    t.store.listActive = async () => {
+      throw new Error('the health route must not read jobs');
+    };
+    const handler = createPollJobsHandler({
+      ...t.deps,
+      lease: {
+        acquire: async () => {
+          leaseCalls++;
+          return true;
+        },
+        release: async () => {},
+      },
+    });
+    const { response, sent } = recordingResponse();
+    await handler({ method: 'GET', path: healthPath }, response);
+    expect(sent).toEqual({ status: 200, body: { status: 'ok' } });
+    expect(leaseCalls).toBe(0);
+    expect(t.fake.calls).toEqual([]);
+  });
+
+  it('answers an overlapping request on the same instance at once with "poll in progress"', async () => {
+    const t = setup([]);
+    let finishFirst: () => void = () => {};
+    let leaseCalls = 0;
+    const firstListing = new Promise<void>((resolve) => {
+      finishFirst = resolve;
+    });
+    const listActive = t.store.listActive.bind(t.store);
+    t.store.listActive = async () => {
+      await firstListing;
+      return listActive();
+    };
+    const handler = createPollJobsHandler({
+      ...t.deps,
+      lease: {
+        acquire: async () => {
+          leaseCalls++;
+          return true;
+        },
+        release: async () => {},
+      },
+    });
+    const first = recordingResponse();
+    const running = handler({ method: 'POST' }, first.response);
+    const second = recordingResponse();
+    await handler({ method: 'POST' }, second.response);
+    expect(second.sent).toEqual({ status: 200, body: { skipped: pollInProgress } });
+    finishFirst();
+    await running;
+    expect(first.sent.status).toBe(200);
+    expect(leaseCalls).toBe(1);
+    // Once the first run is over, the next request polls again.
+    const third = recordingResponse();
+    await handler({ method: 'POST' }, third.response);
+    expect(third.sent.body).toMatchObject({ refreshed: 0, errors: 0 });
+    expect(leaseCalls).toBe(2);
   });
 });

@@ -194,3 +194,49 @@ describe('Vertex figures and failed reconciliations', () => {
     expect(outcome.job?.recovery).toBeUndefined();
   });
 });
+
+describe('expiring drafts nobody approved', () => {
+  const week = 7 * 24 * 3_600_000;
+  const draft = () => ({
+    ...recordIn('DRAFT', { time: start }),
+    approval: { policy: { mode: 'manual' as const }, required: true },
+  });
+
+  it('expires a DRAFT once it has waited the whole TTL, with job.expired and the reason in its history', () => {
+    const outcome = reconcile(draft(), undefined, options(later(week), { draftTtlMs: week }));
+    expect(outcome).toMatchObject({ from: 'DRAFT', to: 'EXPIRED', expired: 'not approved within 7 days' });
+    expect(types(outcome.job)).toEqual(['tunedrop.v1.job.expired']);
+    expect(outcome.job?.history.at(-1)).toEqual({
+      state: 'EXPIRED',
+      time: later(week).toISOString(),
+      reason: 'not approved within 7 days',
+    });
+  });
+
+  it('leaves a DRAFT alone before its TTL, and when no TTL is configured', () => {
+    expect(reconcile(draft(), undefined, options(later(week - 1), { draftTtlMs: week })).job).toBeUndefined();
+    expect(reconcile(draft(), undefined, options(later(10 * week))).job).toBeUndefined();
+  });
+
+  it('never expires an approved draft or one whose start is under way', () => {
+    const approved = {
+      ...draft(),
+      approval: { ...draft().approval, approvedBy: 'a@example.com', approveTime: start.toISOString() },
+    };
+    const starting = { ...draft(), provider: { name: 'vertex', createIntentTime: start.toISOString() } };
+    for (const job of [approved, starting]) {
+      expect(reconcile(job, undefined, options(later(2 * week), { draftTtlMs: week })).job).toBeUndefined();
+    }
+  });
+
+  it('does not expire jobs in other states, however old', () => {
+    const queued = recordIn('QUEUED', { time: start });
+    const outcome = reconcile(queued, undefined, options(later(2 * week), { draftTtlMs: week }));
+    expect(outcome.to).toBe('QUEUED');
+  });
+
+  it('names a TTL that is not a whole number of days in hours or minutes', () => {
+    const outcome = reconcile(draft(), undefined, options(later(week), { draftTtlMs: 36 * 3_600_000 }));
+    expect(outcome.expired).toBe('not approved within 36 hours');
+  });
+});

@@ -54,7 +54,7 @@ beforeEach(async () => {
         endpoints: [{ url: receiver.url(), secrets: [secret], types: [] }],
         requireHttps: false,
         allowHosts: ['127.0.0.1'],
-        timeoutMs: 5_000,
+        timeoutMs: 30_000,
       },
     },
     logger,
@@ -99,6 +99,48 @@ describe('the deliver-webhooks function', () => {
       expect.objectContaining({ severity: 'WARNING', reason: 'status', status: 500, attempt: 1 }),
     );
   });
+
+  it.each(['ENOTFOUND', 'EAI_AGAIN'])(
+    'fails with a transient error when the host does not resolve (%s), never counting it delivered',
+    async (code) => {
+      const deliveries = createMemoryDeliveryLedger();
+      let dnsUp = false;
+      const handler = createDeliverWebhooksHandler({
+        ...deps,
+        deliveries,
+        config: {
+          ...deps.config,
+          webhooks: {
+            ...deps.config.webhooks,
+            endpoints: [{ url: `http://hooks.example.test:${receiver.port}/`, secrets: [secret], types: [] }],
+            allowHosts: ['hooks.example.test'],
+          },
+        },
+        resolve: async (hostname) => {
+          if (!dnsUp) throw Object.assign(new Error(`getaddrinfo ${code} ${hostname}`), { code });
+          return [{ address: '127.0.0.1', family: 4 }];
+        },
+      });
+      await expect(handler(messagePublished(tunedropEvent))).rejects.toBeInstanceOf(TransientError);
+      expect(receiver.requests).toHaveLength(0);
+      expect(logger.entries).toContainEqual(
+        expect.objectContaining({
+          severity: 'WARNING',
+          reason: 'unresolved',
+          message: expect.stringContaining(`did not resolve (${code})`),
+        }),
+      );
+      expect(messages().some((message) => message.startsWith('webhook delivered'))).toBe(false);
+
+      // The redelivery, once the name resolves again, is delivered: it was not recorded as delivered.
+      dnsUp = true;
+      await handler(messagePublished(tunedropEvent));
+      expect(receiver.requests).toHaveLength(1);
+      expect(logger.entries).toContainEqual(
+        expect.objectContaining({ message: expect.stringContaining('webhook delivered'), attempt: 2 }),
+      );
+    },
+  );
 
   it('acknowledges a 410 and says in the log that the receiver asked to stop', async () => {
     receiver.respond(410);

@@ -37,7 +37,7 @@ beforeEach(async () => {
   options = {
     endpoints: [endpoint()],
     policy: { requireHttps: false, allowHosts: ['127.0.0.1'] },
-    timeoutMs: 5_000,
+    timeoutMs: 30_000,
     now: () => new Date(),
     endpointState,
     deliveries: createMemoryDeliveryLedger(),
@@ -73,6 +73,33 @@ describe('delivering an event to webhook endpoints', () => {
     const outcomes = await deliverEvent(event, options);
     expect(outcomes.map((outcome) => outcome.path)).toEqual(['/all', '/succeeded']);
     expect(receiver.requests.map((request) => request.path).sort()).toEqual(['/all', '/succeeded']);
+  });
+
+  it('reports a host that resolves to nothing in time as a retryable failure, not a delivery', async () => {
+    const never = new Promise<never>(() => {});
+    options.endpoints = [endpoint({ url: `http://slow-dns.example.test:${receiver.port}/` })];
+    options.policy = { requireHttps: false, allowHosts: ['slow-dns.example.test'] };
+    options.timeoutMs = 50;
+    options.resolve = () => never;
+    const [outcome] = await deliverEvent(event, options);
+    expect(outcome).toMatchObject({
+      result: 'failed',
+      reason: 'unresolved',
+      detail: 'slow-dns.example.test did not resolve (ETIMEOUT)',
+    });
+    expect(isRetryable(outcome!)).toBe(true);
+    expect(receiver.requests).toHaveLength(0);
+  });
+
+  it('reports a resolver failure without an error code as a retryable failure too', async () => {
+    options.endpoints = [endpoint({ url: `http://odd-dns.example.test:${receiver.port}/` })];
+    options.policy = { requireHttps: false, allowHosts: ['odd-dns.example.test'] };
+    options.resolve = async () => {
+      throw new Error('resolver crashed');
+    };
+    const [outcome] = await deliverEvent(event, options);
+    expect(outcome).toMatchObject({ result: 'failed', reason: 'unresolved' });
+    expect(isRetryable(outcome!)).toBe(true);
   });
 
   it('reports a 500 as a retryable failure', async () => {

@@ -31,7 +31,7 @@ beforeAll(async () => {
           endpoints: [{ url: receiver.url(), secrets: [newWebhookSecret()], types: [] }],
           requireHttps: false,
           allowHosts: ['127.0.0.1'],
-          timeoutMs: 5_000,
+          timeoutMs: 30_000,
         },
       },
       logger: createMemoryLogger(),

@@ -1,0 +1,9 @@
+export {
+  defaultTransactionSettings,
+  describeFirestoreError,
+  FirestoreContentionError,
+  isContention,
+  retryDelayMs,
+  runTransaction,
+  type TransactionOptions,
+} from './transaction.ts';
