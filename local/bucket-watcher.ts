@@ -49,6 +49,21 @@ export function isTransientName(name: string): boolean {
   return base.startsWith('.') || /\.(tmp|part|partial|swp|crdownload)$/.test(base) || base.endsWith('~');
 }
 
+/**
+ * A header value as the CloudEvents HTTP binding (3.1.3.2) writes it: printable ASCII stays, and
+ * everything else (space, `"`, `%`, any non-ASCII character as its UTF-8 bytes) is percent-encoded.
+ * Header values are bytes, so an object name in any script would otherwise fail the request.
+ */
+export function encodeHeaderValue(value: string): string {
+  let out = '';
+  for (const char of value) {
+    const code = char.codePointAt(0) ?? 0;
+    if (code >= 0x21 && code <= 0x7e && char !== '"' && char !== '%') out += char;
+    else for (const byte of Buffer.from(char, 'utf8')) out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
 export function finalizedEvent(bucket: string, name: string, size: bigint, mtimeNs: bigint) {
   const generation = (mtimeNs / 1000n).toString();
   const time = new Date(Number(mtimeNs / 1_000_000n)).toISOString();
@@ -74,7 +89,7 @@ export function finalizedEvent(bucket: string, name: string, size: bigint, mtime
     'ce-id': randomUUID(),
     'ce-source': `//storage.googleapis.com/projects/_/buckets/${bucket}`,
     'ce-type': 'google.cloud.storage.object.v1.finalized',
-    'ce-subject': `objects/${name}`,
+    'ce-subject': encodeHeaderValue(`objects/${name}`),
     'ce-time': time,
     'ce-bucket': bucket,
   };
