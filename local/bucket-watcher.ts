@@ -59,7 +59,9 @@ export function encodeHeaderValue(value: string): string {
   for (const char of value) {
     const code = char.codePointAt(0) ?? 0;
     if (code >= 0x21 && code <= 0x7e && char !== '"' && char !== '%') out += char;
-    else for (const byte of Buffer.from(char, 'utf8')) out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+    else
+      for (const byte of Buffer.from(char, 'utf8'))
+        out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
   }
   return out;
 }

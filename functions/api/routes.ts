@@ -65,11 +65,24 @@ function noQuery(context: RequestContext): void {
   }
 }
 
+/** Parameters that take one value: a second one is ambiguous, so a 400 naming it, not a guess. */
+function onceEach(context: RequestContext, names: string[]): void {
+  const repeated = names.filter((name) => context.query.getAll(name).length > 1);
+  if (repeated.length > 0) {
+    throw new ApiError(
+      'INVALID_ARGUMENT',
+      `query parameter${repeated.length > 1 ? 's' : ''} given more than once: ${repeated.join(', ')}`,
+      repeated.map((field) => ({ field, description: 'must be given at most once' })),
+    );
+  }
+}
+
 export const routes: Route<RequestContext>[] = [
   {
     method: 'GET',
     pattern: '/jobs',
     async handle(context) {
+      onceEach(context, ['pageSize', 'pageToken']);
       const parsed = ListJobsQuery.safeParse(listQueryInput(context.query));
       if (!parsed.success) throw invalidArgument(parsed.error, 'query');
       const { state, label, pageSize, pageToken } = parsed.data;

@@ -37,22 +37,25 @@ export type ListJobsQuery = z.infer<typeof ListJobsQuery>;
 
 /** Turns URL query parameters into the shape ListJobsQuery validates (lists for repeatables). */
 export function listQueryInput(params: URLSearchParams): Record<string, unknown> {
-  const input: Record<string, unknown> = { state: [], label: [] };
+  const state: string[] = [];
+  const label: string[] = [];
+  // A Map, then fromEntries: a parameter named `__proto__` stays an own (unknown) key, not a prototype.
+  const others = new Map<string, string>();
   for (const [key, value] of params) {
     if (key === 'state') {
-      (input.state as string[]).push(
+      state.push(
         ...value
           .split(',')
-          .map((state) => state.trim())
+          .map((item) => item.trim())
           .filter(Boolean),
       );
     } else if (key === 'label') {
-      (input.label as string[]).push(value);
-    } else if (!(key in input)) {
-      input[key] = value;
+      label.push(value);
+    } else if (!others.has(key)) {
+      others.set(key, value);
     }
   }
-  return input;
+  return Object.fromEntries([['state', state], ['label', label], ...others]);
 }
 
 export const ApproveBody = z.strictObject({

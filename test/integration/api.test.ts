@@ -100,6 +100,13 @@ describe('GET /jobs', () => {
     ['label=teamonly', 'label.0'],
     ['colour=red', 'colour'],
     ['pageToken=not-a-token', 'pageToken'],
+    ['pageToken=a/b', 'pageToken'],
+    ['pageToken=', 'pageToken'],
+    ['pageToken=__proto__', 'pageToken'],
+    ['pageToken=constructor', 'pageToken'],
+    ['pageSize=2&pageSize=3', 'pageSize'],
+    ['pageToken=x&pageToken=y', 'pageToken'],
+    ['__proto__=1', '__proto__'],
   ])('rejects the query %s with 400 INVALID_ARGUMENT naming %s', async (query, field) => {
     const response = await call('GET', `/jobs?${query}`);
     expect(response.status).toBe(400);
@@ -380,5 +387,110 @@ describe('routing', () => {
     const response = await call(method, path);
     expect(response.status).toBe(405);
     expect(response.headers.get('allow')).toBe(allow);
+  });
+});
+
+describe('errors are JSON, whatever the request', () => {
+  /** Every error: the Google envelope, as JSON, with no stack, HTML or file path in it. */
+  async function expectEnvelope(response: Response, code: number) {
+    expect(response.status).toBe(code);
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    const text = await response.text();
+    expect(text).not.toMatch(/<html|<!DOCTYPE|\bat .*\(|\/work\/|node_modules|\.ts:\d/i);
+    const body = JSON.parse(text);
+    expect(Object.keys(body)).toEqual(['error']);
+    expect(body.error).toMatchObject({ code, status: expect.any(String), message: expect.any(String) });
+    return body.error as { code: number; status: string; message: string };
+  }
+
+  const requests: [string, string, RequestInit, number][] = [
+    [
+      'a malformed JSON body',
+      '/jobs/abc:approve',
+      { method: 'POST', body: '{bad', headers: { 'content-type': 'application/json' } },
+      400,
+    ],
+    ['bad percent-encoding in the path', '/jobs/%zz', { method: 'GET' }, 400],
+    ['an unknown route', '/nothing/here', { method: 'GET' }, 404],
+    ['favicon.ico', '/favicon.ico', { method: 'GET' }, 404],
+    ['a wrong method', '/jobs', { method: 'DELETE' }, 405],
+    [
+      'an oversized body',
+      '/jobs/abc:approve',
+      { method: 'POST', body: 'x'.repeat(70 * 1024), headers: { 'content-type': 'application/json' } },
+      413,
+    ],
+  ];
+
+  it.each(requests)('answers %s with the JSON envelope', async (_what, path, init, code) => {
+    await expectEnvelope(await fetch(`${stack.url}${path}`, init), code);
+  });
+
+  it('answers an oversized chunked body (no Content-Length) with 413', async () => {
+    const chunks = new ReadableStream({
+      start(controller) {
+        for (let i = 0; i < 80; i++) controller.enqueue(new TextEncoder().encode('x'.repeat(1024)));
+        controller.close();
+      },
+    });
+    const response = await fetch(`${stack.url}/jobs/abc:cancel`, {
+      method: 'POST',
+      body: chunks,
+      duplex: 'half',
+    } as RequestInit);
+    await expectEnvelope(response, 413);
+  });
+
+  describe('through the Functions Framework, as deployed', () => {
+    let framework: { url: string; close(): Promise<void> };
+
+    beforeAll(async () => {
+      const functions = await import('@google-cloud/functions-framework');
+      const { getTestServer } = await import('@google-cloud/functions-framework/testing');
+      const { installServerHook } = await import('../../functions/server-hook.ts');
+      const { guardedHttpHandler, createApiHandler } = await import('../../functions/api/index.ts');
+      const handler = createApiHandler({
+        config: stack.config,
+        store: stack.store,
+        provider: stack.provider,
+        publisher: stack.publisher,
+        blobs: stack.blobs,
+        logger: createMemoryLogger('api-framework'),
+        clock: () => new Date(),
+      });
+      functions.http('api', handler);
+      installServerHook({
+        target: 'api',
+        plainHttp: { api: () => guardedHttpHandler(handler) },
+        listenHost: '127.0.0.1',
+      });
+      const server = getTestServer('api');
+      await new Promise<void>((resolve) => server.listen(0, resolve));
+      const address = server.address() as { address: string; port: number };
+      expect(address.address).toBe('127.0.0.1');
+      framework = {
+        url: `http://127.0.0.1:${address.port}`,
+        close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+      };
+    });
+
+    afterAll(async () => {
+      await framework?.close();
+    });
+
+    it.each(requests)(
+      'answers %s with the JSON envelope, not Express’s HTML page',
+      async (_what, path, init, code) => {
+        await expectEnvelope(await fetch(`${framework.url}${path}`, init), code);
+      },
+    );
+
+    it('still serves the API', async () => {
+      const jobId = id();
+      await createJob(stack, jobId);
+      const response = await fetch(`${framework.url}/jobs/${jobId}`);
+      expect(response.status).toBe(200);
+      expect(((await response.json()) as { id: string }).id).toBe(jobId);
+    });
   });
 });
