@@ -18,7 +18,7 @@ import {
   publishPending,
   withCreationEvent,
 } from '../../shared/events/index.ts';
-import { effectivePolicy, needsApproval } from '../../shared/jobs/approval.ts';
+import { approvalDecision, effectivePolicy } from '../../shared/jobs/approval.ts';
 import {
   approvalPolicyOf,
   type FieldIssue,
@@ -61,7 +61,7 @@ import type { StorageObjectData } from './storage-event.ts';
 export interface IngestDeps {
   /** maxConcurrentJobs: new uploads wait QUEUED while the provider is full (none: no cap here). */
   config: Pick<Config, 'project' | 'defaults' | 'approval' | 'eventMaxAgeMs'> &
-    Partial<Pick<Config, 'maxConcurrentJobs'>>;
+    Partial<Pick<Config, 'maxConcurrentJobs' | 'autoApproveMaxUsd'>>;
   store: JobStore;
   provider: TuningProvider;
   publisher: EventPublisher;
@@ -507,11 +507,13 @@ async function conclude(
   const policy = findings.policy!;
   const training = datasets.training!;
   const estimate = jobEstimate(training);
-  const required = needsApproval(
+  const decision = approvalDecision(
     policy,
     estimate?.costUsd ?? training.stats.estimate.cost?.estimatedUsd ?? null,
+    deps.config.autoApproveMaxUsd ?? null,
   );
-  report.approval = { policy, required };
+  const { required } = decision;
+  report.approval = dropUndefined({ policy, required, reason: decision.reason });
   if (estimate) report.estimate = estimate;
   const reportUri = await writeReport(deps, ref, report);
 
@@ -532,7 +534,7 @@ async function conclude(
         manifest: findings.kind === 'manifest',
       },
       spec,
-      approval: { policy, required },
+      approval: dropUndefined({ policy, required, reason: decision.reason }),
       validation: dropUndefined({
         reportUri,
         examples: training.examples,
@@ -545,7 +547,13 @@ async function conclude(
       estimate,
       provider: { name: deps.provider.name },
       attempts: 0,
-      history: [{ state, time, reason: required ? 'awaiting approval' : 'validated; starting' }],
+      history: [
+        {
+          state,
+          time,
+          reason: required ? `awaiting approval: ${decision.reason ?? 'required'}` : 'validated; starting',
+        },
+      ],
       outbox: [],
     }),
   );

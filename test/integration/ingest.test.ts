@@ -75,6 +75,7 @@ async function harness(
     provider?: TuningProvider;
     blobs?: BlobStore;
     maxConcurrentJobs?: number;
+    autoApproveMaxUsd?: number | null;
   } = {},
 ): Promise<Harness> {
   const topic = uniqueName('events');
@@ -90,6 +91,7 @@ async function harness(
       approval: options.approval ?? { mode: 'auto' },
       eventMaxAgeMs: 24 * 60 * 60_000,
       ...(options.maxConcurrentJobs === undefined ? {} : { maxConcurrentJobs: options.maxConcurrentJobs }),
+      ...(options.autoApproveMaxUsd === undefined ? {} : { autoApproveMaxUsd: options.autoApproveMaxUsd }),
     },
     store,
     provider: options.provider ?? provider,
@@ -447,7 +449,11 @@ describe('ingest-dataset', () => {
     const job = asJob(await h.handle(await finalized(name)));
 
     expect(job.state).toBe('DRAFT');
-    expect(job.approval).toEqual({ policy: { mode: 'manual' }, required: true });
+    expect(job.approval).toEqual({
+      policy: { mode: 'manual' },
+      required: true,
+      reason: 'the approval policy is manual',
+    });
     expect(job.provider.createIntentTime).toBeUndefined();
     const event = await drafted;
     expect(event.data).toMatchObject({ state: 'DRAFT', estimate: job.estimate });
@@ -468,6 +474,31 @@ describe('ingest-dataset', () => {
     expect(asJob(await h.handle(await finalized(cheap))).state).toBe('PENDING');
     expect(asJob(await h.handle(await finalized(dear))).state).toBe('DRAFT');
     await h.subscription.close();
+  });
+
+  it('drafts a job whose estimate is above TUNEDROP_AUTO_APPROVE_MAX_USD even under auto, saying why', async () => {
+    const h = await harness({ approval: { mode: 'auto' }, autoApproveMaxUsd: 0.001 });
+    const name = `incoming/${h.prefix}.jsonl`;
+    await put(name, goodDataset);
+    const drafted = receive(h.subscription, 'tunedrop.v1.job.drafted');
+
+    const job = asJob(await h.handle(await finalized(name)));
+
+    expect(job.state).toBe('DRAFT');
+    expect(job.approval.reason).toMatch(
+      /^estimate \$\d+\.\d\d is above TUNEDROP_AUTO_APPROVE_MAX_USD \(\$0\.00\)/,
+    );
+    expect(job.history[0]?.reason).toContain('TUNEDROP_AUTO_APPROVE_MAX_USD');
+    expect((await drafted).data).toMatchObject({ approval: { reason: job.approval.reason } });
+    expect((await readReport(name)).approval).toMatchObject({ required: true, reason: job.approval.reason });
+    expect(await vertexJobsFor(job.id)).toEqual([]);
+
+    const off = await harness({ approval: { mode: 'auto' }, autoApproveMaxUsd: null });
+    const other = `incoming/${off.prefix}.jsonl`;
+    await put(other, goodDataset);
+    expect(asJob(await off.handle(await finalized(other))).state).toBe('PENDING');
+    await h.subscription.close();
+    await off.subscription.close();
   });
 
   it('gives 50 concurrent deliveries of one event one record and one Vertex AI job', async () => {
