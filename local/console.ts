@@ -19,7 +19,8 @@ export function formatEventLine(event: Record<string, unknown>): string {
   const detail = data.result?.tunedModel ?? data.error?.message ?? (rejection || estimate);
   return [
     time,
-    shortType(event.type).padEnd(17),
+    // A replay keeps the original id and data: say it is a re-send, not news.
+    `${shortType(event.type)}${event.replay === true ? ' (replay)' : ''}`.padEnd(17),
     String(event.subject ?? '').slice(0, 12),
     data.state ?? '',
     source,

@@ -27,6 +27,8 @@ export interface WebhookEvent {
   /** The event's time (RFC 3339): the body's `timestamp`. */
   time: string;
   data: unknown;
+  /** Re-published by `tunedrop jobs replay`: the body says so. */
+  replay?: boolean;
 }
 
 export interface DeliverOptions {

@@ -41,7 +41,7 @@ export interface ApiStack {
   datasetGeneration: string;
   subscription: Subscription;
   /** Messages received on the test subscription so far: event id and Pub/Sub attributes. */
-  received: { id: string; type: string; attributes: Record<string, string> }[];
+  received: { id: string; type: string; replay?: boolean; attributes: Record<string, string> }[];
   /** Waits until `count` messages with these ids arrived (no timing assertions: the test timeout bounds it). */
   waitForMessages(predicate: (received: ApiStack['received']) => boolean): Promise<void>;
   close(): Promise<void>;
@@ -79,8 +79,13 @@ export async function startApiStack(): Promise<ApiStack> {
   const waiters = new Set<() => void>();
   subscription.on('message', (message) => {
     message.ack();
-    const event = JSON.parse(message.data.toString()) as { id: string; type: string };
-    received.push({ id: event.id, type: event.type, attributes: { ...message.attributes } });
+    const event = JSON.parse(message.data.toString()) as { id: string; type: string; replay?: boolean };
+    received.push({
+      id: event.id,
+      type: event.type,
+      replay: event.replay,
+      attributes: { ...message.attributes },
+    });
     for (const wake of waiters) wake();
   });
   const publisher = createPubSubPublisher({ pubsub, topic: topicName, logger });

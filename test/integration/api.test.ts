@@ -358,8 +358,13 @@ describe('POST /jobs/{id}:replay', () => {
     const replayed = stack.received.filter((m) => m.id === ids[0]).at(-1);
     expect(replayed).toMatchObject({
       type: 'tunedrop.v1.job.drafted',
-      attributes: { jobId, state: 'DRAFT' },
+      attributes: { jobId, state: 'DRAFT', replay: 'true' },
     });
+    // The originals carry no replay mark; the copies carry it in the body and the attributes.
+    const original = stack.received.find((m) => m.id === ids[0]);
+    expect(original?.attributes.replay).toBeUndefined();
+    expect(original?.replay).toBeUndefined();
+    expect(replayed?.replay).toBe(true);
   });
 
   it('answers 404 for an unknown job', async () => {

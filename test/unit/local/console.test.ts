@@ -44,4 +44,10 @@ describe('the local stack event line', () => {
     });
     expect(drafted).toContain('estimate $12.35');
   });
+
+  it('marks a replayed event as a replay, with its original id', () => {
+    const event = { type: 'tunedrop.v1.job.succeeded', subject: 'abc', time, data: { state: 'SUCCEEDED' } };
+    expect(formatEventLine({ ...event, replay: true })).toMatch(/job\.succeeded \(replay\)\s+abc/);
+    expect(formatEventLine(event)).not.toContain('replay');
+  });
 });
