@@ -18,6 +18,7 @@ import { frameworkTarget, installServerHook } from './server-hook.ts';
 const common = (runtime: Runtime, component: string) => ({
   config: runtime.config,
   store: runtime.store,
+  rejections: runtime.rejections,
   provider: runtime.provider,
   publisher: runtime.publisher,
   blobs: runtime.blobs,

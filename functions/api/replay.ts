@@ -16,16 +16,19 @@ export async function replayEvents(
   jobId: string,
 ): Promise<{ jobId: string; eventIds: string[] }> {
   const job = await deps.store.get(jobId);
-  if (!job) throw new ApiError('NOT_FOUND', `job ${jobId} not found`);
+  // A rejected upload's one event is kept on its record.
+  const rejection = job ? undefined : await deps.rejections.get(jobId);
+  if (!job && !rejection) throw new ApiError('NOT_FOUND', `job ${jobId} not found`);
+  const stored = job ? job.outbox.map((entry) => entry.event) : [rejection!.event];
   const eventIds: string[] = [];
-  for (const entry of job.outbox) {
-    const event = CloudEventEnvelope.parse(entry.event);
+  for (const entry of stored) {
+    const event = CloudEventEnvelope.parse(entry);
     try {
       await deps.publisher.publish(asReplay(event));
     } catch (error) {
       throw new ApiError(
         'UNAVAILABLE',
-        `replayed ${eventIds.length} of ${job.outbox.length} events; publishing ${event.id} failed: ${
+        `replayed ${eventIds.length} of ${stored.length} events; publishing ${event.id} failed: ${
           error instanceof Error ? error.message : String(error)
         }`,
       );

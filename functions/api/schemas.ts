@@ -3,7 +3,10 @@
  * Unknown fields are rejected, so a misspelt parameter is an error instead of a silent no-op.
  */
 import { z } from 'zod';
-import { JobState } from '../../shared/jobs/index.ts';
+import { jobStates, rejectedState } from '../../shared/jobs/index.ts';
+
+/** What `state=` may name: a job state, or REJECTED for uploads that failed validation. */
+export const ListedState = z.enum([...jobStates, rejectedState]);
 
 export const maxListPageSize = 500;
 
@@ -21,7 +24,7 @@ const LabelFilter = z
 export const ListJobsQuery = z.strictObject({
   /** Repeatable and comma-separated: `state=RUNNING&state=PENDING` or `state=RUNNING,PENDING`. */
   state: z.array(
-    z.preprocess((value) => (typeof value === 'string' ? value.toUpperCase() : value), JobState),
+    z.preprocess((value) => (typeof value === 'string' ? value.toUpperCase() : value), ListedState),
   ),
   /** Repeatable `key=value`; a job must carry all of them. */
   label: z.array(LabelFilter),

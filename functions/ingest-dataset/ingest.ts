@@ -41,6 +41,7 @@ import {
   jobIdFor,
   type TuningSpec,
 } from '../../shared/jobs/model.ts';
+import { type RejectionStore, rejectionRecordFrom } from '../../shared/jobs/rejection.ts';
 import { type StartJobDeps, startDepsFrom, startJob } from '../../shared/jobs/start-job.ts';
 import type { JobStore } from '../../shared/jobs/store-types.ts';
 import type { Logger } from '../../shared/logging/index.ts';
@@ -63,6 +64,8 @@ export interface IngestDeps {
   config: Pick<Config, 'project' | 'defaults' | 'approval' | 'eventMaxAgeMs'> &
     Partial<Pick<Config, 'maxConcurrentJobs' | 'autoApproveMaxUsd'>>;
   store: JobStore;
+  /** Where rejected uploads are recorded, so they can be found by id and listed (REJECTED). */
+  rejections?: RejectionStore;
   provider: TuningProvider;
   publisher: EventPublisher;
   blobs: BlobStore;
@@ -496,8 +499,10 @@ async function conclude(
       },
       { now, project: deps.config.project },
     );
-    // Published directly (there is no record to hold an outbox); a failure throws, the event is
-    // redelivered, and the same event id is published again.
+    // Recorded first (findable even while the publish is retried), then published directly (the
+    // record holds no outbox); a failure throws, the event is redelivered, and the same event id
+    // is published again.
+    await deps.rejections?.create(rejectionRecordFrom(event));
     await deps.publisher.publish(event);
     logs.logRejected(logger, ref, jobId, errorCount, reportUri);
     return { outcome: 'rejected', jobId, reportUri, errorCount };

@@ -16,9 +16,12 @@ import { createPubSubPublisher, type EventPublisher, withCreationEvent } from '.
 import {
   createFirestore,
   createFirestoreJobStore,
+  createFirestoreRejectionStore,
   JobRecord,
   type JobState,
   type JobStore,
+  type RejectionStore,
+  rejectionsCollectionFor,
 } from '../../shared/jobs/index.ts';
 import { createMemoryLogger } from '../../shared/logging/index.ts';
 import { createVertexProvider, type TuningProvider } from '../../shared/providers/index.ts';
@@ -32,6 +35,7 @@ export interface ApiStack {
   url: string;
   config: Config;
   store: JobStore;
+  rejections: RejectionStore;
   blobs: BlobStore;
   provider: TuningProvider;
   publisher: EventPublisher;
@@ -72,6 +76,10 @@ export async function startApiStack(): Promise<ApiStack> {
   (globalThis as { apiTestLogs?: unknown }).apiTestLogs = logger.entries;
   const firestore = createFirestore({ project });
   const store = createFirestoreJobStore({ firestore, collection: config.jobsCollection });
+  const rejections = createFirestoreRejectionStore({
+    firestore,
+    collection: rejectionsCollectionFor(config.jobsCollection),
+  });
   const pubsub = new PubSub({ projectId: project });
   const [topic] = await pubsub.createTopic(topicName);
   const [subscription] = await topic.createSubscription(uniqueName('api-sub'));
@@ -97,6 +105,7 @@ export async function startApiStack(): Promise<ApiStack> {
   const handler = createApiHandler({
     config,
     store,
+    rejections,
     provider,
     publisher,
     blobs,
@@ -113,6 +122,7 @@ export async function startApiStack(): Promise<ApiStack> {
     url: `http://127.0.0.1:${port}`,
     config,
     store,
+    rejections,
     blobs,
     provider,
     publisher,

@@ -1,9 +1,13 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approveJob } from '../../functions/api/approve.ts';
-import { eventIdFor } from '../../shared/events/index.ts';
+import { buildDatasetRejectedEvent, eventIdFor } from '../../shared/events/index.ts';
+import { jobIdFor, rejectionRecordFrom } from '../../shared/jobs/index.ts';
 import { createMemoryLogger } from '../../shared/logging/index.ts';
+import { reportNameFor } from '../../shared/storage/index.ts';
 import { uniqueName } from '../support/names.ts';
-import { type ApiStack, createJob, makeJob, startApiStack } from './api-fixtures.ts';
+import { type ApiStack, bucket, createJob, makeJob, startApiStack } from './api-fixtures.ts';
 
 let stack: ApiStack;
 
@@ -457,6 +461,7 @@ describe('errors are JSON, whatever the request', () => {
       const handler = createApiHandler({
         config: stack.config,
         store: stack.store,
+        rejections: stack.rejections,
         provider: stack.provider,
         publisher: stack.publisher,
         blobs: stack.blobs,
@@ -496,6 +501,111 @@ describe('errors are JSON, whatever the request', () => {
       const response = await fetch(`${framework.url}/jobs/${jobId}`);
       expect(response.status).toBe(200);
       expect(((await response.json()) as { id: string }).id).toBe(jobId);
+    });
+  });
+});
+
+describe('rejected uploads (state REJECTED)', () => {
+  /** A rejection as ingest records it, with its report in the bucket folder. */
+  async function reject(object: string, createTime: string) {
+    const generation = '1700000000000001';
+    const jobId = jobIdFor({ bucket, object, generation });
+    const reportName = reportNameFor(object);
+    await mkdir(dirname(join(stack.bucketDir, reportName)), { recursive: true });
+    await writeFile(
+      join(stack.bucketDir, reportName),
+      JSON.stringify({ status: 'rejected', generation, object: `gs://${bucket}/${object}` }),
+    );
+    const event = buildDatasetRejectedEvent(
+      {
+        jobId,
+        source: { bucket, object, generation, manifest: false },
+        reportUri: `gs://${bucket}/${reportName}`,
+        errorCount: 2,
+        errors: [
+          {
+            line: 3,
+            field: '/contents/0/role',
+            code: 'first_role',
+            message: 'The first turn must be "user"',
+          },
+        ],
+      },
+      { now: new Date(createTime), project: stack.config.project },
+    );
+    await stack.rejections.create(rejectionRecordFrom(event));
+    return { jobId, event, reportUri: `gs://${bucket}/${reportName}` };
+  }
+
+  it('lists them with state=REJECTED, with the source object and the report', async () => {
+    const { jobId, reportUri } = await reject(
+      `incoming/${id()}-données-日本語 #1.jsonl`,
+      '2041-01-01T00:00:00.000Z',
+    );
+    const page = await call('GET', '/jobs?state=REJECTED&pageSize=500');
+    expect(page.status).toBe(200);
+    const listed = page.body.jobs.find((job: { id: string }) => job.id === jobId);
+    expect(listed).toMatchObject({
+      state: 'REJECTED',
+      source: { bucket, manifest: false },
+      validation: { reportUri },
+      error: {
+        code: 'first_role',
+        message: '2 error(s); first: line 3, /contents/0/role: The first turn must be "user"',
+      },
+    });
+    expect(listed).not.toHaveProperty('event');
+    expect(page.body.jobs.every((job: { state: string }) => job.state === 'REJECTED')).toBe(true);
+  });
+
+  it('lists jobs and rejections together, newest first, page by page', async () => {
+    // Far in the future, so these four are the newest of the whole collection.
+    const jobA = id();
+    const jobB = id();
+    await createJob(stack, jobA, { createTime: '2050-01-01T00:00:01.000Z' });
+    const r1 = await reject(`incoming/${id()}.jsonl`, '2050-01-01T00:00:02.000Z');
+    await createJob(stack, jobB, { createTime: '2050-01-01T00:00:03.000Z' });
+    const r2 = await reject(`incoming/${id()}.jsonl`, '2050-01-01T00:00:04.000Z');
+
+    const first = await call('GET', '/jobs?pageSize=3');
+    expect(first.body.jobs.map((job: { id: string }) => job.id)).toEqual([r2.jobId, jobB, r1.jobId]);
+    const second = await call(
+      'GET',
+      `/jobs?pageSize=3&pageToken=${encodeURIComponent(first.body.nextPageToken)}`,
+    );
+    expect(second.body.jobs[0].id).toBe(jobA);
+
+    const mixed = await call('GET', '/jobs?state=REJECTED,DRAFT&pageSize=2');
+    expect(mixed.body.jobs.map((job: { id: string }) => job.id)).toEqual([r2.jobId, jobB]);
+    // A label filter matches no rejection: they carry no labels.
+    const labelled = await call('GET', `/jobs?state=REJECTED&label=team=${uniqueName('team')}`);
+    expect(labelled.body.jobs).toEqual([]);
+  });
+
+  it('finds one by id, with its report; approve and cancel say it is REJECTED; replay re-sends its event', async () => {
+    const object = `incoming/${id()}.jsonl`;
+    const { jobId, event, reportUri } = await reject(object, '2042-01-01T00:00:00.000Z');
+
+    const got = await call('GET', `/jobs/${jobId}`);
+    expect(got.status).toBe(200);
+    expect(got.body).toMatchObject({ id: jobId, state: 'REJECTED', source: { object } });
+    const report = await call('GET', `/jobs/${jobId}/report`);
+    expect(report.status).toBe(200);
+    expect(report.body).toMatchObject({ status: 'rejected' });
+
+    for (const verb of ['approve', 'cancel']) {
+      const refused = await call('POST', `/jobs/${jobId}:${verb}`);
+      expect(refused.status).toBe(409);
+      expect(refused.body.error.message).toContain(`${jobId} is a REJECTED upload (${object})`);
+      expect(refused.body.error.message).toContain(reportUri);
+    }
+
+    const replayed = await call('POST', `/jobs/${jobId}:replay`);
+    expect(replayed.body).toEqual({ jobId, eventIds: [event.id] });
+    await stack.waitForMessages((received) => received.some((m) => m.id === event.id && m.replay));
+    expect(stack.received.find((m) => m.id === event.id)?.attributes).toMatchObject({
+      type: 'tunedrop.v1.dataset.rejected',
+      replay: 'true',
     });
   });
 });

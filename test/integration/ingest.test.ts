@@ -19,10 +19,12 @@ import type { ApprovalPolicy } from '../../shared/config/index.ts';
 import { type CloudEvent, createPubSubPublisher, type EventPublisher } from '../../shared/events/index.ts';
 import {
   createFirestoreJobStore,
+  createFirestoreRejectionStore,
   type JobRecord,
   type JobStore,
   jobIdFor,
   jobIdLabel,
+  type RejectionStore,
   startJob,
 } from '../../shared/jobs/index.ts';
 import { createMemoryLogger } from '../../shared/logging/index.ts';
@@ -62,6 +64,7 @@ const badDataset = `${example('hi', 'hello')}\n{"contents": [{"role": "user", "p
 
 interface Harness {
   store: JobStore;
+  rejections: RejectionStore;
   subscription: Subscription;
   handle: (event: FrameworkEvent<unknown>) => Promise<IngestOutcome | undefined>;
   logs: ReturnType<typeof createMemoryLogger>;
@@ -83,6 +86,7 @@ async function harness(
   const [subscription] = await pubsub.topic(topic).createSubscription(uniqueName('sub'));
   const logs = createMemoryLogger('ingest');
   const store = createFirestoreJobStore({ firestore, collection: uniqueName('jobs') });
+  const rejections = createFirestoreRejectionStore({ firestore, collection: uniqueName('rejected') });
   const publisher = createPubSubPublisher({ pubsub, topic, logger: logs });
   const handle = createIngestHandler({
     config: {
@@ -94,13 +98,14 @@ async function harness(
       ...(options.autoApproveMaxUsd === undefined ? {} : { autoApproveMaxUsd: options.autoApproveMaxUsd }),
     },
     store,
+    rejections,
     provider: options.provider ?? provider,
     publisher,
     blobs: options.blobs ?? createLocalBlobStore({ root }),
     logger: logs,
     clock: () => new Date(),
   });
-  return { store, subscription, handle, logs, publisher, prefix: uniqueName('t') };
+  return { store, rejections, subscription, handle, logs, publisher, prefix: uniqueName('t') };
 }
 
 /** Puts a file in the bucket folder, with custom metadata in its sidecar when given. */
@@ -337,6 +342,22 @@ describe('ingest-dataset', () => {
     );
     expect(await h.store.get(jobId)).toBeUndefined();
     expect(await vertexJobsFor(jobId)).toEqual([]);
+    // Findable all the same: a REJECTED record under the same id, with its source and report.
+    const rejection = await h.rejections.get(jobId);
+    expect(rejection).toMatchObject({
+      id: jobId,
+      state: 'REJECTED',
+      source: { bucket, object: name, manifest: false },
+      validation: { reportUri: `gs://${bucket}/reports/${name}.report.json` },
+      rejection: { errorCount: errorLines.length },
+      event: { id: event.id, type: 'tunedrop.v1.dataset.rejected' },
+    });
+    expect(rejection?.error.message).toMatch(
+      new RegExp(`^${errorLines.length} error\\(s\\); first: line 2, /contents`),
+    );
+    // A redelivery keeps the one record.
+    await h.handle(await finalized(name));
+    expect((await h.rejections.list()).rejections.map((record) => record.id)).toEqual([jobId]);
     await h.subscription.close();
   });
 
