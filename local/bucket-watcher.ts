@@ -43,10 +43,18 @@ const contentTypes: Record<string, string> = {
   '.json': 'application/json',
 };
 
-/** Files that are not objects: hidden and temporary files that writers rename into place. */
+/**
+ * Files that are not objects: hidden files and anything in a hidden folder (the stack's own lock
+ * and saved state live there), and temporary files that writers rename into place.
+ */
 export function isTransientName(name: string): boolean {
-  const base = name.split('/').pop() ?? name;
-  return base.startsWith('.') || /\.(tmp|part|partial|swp|crdownload)$/.test(base) || base.endsWith('~');
+  const segments = name.split('/');
+  const base = segments.at(-1) ?? name;
+  return (
+    segments.some((segment) => segment.startsWith('.')) ||
+    /\.(tmp|part|partial|swp|crdownload)$/.test(base) ||
+    base.endsWith('~')
+  );
 }
 
 /**

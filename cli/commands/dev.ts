@@ -23,6 +23,8 @@ Options:
   --bucket-dir DIR        folder standing in for the bucket (default .tunedrop/bucket)
   --webhook URL           deliver events to this receiver (repeatable)
   --webhook-secret SECRET its whsec_ secret, in the same order as --webhook (repeatable)
+  --webhook-secret-file F a file holding that secret instead, so it is not on the command line
+  --fresh                 start with no jobs, instead of what the last run on this bucket folder saved
   --poll-seconds N        how often the scheduler stand-in calls poll-jobs (default 5)
   --job-seconds N         how long an emulated tuning job runs (default 10)
   --approval MODE         auto | manual (default: TUNEDROP_APPROVAL from .env, else auto)
@@ -53,6 +55,8 @@ export const dev: Command = {
           'bucket-dir': { type: 'string' },
           webhook: { type: 'string', multiple: true },
           'webhook-secret': { type: 'string', multiple: true },
+          'webhook-secret-file': { type: 'string', multiple: true },
+          fresh: { type: 'boolean' },
           'poll-seconds': { type: 'string' },
           'job-seconds': { type: 'string' },
           approval: { type: 'string' },
@@ -72,7 +76,9 @@ export const dev: Command = {
       console.log(help);
       return 0;
     }
-    const resolved = resolveDevSettings(values, readDotEnv(resolve('.env')));
+    const resolved = resolveDevSettings(values, readDotEnv(resolve('.env')), (path) =>
+      readFileSync(path, 'utf8'),
+    );
     if (!resolved.ok) {
       console.error(`tunedrop dev: ${resolved.message}\n\nRun \`tunedrop dev --help\` for the options.`);
       return 2;
@@ -108,6 +114,7 @@ export const dev: Command = {
       console.log(`Ports: ${describePorts(ports)}`);
       const starting = startLocalStack({
         bucketDir: settings.bucketDir,
+        fresh: settings.fresh,
         ports,
         pollSeconds: settings.pollSeconds,
         jobSeconds: settings.jobSeconds,
@@ -147,11 +154,18 @@ export const dev: Command = {
     running = true;
 
     const webhookList = settings.webhooks.map((hook) => displayUrl(hook.url)).join(', ');
+    const stateLine = {
+      restored: `restored from the last run on this bucket folder (${stack.state.dir}); --fresh starts empty`,
+      new: `new (nothing saved for this bucket folder yet); kept in ${stack.state.dir}`,
+      fresh: `empty (--fresh); kept in ${stack.state.dir}, replacing what was saved`,
+    }[stack.state.origin];
     console.log(`
 tunedrop is running.
   Drop a dataset:   cp my-data.jsonl ${join(stack.bucketDir, 'incoming')}/
   Or submit one:    npx tunedrop submit my-data.jsonl --bucket-dir ${stack.bucketDir}
   Jobs:             npx tunedrop jobs list --api ${stack.urls.api}
+  API:              ${stack.urls.api} (local only: loopback, no authentication)
+  Job state:        ${stateLine}
   Vertex emulator:  ${stack.urls.vertex}
   Approval:         ${settings.approval}
   Function logs:    .tunedrop/logs/
