@@ -43,6 +43,8 @@ export interface LocalStackOptions {
   logger: Logger;
   /** Every event published on the events topic, as it happens. */
   onEvent?: (event: Record<string, unknown>) => void;
+  /** Every event the webhook subscription gave up on (its dead-letter topic), as it arrives. */
+  onDeadLetter?: (event: Record<string, unknown>) => void;
   /** The functions' own log lines. */
   onFunctionLine?: (target: string, line: string) => void;
   /** Aborting it (Ctrl-C while starting) stops what has started and rejects with the reason. */
@@ -290,6 +292,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       }
     });
     stoppers.push(() => eventLog.close());
+
+    const [deadLetters] = await deadLetter.createSubscription('local-dead-letter-log');
+    deadLetters.on('message', (message) => {
+      message.ack();
+      try {
+        options.onDeadLetter?.(JSON.parse(message.data.toString()));
+      } catch (error) {
+        logger.warn('unreadable event on the dead-letter topic', { error });
+      }
+    });
+    stoppers.push(() => deadLetters.close());
 
     const watcher = startBucketWatcher({
       root: bucketDir,

@@ -1,7 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs, parseEnv } from 'node:util';
-import { createFunctionLogSink, formatEventLine } from '../../local/console.ts';
+import {
+  createFunctionLogSink,
+  formatDeadLetterLine,
+  formatEventLine,
+  formatLogLine,
+} from '../../local/console.ts';
 import { resolveDevSettings } from '../../local/dev-options.ts';
 import { describePorts, resolvePorts } from '../../local/ports.ts';
 import {
@@ -105,7 +110,13 @@ export const dev: Command = {
       requestStop();
     });
 
-    const logger = createLogger('local-stack', { level: 'INFO' });
+    // The stack's own notices, for a person: time, severity, message; never a stack trace.
+    const logger = createLogger('local-stack', {
+      level: 'INFO',
+      write: (line) => console.error(formatLogLine(line)),
+    });
+    const consoleContext = { bucket: 'tunedrop-local', bucketDir: resolve(settings.bucketDir) };
+    let apiUrl = '';
     const logSink = createFunctionLogSink(resolve('.tunedrop/logs'));
     let stack: LocalStack;
     try {
@@ -122,7 +133,8 @@ export const dev: Command = {
         env: settings.env,
         logger,
         signal: startup.signal,
-        onEvent: (event) => console.log(formatEventLine(event)),
+        onEvent: (event) => console.log(formatEventLine(event, consoleContext)),
+        onDeadLetter: (event) => console.log(formatDeadLetterLine(event, apiUrl)),
         onFunctionLine: (target, line) => {
           const shown = logSink(target, line);
           if (shown) console.error(shown);
@@ -137,6 +149,7 @@ export const dev: Command = {
       if (outcome !== 'gave-up' && startup.signal.aborted) await outcome.stop();
       if (outcome === 'gave-up' || startup.signal.aborted) throw startup.signal.reason;
       stack = outcome;
+      apiUrl = stack.urls.api;
     } catch (error) {
       if (startup.signal.aborted) {
         await stopRegisteredProcessGroups();

@@ -254,7 +254,7 @@ export async function startJob(deps: StartJobDeps, jobId: string): Promise<JobRe
       if (firstPlan.inFlight) throw error;
       return scheduleRetry(deps, jobId, error, firstPlan.intentTime, false, flush);
     }
-    if (found) return adopt(deps, jobId, found, flush);
+    if (found) return adopt(deps, jobId, found, flush, firstPlan.inFlight);
     if (firstPlan.inFlight) {
       log.info('start in progress elsewhere; leaving it to that caller', {
         intentTime: firstPlan.intentTime,
@@ -417,7 +417,17 @@ async function adopt(
   jobId: string,
   found: ProviderJob,
   flush: () => Promise<JobRecord>,
+  inFlight: boolean,
 ): Promise<JobRecord> {
+  if (inFlight) {
+    // Not an interruption: another caller's create has returned and is being recorded right now
+    // (ingest and approve or the poller racing on a fresh job). Recording it too is harmless.
+    deps.logger.info('found the provider job of a start in progress elsewhere; recording it', {
+      jobId,
+      providerJobName: found.name,
+    });
+    return record(deps, jobId, found, 'created at the provider', flush);
+  }
   deps.logger.warn('adopting the provider job of an interrupted start', {
     jobId,
     providerJobName: found.name,
