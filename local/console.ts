@@ -124,7 +124,7 @@ export function createFunctionLogSink(logDir: string, now: () => Date = () => ne
       if (typeof entry.reason === 'string' && entry.severity === 'WARNING') {
         if (failing.has(entry.endpoint)) return undefined;
         failing.add(entry.endpoint);
-        return `${prefix} webhook ${entry.endpoint} is failing (${entry.message?.replace(/^.*? failed: /, '') ?? entry.reason}); Pub/Sub keeps retrying with backoff, each attempt logged in ${join(logDir, `${target}.log`)}`;
+        return `${prefix} webhook ${entry.endpoint} is failing (${entry.message?.replace(/^.*? failed: /, '').replace(/; Pub\/Sub redelivers the event$/, '') ?? entry.reason}); Pub/Sub keeps retrying with backoff, each attempt logged in ${join(logDir, `${target}.log`)}`;
       }
       if (entry.message?.startsWith('webhook delivered') && failing.delete(entry.endpoint)) {
         return `${prefix} webhook ${entry.endpoint} delivers again`;
