@@ -3,10 +3,14 @@
  * emulator, with a local folder standing in for the bucket. Each test uses its own collection,
  * topic and object names, so nothing leaks between tests.
  */
+
+import { statSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Firestore } from '@google-cloud/firestore';
 import type { CloudEvent as FrameworkEvent } from '@google-cloud/functions-framework';
+import * as functionsFramework from '@google-cloud/functions-framework';
+import { getTestServer } from '@google-cloud/functions-framework/testing';
 import type { Message, PubSub, Subscription } from '@google-cloud/pubsub';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -14,6 +18,7 @@ import {
   type IngestOutcome,
   type IngestReport,
 } from '../../functions/ingest-dataset/index.ts';
+import { finalizedEvent as watcherEvent } from '../../local/bucket-watcher.ts';
 import type { VertexEmulator } from '../../local/vertex-emulator/index.ts';
 import type { ApprovalPolicy } from '../../shared/config/index.ts';
 import { type CloudEvent, createPubSubPublisher, type EventPublisher } from '../../shared/events/index.ts';
@@ -520,6 +525,34 @@ describe('ingest-dataset', () => {
     expect(asJob(await off.handle(await finalized(other))).state).toBe('PENDING');
     await h.subscription.close();
     await off.subscription.close();
+  });
+
+  it('ingests an object named in any script, with spaces, #, ? and %, as the local watcher delivers it', async () => {
+    const h = await harness();
+    const name = `incoming/${h.prefix}-données-日本語 #1?%.jsonl`;
+    await put(name, goodDataset);
+    // The local watcher's request (binary CloudEvent, ce-* headers), through the Functions
+    // Framework, as the local stack serves ingest-dataset.
+    functionsFramework.cloudEvent('ingestNamesTest', (event: FrameworkEvent<unknown>) => h.handle(event));
+    const server = getTestServer('ingestNamesTest');
+    await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
+    try {
+      const info = statSync(join(root, name), { bigint: true });
+      const event = watcherEvent(bucket, name, info.size, info.mtimeNs);
+      const { port } = server.address() as { port: number };
+      const response = await fetch(`http://127.0.0.1:${port}/`, {
+        method: 'POST',
+        headers: event.headers,
+        body: JSON.stringify(event.data),
+      });
+      expect(response.ok).toBe(true);
+      const job = await h.store.get(jobIdFor({ bucket, object: name, generation: event.data.generation }));
+      expect(job).toMatchObject({ state: 'PENDING', source: { object: name } });
+      expect((await readReport(name)).status).toBe('accepted');
+    } finally {
+      await new Promise((closed) => server.close(closed));
+      await h.subscription.close();
+    }
   });
 
   it('gives 50 concurrent deliveries of one event one record and one Vertex AI job', async () => {
