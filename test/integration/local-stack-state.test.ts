@@ -70,3 +70,21 @@ describe('local stack state across restarts', () => {
     });
   }, 120_000);
 });
+
+describe('two stacks on one bucket folder', () => {
+  it('refuses the second before starting anything, naming the pid that holds the folder', async () => {
+    const { acquireStackLock } = await import('../../local/stack-lock.ts');
+    const { startLocalStack } = await import('../../local/stack.ts');
+    const { createMemoryLogger } = await import('../../shared/logging/index.ts');
+    const first = acquireStackLock(bucketDir);
+    try {
+      await expect(
+        startLocalStack({ bucketDir, logger: createMemoryLogger(), ports: { pubsub: 1 } }),
+      ).rejects.toThrow(
+        new RegExp(`another tunedrop stack \\(pid ${process.pid}, .*is already running on ${bucketDir}`),
+      );
+    } finally {
+      first.release();
+    }
+  });
+});
