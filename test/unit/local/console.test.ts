@@ -71,6 +71,25 @@ describe('the local stack event line', () => {
     expect(drafted).toContain('estimate $12.35');
   });
 
+  it('says why a drafted job waits for approval', () => {
+    const line = formatEventLine({
+      type: 'tunedrop.v1.job.drafted',
+      subject: 'abc',
+      time,
+      data: {
+        state: 'DRAFT',
+        source: { object: 'incoming/big.jsonl' },
+        estimate: { costUsd: 80 },
+        approval: {
+          reason: 'estimate $80.00 is above TUNEDROP_AUTO_APPROVE_MAX_USD ($50.00): approve it to start',
+        },
+      },
+    });
+    expect(line).toMatch(
+      /DRAFT {2}incoming\/big\.jsonl {2}estimate \$80\.00 {2}approval needed: estimate \$80\.00 is above TUNEDROP_AUTO_APPROVE_MAX_USD/,
+    );
+  });
+
   it('marks a replayed event as a replay, with its original id', () => {
     const event = { type: 'tunedrop.v1.job.succeeded', subject: 'abc', time, data: { state: 'SUCCEEDED' } };
     expect(formatEventLine({ ...event, replay: true })).toMatch(/job\.succeeded \(replay\)\s+abc/);
