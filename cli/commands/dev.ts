@@ -111,13 +111,17 @@ export const dev: Command = {
     });
 
     // The stack's own notices, for a person: time, severity, message; never a stack trace.
+    const logSink = createFunctionLogSink(resolve('.tunedrop/logs'));
+    // Kept in .tunedrop/logs/local-stack.log too, with the rest.
     const logger = createLogger('local-stack', {
       level: 'INFO',
-      write: (line) => console.error(formatLogLine(line)),
+      write: (line) => {
+        logSink('local-stack', line);
+        console.error(formatLogLine(line));
+      },
     });
     const consoleContext = { bucket: 'tunedrop-local', bucketDir: resolve(settings.bucketDir) };
     let apiUrl = '';
-    const logSink = createFunctionLogSink(resolve('.tunedrop/logs'));
     let stack: LocalStack;
     try {
       const ports = await resolvePorts(settings.ports);
