@@ -48,7 +48,8 @@ export interface ApprovalDecision {
   reason?: string;
 }
 
-const usd = (value: number) => `$${value.toFixed(2)}`;
+/** Dollars and cents; a non-zero amount below a cent keeps two significant digits. */
+const usd = (value: number) => `$${value > 0 && value < 0.01 ? value.toPrecision(2) : value.toFixed(2)}`;
 
 /**
  * The policy's answer, then the deployment's automatic-start ceiling

@@ -91,6 +91,10 @@ describe('the automatic-start ceiling (TUNEDROP_AUTO_APPROVE_MAX_USD)', () => {
     expect(approvalDecision(budget(200), 120, null).required).toBe(false);
   });
 
+  it('shows a ceiling below a cent as it is, not as $0.00', () => {
+    expect(approvalDecision(auto, 0.01, 0.001).reason).toContain('TUNEDROP_AUTO_APPROVE_MAX_USD ($0.0010)');
+  });
+
   it('lets everything through when the operator turned it off', () => {
     expect(approvalDecision(auto, 10_000, null)).toEqual({ required: false });
   });
