@@ -512,7 +512,7 @@ describe('ingest-dataset', () => {
 
     expect(job.state).toBe('DRAFT');
     expect(job.approval.reason).toMatch(
-      /^estimate \$\d+\.\d\d is above TUNEDROP_AUTO_APPROVE_MAX_USD \(\$0\.00\)/,
+      /^estimate \$[\d.]+ is above TUNEDROP_AUTO_APPROVE_MAX_USD \(\$0\.0010\): approve it to start$/,
     );
     expect(job.history[0]?.reason).toContain('TUNEDROP_AUTO_APPROVE_MAX_USD');
     expect((await drafted).data).toMatchObject({ approval: { reason: job.approval.reason } });
