@@ -420,13 +420,14 @@ async function adopt(
   inFlight: boolean,
 ): Promise<JobRecord> {
   if (inFlight) {
-    // Not an interruption: another caller's create has returned and is being recorded right now
-    // (ingest and approve or the poller racing on a fresh job). Recording it too is harmless.
-    deps.logger.info('found the provider job of a start in progress elsewhere; recording it', {
+    // Within the intent timeout this is most often no interruption at all: another caller's
+    // create has returned and is being recorded right now (ingest and approve or the poller
+    // racing on a fresh job). Recording it too is harmless; nothing to warn about.
+    deps.logger.info('found the provider job of a start begun elsewhere; recording it', {
       jobId,
       providerJobName: found.name,
     });
-    return record(deps, jobId, found, 'created at the provider', flush);
+    return record(deps, jobId, found, 'adopted the provider job of a start begun elsewhere', flush);
   }
   deps.logger.warn('adopting the provider job of an interrupted start', {
     jobId,
