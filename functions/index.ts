@@ -8,15 +8,17 @@ import {
   createFirestoreDeliveryLedger,
   createFirestoreEndpointStateStore,
 } from '../shared/webhooks/index.ts';
-import { createApiHandler } from './api/index.ts';
+import { createApiHandler, guardedHttpHandler } from './api/index.ts';
 import { createDeliverWebhooksHandler } from './deliver-webhooks/index.ts';
 import { createIngestHandler } from './ingest-dataset/index.ts';
 import { createPollJobsDeps, createPollJobsHandler } from './poll-jobs/index.ts';
 import { lazyHandler, type Runtime } from './runtime.ts';
+import { frameworkTarget, installServerHook } from './server-hook.ts';
 
 const common = (runtime: Runtime, component: string) => ({
   config: runtime.config,
   store: runtime.store,
+  rejections: runtime.rejections,
   provider: runtime.provider,
   publisher: runtime.publisher,
   blobs: runtime.blobs,
@@ -53,7 +55,16 @@ functions.cloudEvent(
   ),
 );
 
-functions.http(
-  'api',
-  lazyHandler((runtime) => createApiHandler(common(runtime, 'api'))),
-);
+const apiHandler = lazyHandler((runtime) => createApiHandler(common(runtime, 'api')));
+functions.http('api', apiHandler);
+
+// Must run while this module loads: the framework creates its server right after importing it.
+// The api target answers every request itself, in JSON (see server-hook.ts); the local stack binds
+// every function to loopback with TUNEDROP_LISTEN_HOST.
+installServerHook({
+  target: frameworkTarget(process.argv, process.env),
+  plainHttp: {
+    api: () => guardedHttpHandler(apiHandler),
+  },
+  listenHost: process.env.TUNEDROP_LISTEN_HOST || undefined,
+});

@@ -9,7 +9,14 @@ import { PubSub } from '@google-cloud/pubsub';
 import { Storage } from '@google-cloud/storage';
 import { type Config, loadConfig } from '../shared/config/index.ts';
 import { createPubSubPublisher, type EventPublisher } from '../shared/events/index.ts';
-import { createFirestore, createFirestoreJobStore, type JobStore } from '../shared/jobs/index.ts';
+import {
+  createFirestore,
+  createFirestoreJobStore,
+  createFirestoreRejectionStore,
+  type JobStore,
+  type RejectionStore,
+  rejectionsCollectionFor,
+} from '../shared/jobs/index.ts';
 import { createLogger, type Logger } from '../shared/logging/index.ts';
 import { type Catalog, catalogLoader } from '../shared/models/index.ts';
 import { createVertexProvider, type TuningProvider } from '../shared/providers/index.ts';
@@ -19,6 +26,7 @@ export interface Runtime {
   config: Config;
   firestore: Firestore;
   store: JobStore;
+  rejections: RejectionStore;
   publisher: EventPublisher;
   provider: TuningProvider;
   blobs: BlobStore;
@@ -41,6 +49,10 @@ export function createRuntime(env: Record<string, string | undefined>): Runtime 
     config,
     firestore,
     store: createFirestoreJobStore({ firestore, collection: config.jobsCollection, logger: runtimeLogger }),
+    rejections: createFirestoreRejectionStore({
+      firestore,
+      collection: rejectionsCollectionFor(config.jobsCollection),
+    }),
     publisher: createPubSubPublisher({
       pubsub: new PubSub({ projectId: config.project }),
       topic: config.eventsTopic,

@@ -43,10 +43,35 @@ const contentTypes: Record<string, string> = {
   '.json': 'application/json',
 };
 
-/** Files that are not objects: hidden and temporary files that writers rename into place. */
+/**
+ * Files that are not objects: hidden files and anything in a hidden folder (the stack's own lock
+ * and saved state live there), and temporary files that writers rename into place.
+ */
 export function isTransientName(name: string): boolean {
-  const base = name.split('/').pop() ?? name;
-  return base.startsWith('.') || /\.(tmp|part|partial|swp|crdownload)$/.test(base) || base.endsWith('~');
+  const segments = name.split('/');
+  const base = segments.at(-1) ?? name;
+  return (
+    segments.some((segment) => segment.startsWith('.')) ||
+    /\.(tmp|part|partial|swp|crdownload)$/.test(base) ||
+    base.endsWith('~')
+  );
+}
+
+/**
+ * A header value as the CloudEvents HTTP binding (3.1.3.2) writes it: printable ASCII stays, and
+ * everything else (space, `"`, `%`, any non-ASCII character as its UTF-8 bytes) is percent-encoded.
+ * Header values are bytes, so an object name in any script would otherwise fail the request.
+ */
+export function encodeHeaderValue(value: string): string {
+  let out = '';
+  for (const char of value) {
+    const code = char.codePointAt(0) ?? 0;
+    if (code >= 0x21 && code <= 0x7e && char !== '"' && char !== '%') out += char;
+    else
+      for (const byte of Buffer.from(char, 'utf8'))
+        out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
 }
 
 export function finalizedEvent(bucket: string, name: string, size: bigint, mtimeNs: bigint) {
@@ -74,7 +99,7 @@ export function finalizedEvent(bucket: string, name: string, size: bigint, mtime
     'ce-id': randomUUID(),
     'ce-source': `//storage.googleapis.com/projects/_/buckets/${bucket}`,
     'ce-type': 'google.cloud.storage.object.v1.finalized',
-    'ce-subject': `objects/${name}`,
+    'ce-subject': encodeHeaderValue(`objects/${name}`),
     'ce-time': time,
     'ce-bucket': bucket,
   };

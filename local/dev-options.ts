@@ -13,6 +13,8 @@ export interface DevFlags {
   'bucket-dir'?: string;
   webhook?: string[];
   'webhook-secret'?: string[];
+  /** Files holding the secrets instead (nothing secret on the command line, where `ps` shows it). */
+  'webhook-secret-file'?: string[];
   'poll-seconds'?: string;
   'job-seconds'?: string;
   approval?: string;
@@ -20,9 +22,12 @@ export interface DevFlags {
   'free-ports'?: boolean;
   'vertex-max-running'?: string;
   'vertex-list-filter'?: string;
+  fresh?: boolean;
 }
 
 export interface DevSettings {
+  /** Start with empty job data instead of what the last run on this bucket folder saved. */
+  fresh: boolean;
   bucketDir: string;
   pollSeconds: number;
   jobSeconds: number;
@@ -77,7 +82,16 @@ function positive(value: string | undefined, fallback: number, flag: string): nu
   return Number.isFinite(number) && number > 0 ? number : `${flag} must be a positive number`;
 }
 
-export function resolveDevSettings(flags: DevFlags, dotEnv: Record<string, string>): DevSettingsResult {
+/** Reads a secret file; dev.ts passes the real one, tests their own (this module does no I/O). */
+export type ReadSecretFile = (path: string) => string;
+
+export function resolveDevSettings(
+  flags: DevFlags,
+  dotEnv: Record<string, string>,
+  readSecretFile: ReadSecretFile = () => {
+    throw new Error('no secret file reader given');
+  },
+): DevSettingsResult {
   const fail = (message: string): DevSettingsResult => ({ ok: false, message });
 
   const approval = flags.approval ?? dotEnv.TUNEDROP_APPROVAL ?? 'auto';
@@ -122,9 +136,27 @@ export function resolveDevSettings(flags: DevFlags, dotEnv: Record<string, strin
   // Flags first, then the one receiver .env may name.
   const candidates: { url: string; secret: string | undefined; source: string }[] = [];
   const urls = flags.webhook ?? [];
-  const secrets = flags['webhook-secret'] ?? [];
+  const files = flags['webhook-secret-file'] ?? [];
+  if (files.length > 0 && (flags['webhook-secret'] ?? []).length > 0) {
+    return fail('give either --webhook-secret or --webhook-secret-file, not both');
+  }
+  let secrets = flags['webhook-secret'] ?? [];
+  if (files.length > 0) {
+    secrets = [];
+    for (const [index, file] of files.entries()) {
+      try {
+        secrets.push(readSecretFile(file).trim());
+      } catch (error) {
+        return fail(
+          `--webhook-secret-file #${index + 1} (${file}) cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+        );
+      }
+    }
+  }
   if (urls.length !== secrets.length) {
-    return fail('give one --webhook-secret (whsec_...) per --webhook, in the same order');
+    return fail(
+      'give one --webhook-secret (whsec_...) or --webhook-secret-file per --webhook, in the same order',
+    );
   }
   for (const [index, url] of urls.entries()) {
     candidates.push({ url, secret: secrets[index], source: `--webhook #${index + 1}` });
@@ -164,6 +196,7 @@ export function resolveDevSettings(flags: DevFlags, dotEnv: Record<string, strin
   return {
     ok: true,
     settings: {
+      fresh: flags.fresh ?? false,
       bucketDir: flags['bucket-dir'] ?? '.tunedrop/bucket',
       pollSeconds,
       jobSeconds,

@@ -8,9 +8,10 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { collectOutput, waitForHttp } from './child-readiness.ts';
+import { collectOutput } from './child-readiness.ts';
 import { spawnInProcessGroup, stopProcessGroup } from './process-group.ts';
 
 export interface FunctionSpec {
@@ -73,15 +74,38 @@ export async function startFunctionProcess(
   const url = `http://127.0.0.1:${spec.port}`;
   const stop = () => stopProcessGroup(child);
   try {
-    await waitForHttp(child, `${url}${spec.readiness?.path ?? '/'}`, {
-      what: `function ${spec.target}`,
-      timeoutMs: functionStartTimeoutMs,
-      output,
-      anyStatus: !spec.readiness?.ok,
-    });
+    // Listening is enough. A request would run the function: a bare one makes the framework
+    // throw for a CloudEvent function (a TypeError about 'context' in its log at every start),
+    // and runs a whole poll for poll-jobs (probes that time out pile up polls on one lease).
+    await waitForListening(child, spec.port, `function ${spec.target}`, output);
   } catch (error) {
     await stop();
     throw error;
   }
   return { spec, url, child, stop };
+}
+
+/** Resolves once something accepts a TCP connection on 127.0.0.1:port; fails if the child exits. */
+async function waitForListening(child: ChildProcess, port: number, what: string, output: string[]) {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(
+        `${what} exited with ${child.signalCode ?? `code ${child.exitCode}`}:\n${output.slice(-20).join('\n')}`,
+      );
+    }
+    const listening = await new Promise<boolean>((resolve) => {
+      const socket = connect({ host: '127.0.0.1', port });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (listening) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(
+    `${what} did not listen on 127.0.0.1:${port} within 60000 ms:\n${output.slice(-20).join('\n')}`,
+  );
 }

@@ -17,8 +17,10 @@ import {
   type RunningEmulator,
   startEmulator,
 } from './emulators/index.ts';
+import { exportFirestore, firestoreStateDir, savedFirestoreExport } from './firestore-state.ts';
 import { type FunctionProcess, type FunctionSpec, startFunctionProcess } from './function-processes.ts';
 import { defaultPorts, portNames, type StackPorts } from './ports.ts';
+import { acquireStackLock } from './stack-lock.ts';
 import { startVertexEmulator, type VertexEmulatorOptions } from './vertex-emulator/index.ts';
 
 export { defaultPorts, type StackPorts } from './ports.ts';
@@ -45,10 +47,23 @@ export interface LocalStackOptions {
   logger: Logger;
   /** Every event published on the events topic, as it happens. */
   onEvent?: (event: Record<string, unknown>) => void;
+  /** Every event the webhook subscription gave up on (its dead-letter topic), as it arrives. */
+  onDeadLetter?: (event: Record<string, unknown>) => void;
   /** The functions' own log lines. */
   onFunctionLine?: (target: string, line: string) => void;
   /** Aborting it (Ctrl-C while starting) stops what has started and rejects with the reason. */
   signal?: AbortSignal;
+  /** Start with empty Firestore data instead of what the last run on this bucket folder saved. */
+  fresh?: boolean;
+  /** How often the Firestore data is saved while running (default 10 s); also saved at stop. */
+  saveStateSeconds?: number;
+}
+
+/** Where the stack's Firestore data came from: a previous run's snapshot, nothing, or --fresh. */
+export interface StackState {
+  origin: 'restored' | 'new' | 'fresh';
+  /** The folder the data is saved to (and was restored from). */
+  dir: string;
 }
 
 export interface LocalStack {
@@ -57,6 +72,7 @@ export interface LocalStack {
   project: string;
   ports: StackPorts;
   urls: { api: string; vertex: string; ingest: string; poll: string; webhooks: string };
+  state: StackState;
   /** Runs one poll now, as Cloud Scheduler would. */
   poll(): Promise<void>;
   stop(): Promise<void>;
@@ -136,16 +152,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   // Fail fast, before starting anything, on what would make a later step fail.
   options.signal?.throwIfAborted();
   checkEmulatorPrerequisites();
-  const seen = new Map<number, string>();
-  for (const [key, port] of Object.entries(ports) as [keyof StackPorts, number][]) {
-    const clash = seen.get(port);
-    if (clash) throw new Error(`port ${port} is given to both ${clash} and ${portNames[key]}`);
-    seen.set(port, portNames[key]);
-    await assertPortFree(port, '127.0.0.1', portNames[key]);
-  }
   mkdirSync(resolve(bucketDir, 'incoming'), { recursive: true });
+  // One stack per bucket folder: a second one stops here, saying which process holds it.
+  const lock = acquireStackLock(bucketDir);
+  if (lock.tookOverFrom) {
+    logger.info('took over the lock of a stack that is no longer running', { pid: lock.tookOverFrom.pid });
+  }
 
-  const stoppers: (() => Promise<void> | void)[] = [];
+  const stoppers: (() => Promise<void> | void)[] = [() => lock.release()];
   const stop = async () => {
     // Reverse order: stop the sources of work before what they call.
     for (const stopOne of stoppers.reverse()) {
@@ -158,6 +172,24 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     stoppers.length = 0;
   };
 
+  try {
+    const seen = new Map<number, string>();
+    for (const [key, port] of Object.entries(ports) as [keyof StackPorts, number][]) {
+      const clash = seen.get(port);
+      if (clash) throw new Error(`port ${port} is given to both ${clash} and ${portNames[key]}`);
+      seen.set(port, portNames[key]);
+      await assertPortFree(port, '127.0.0.1', portNames[key]);
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  const saved = options.fresh ? undefined : savedFirestoreExport(bucketDir);
+  const state: StackState = {
+    origin: options.fresh ? 'fresh' : saved ? 'restored' : 'new',
+    dir: firestoreStateDir(bucketDir),
+  };
+
   // Between steps: a Ctrl-C while starting stops here, and the catch below stops what started.
   const checkpoint = () => options.signal?.throwIfAborted();
   try {
@@ -165,7 +197,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const emulators = await allStarted(
       [
         startEmulator('pubsub', { port: ports.pubsub }),
-        startEmulator('firestore', { port: ports.firestore }),
+        startEmulator('firestore', { port: ports.firestore, importData: saved }),
       ],
       (emulator: RunningEmulator) => stoppers.push(() => emulator.stop()),
     );
@@ -175,6 +207,23 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // Nothing local may wait on (or warn about) a metadata server that is not there.
     process.env.METADATA_SERVER_DETECTION = 'none';
     process.env.FIRESTORE_EMULATOR_HOST = firestoreHost;
+
+    // Saved every few seconds and once more at stop (this stopper runs after the functions have
+    // stopped, before the emulator does), so the next start on this folder picks up from here.
+    let saving: Promise<void> = Promise.resolve();
+    const save = () => {
+      saving = saving.then(() =>
+        exportFirestore(firestoreHost, project, bucketDir).catch((error: unknown) =>
+          logger.warn('could not save the Firestore data', { error: (error as Error).message }),
+        ),
+      );
+      return saving;
+    };
+    const saveTimer = setInterval(save, (options.saveStateSeconds ?? 10) * 1000);
+    stoppers.push(async () => {
+      clearInterval(saveTimer);
+      await save();
+    });
 
     const pubsub = new PubSub({ projectId: project, apiEndpoint: pubsubHost });
     stoppers.push(() => pubsub.close());
@@ -208,6 +257,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       FIRESTORE_EMULATOR_HOST: firestoreHost,
       PUBSUB_EMULATOR_HOST: pubsubHost,
       METADATA_SERVER_DETECTION: 'none',
+      // Every function listens on loopback only (functions/server-hook.ts).
+      TUNEDROP_LISTEN_HOST: '127.0.0.1',
       ...webhookFunctionEnv(options.webhooks ?? [], options.env ?? {}),
     };
     // The operator's model catalog (from .env, or the shell the stack was started from) reaches
@@ -265,6 +316,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     stoppers.push(() => eventLog.close());
 
+    const [deadLetters] = await deadLetter.createSubscription('local-dead-letter-log');
+    deadLetters.on('message', (message) => {
+      message.ack();
+      try {
+        options.onDeadLetter?.(JSON.parse(message.data.toString()));
+      } catch (error) {
+        logger.warn('unreadable event on the dead-letter topic', { error });
+      }
+    });
+    stoppers.push(() => deadLetters.close());
+
     const watcher = startBucketWatcher({
       root: bucketDir,
       bucket,
@@ -312,11 +374,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       await polling;
     });
 
+    lock.update({ apiUrl: api.url });
     return {
       bucketDir,
       bucket,
       project,
       ports,
+      state,
       urls: { api: api.url, vertex: vertex.url, ingest: ingest.url, poll: poll.url, webhooks: deliver.url },
       poll: pollOnce,
       stop,

@@ -1,7 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs, parseEnv } from 'node:util';
-import { createFunctionLogSink, formatEventLine } from '../../local/console.ts';
+import {
+  createFunctionLogSink,
+  formatDeadLetterLine,
+  formatEventLine,
+  formatLogLine,
+} from '../../local/console.ts';
 import { resolveDevSettings } from '../../local/dev-options.ts';
 import { describePorts, resolvePorts } from '../../local/ports.ts';
 import {
@@ -25,6 +30,8 @@ Options:
   --bucket-dir DIR        folder standing in for the bucket (default .tunedrop/bucket)
   --webhook URL           deliver events to this receiver (repeatable)
   --webhook-secret SECRET its whsec_ secret, in the same order as --webhook (repeatable)
+  --webhook-secret-file F a file holding that secret instead, so it is not on the command line
+  --fresh                 start with no jobs, instead of what the last run on this bucket folder saved
   --poll-seconds N        how often the scheduler stand-in calls poll-jobs (default 5)
   --job-seconds N         how long an emulated tuning job runs (default 10)
   --approval MODE         auto | manual (default: TUNEDROP_APPROVAL from .env, else auto)
@@ -58,6 +65,8 @@ export const dev: Command = {
           'bucket-dir': { type: 'string' },
           webhook: { type: 'string', multiple: true },
           'webhook-secret': { type: 'string', multiple: true },
+          'webhook-secret-file': { type: 'string', multiple: true },
+          fresh: { type: 'boolean' },
           'poll-seconds': { type: 'string' },
           'job-seconds': { type: 'string' },
           approval: { type: 'string' },
@@ -78,7 +87,9 @@ export const dev: Command = {
       console.log(help);
       return 0;
     }
-    const resolved = resolveDevSettings(values, readDotEnv(resolve('.env')));
+    const resolved = resolveDevSettings(values, readDotEnv(resolve('.env')), (path) =>
+      readFileSync(path, 'utf8'),
+    );
     if (!resolved.ok) {
       return printUsageError('tunedrop dev', resolved.message, help);
     }
@@ -104,8 +115,18 @@ export const dev: Command = {
       requestStop();
     });
 
-    const logger = createLogger('local-stack', { level: 'INFO' });
+    // The stack's own notices, for a person: time, severity, message; never a stack trace.
     const logSink = createFunctionLogSink(resolve('.tunedrop/logs'));
+    // Kept in .tunedrop/logs/local-stack.log too, with the rest.
+    const logger = createLogger('local-stack', {
+      level: 'INFO',
+      write: (line) => {
+        logSink('local-stack', line);
+        console.error(formatLogLine(line));
+      },
+    });
+    const consoleContext = { bucket: 'tunedrop-local', bucketDir: resolve(settings.bucketDir) };
+    let apiUrl = '';
     let stack: LocalStack;
     try {
       const ports = await resolvePorts(settings.ports);
@@ -113,6 +134,7 @@ export const dev: Command = {
       console.log(`Ports: ${describePorts(ports)}`);
       const starting = startLocalStack({
         bucketDir: settings.bucketDir,
+        fresh: settings.fresh,
         ports,
         pollSeconds: settings.pollSeconds,
         jobSeconds: settings.jobSeconds,
@@ -121,7 +143,9 @@ export const dev: Command = {
         env: settings.env,
         logger,
         signal: startup.signal,
-        onEvent: (event) => console.log(formatEventLine(withLocalReportPath(event, settings.bucketDir))),
+        onEvent: (event) =>
+          console.log(formatEventLine(withLocalReportPath(event, settings.bucketDir), consoleContext)),
+        onDeadLetter: (event) => console.log(formatDeadLetterLine(event, apiUrl)),
         onFunctionLine: (target, line) => {
           const shown = logSink(target, line);
           if (shown) console.error(shown);
@@ -136,6 +160,7 @@ export const dev: Command = {
       if (outcome !== 'gave-up' && startup.signal.aborted) await outcome.stop();
       if (outcome === 'gave-up' || startup.signal.aborted) throw startup.signal.reason;
       stack = outcome;
+      apiUrl = stack.urls.api;
     } catch (error) {
       if (startup.signal.aborted) {
         await stopRegisteredProcessGroups();
@@ -153,11 +178,18 @@ export const dev: Command = {
     running = true;
 
     const webhookList = settings.webhooks.map((hook) => displayUrl(hook.url)).join(', ');
+    const stateLine = {
+      restored: `restored from the last run on this bucket folder (${stack.state.dir}); --fresh starts empty`,
+      new: `new (nothing saved for this bucket folder yet); kept in ${stack.state.dir}`,
+      fresh: `empty (--fresh); kept in ${stack.state.dir}, replacing what was saved`,
+    }[stack.state.origin];
     console.log(`
 tunedrop is running.
   Drop a dataset:   cp my-data.jsonl ${join(stack.bucketDir, 'incoming')}/
   Or submit one:    npx tunedrop submit my-data.jsonl --bucket-dir ${stack.bucketDir}
   Jobs:             npx tunedrop jobs list --api ${stack.urls.api}
+  API:              ${stack.urls.api} (local only: loopback, no authentication)
+  Job state:        ${stateLine}
   Vertex emulator:  ${stack.urls.vertex}
   Approval:         ${settings.approval}
   Function logs:    .tunedrop/logs/

@@ -17,6 +17,7 @@ import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { runningStack } from '../../local/stack-lock.ts';
 import { ConfigError, loadConfig } from '../../shared/config/index.ts';
 import {
   type DatasetRole,
@@ -372,7 +373,16 @@ async function submitRun(args: string[]): Promise<number> {
     const { Storage } = await import('@google-cloud/storage');
     target = createGcsTarget(new Storage(), bucket);
   } else {
-    target = createLocalTarget(values['bucket-dir'] ?? config.bucketDir ?? '.tunedrop/bucket', config.bucket);
+    const bucketDir = values['bucket-dir'] ?? config.bucketDir ?? '.tunedrop/bucket';
+    // A folder no stack watches is not a bucket: the file would sit there, unprocessed, and a
+    // successful exit would say otherwise. The running stack holds a lock file there (its pid).
+    if (!runningStack(resolve(bucketDir))) {
+      throw new Failure(
+        `no tunedrop stack is watching ${resolve(bucketDir)}, so nothing would process the upload. Start one first (npm start, or tunedrop dev --bucket-dir ${bucketDir}), or upload to Cloud Storage with --bucket gs://BUCKET. Nothing uploaded.`,
+        2,
+      );
+    }
+    target = createLocalTarget(bucketDir, config.bucket);
   }
 
   // Plan what goes where.

@@ -6,10 +6,11 @@ import type { JobView } from './api-client.ts';
 
 const money = (usd: number) => `$${usd < 0.01 && usd > 0 ? usd.toPrecision(2) : usd.toFixed(2)}`;
 
+// Rejected uploads (state REJECTED) are listed too: they have no model, spec, approval or estimate.
 export const jobFields: Record<string, (job: JobView) => string> = {
   id: (job) => job.id,
   state: (job) => job.state,
-  baseModel: (job) => job.baseModel,
+  baseModel: (job) => job.baseModel ?? '',
   createTime: (job) => job.createTime,
   updateTime: (job) => job.updateTime,
   tunedModel: (job) => job.result?.tunedModel ?? '',
@@ -44,14 +45,14 @@ export const jobFields: Record<string, (job: JobView) => string> = {
   source: (job) => `gs://${job.source.bucket}/${job.source.object}`,
   sourceObject: (job) => job.source.object,
   error: (job) => (job.error ? `${job.error.code}: ${job.error.message}` : ''),
-  approvedBy: (job) => job.approval.approvedBy ?? '',
+  approvedBy: (job) => job.approval?.approvedBy ?? '',
   providerJob: (job) => job.providerJobName ?? '',
-  displayName: (job) => job.spec.tunedModelDisplayName ?? '',
+  displayName: (job) => job.spec?.tunedModelDisplayName ?? '',
   labels: (job) =>
-    Object.entries(job.spec.labels)
+    Object.entries(job.spec?.labels ?? {})
       .map(([key, value]) => `${key}=${value}`)
       .join(','),
-  examples: (job) => String(job.validation.examples),
+  examples: (job) => String(job.validation?.examples ?? ''),
 };
 
 export const defaultListFields = [

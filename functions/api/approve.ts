@@ -13,6 +13,7 @@ import { startDepsFrom, startJob } from '../../shared/jobs/start-job.ts';
 import type { ApiDeps } from './deps.ts';
 import { ApiError } from './errors.ts';
 import { logs } from './logs.ts';
+import { missingJobError } from './rejected.ts';
 
 /** Refuses a single-file draft whose dataset object is no longer the validated generation. */
 async function checkDatasetUnchanged(deps: ApiDeps, job: JobRecord): Promise<void> {
@@ -30,7 +31,7 @@ async function checkDatasetUnchanged(deps: ApiDeps, job: JobRecord): Promise<voi
 
 export async function approveJob(deps: ApiDeps, jobId: string, approvedBy: string): Promise<JobRecord> {
   const existing = await deps.store.get(jobId);
-  if (!existing) throw new ApiError('NOT_FOUND', `job ${jobId} not found`);
+  if (!existing) throw await missingJobError(deps, jobId, 'approve');
   await checkDatasetUnchanged(deps, existing);
   let refusedState: string | undefined;
   const approved = await deps.store.update(jobId, (job) => {

@@ -19,6 +19,7 @@ import { planStart } from '../../shared/jobs/start-job.ts';
 import type { ApiDeps } from './deps.ts';
 import { ApiError } from './errors.ts';
 import { logs } from './logs.ts';
+import { missingJobError } from './rejected.ts';
 
 export interface CancelRequest {
   by: string;
@@ -40,7 +41,7 @@ export async function cancelJob(deps: ApiDeps, jobId: string, request: CancelReq
   // A concurrent start can change the picture between our read and our write: decide again then.
   for (let attempt = 0; attempt < 5; attempt++) {
     const job = await deps.store.get(jobId);
-    if (!job) throw notFound(jobId);
+    if (!job) throw await missingJobError(deps, jobId, 'cancel');
     if (isTerminal(job.state)) throw terminal(job);
     if (job.state === 'CANCELLING') return job;
 

@@ -1,6 +1,6 @@
 import type { Config } from '../../shared/config/index.ts';
 import type { EventPublisher } from '../../shared/events/index.ts';
-import type { JobStore } from '../../shared/jobs/index.ts';
+import type { JobStore, RejectionStore } from '../../shared/jobs/index.ts';
 import type { Logger } from '../../shared/logging/index.ts';
 import type { TuningProvider } from '../../shared/providers/index.ts';
 import type { BlobStore } from '../../shared/storage/index.ts';
@@ -9,6 +9,8 @@ import type { BlobStore } from '../../shared/storage/index.ts';
 export interface ApiDeps {
   config: Config;
   store: JobStore;
+  /** Rejected uploads (state REJECTED): listed and read beside the jobs, never started. */
+  rejections: RejectionStore;
   provider: TuningProvider;
   publisher: EventPublisher;
   blobs: BlobStore;

@@ -11,6 +11,7 @@ export type ApiStatus =
   | 'METHOD_NOT_ALLOWED'
   | 'FAILED_PRECONDITION'
   | 'ABORTED'
+  | 'PAYLOAD_TOO_LARGE'
   | 'INTERNAL'
   | 'UNAVAILABLE';
 
@@ -20,6 +21,7 @@ const httpCodes: Record<ApiStatus, number> = {
   METHOD_NOT_ALLOWED: 405,
   FAILED_PRECONDITION: 409,
   ABORTED: 409,
+  PAYLOAD_TOO_LARGE: 413,
   INTERNAL: 500,
   UNAVAILABLE: 503,
 };

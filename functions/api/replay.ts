@@ -1,10 +1,12 @@
 /**
- * Re-publishing a job's events exactly as they were first built: same CloudEvent, same id, in
- * their original order, so subscribers that deduplicate on the id see nothing new and those that
- * lost an event get it back. The outbox is not touched: an entry still pending is also published
- * by the next flush, which is the at-least-once delivery subscribers already handle.
+ * Re-publishing a job's events as they were first built: same CloudEvent, same id, in their
+ * original order, so subscribers that deduplicate on the id see nothing new and those that lost an
+ * event get it back. Each copy carries the `replay: true` extension attribute (and Pub/Sub
+ * attribute), so consoles and subscribers can tell an operator's re-send from the original. The
+ * outbox is not touched: an entry still pending is also published by the next flush, which is the
+ * at-least-once delivery subscribers already handle.
  */
-import { CloudEventEnvelope } from '../../shared/events/index.ts';
+import { asReplay, CloudEventEnvelope } from '../../shared/events/index.ts';
 import type { ApiDeps } from './deps.ts';
 import { ApiError } from './errors.ts';
 import { logs } from './logs.ts';
@@ -14,16 +16,19 @@ export async function replayEvents(
   jobId: string,
 ): Promise<{ jobId: string; eventIds: string[] }> {
   const job = await deps.store.get(jobId);
-  if (!job) throw new ApiError('NOT_FOUND', `job ${jobId} not found`);
+  // A rejected upload's one event is kept on its record.
+  const rejection = job ? undefined : await deps.rejections.get(jobId);
+  if (!job && !rejection) throw new ApiError('NOT_FOUND', `job ${jobId} not found`);
+  const stored = job ? job.outbox.map((entry) => entry.event) : [rejection!.event];
   const eventIds: string[] = [];
-  for (const entry of job.outbox) {
-    const event = CloudEventEnvelope.parse(entry.event);
+  for (const entry of stored) {
+    const event = CloudEventEnvelope.parse(entry);
     try {
-      await deps.publisher.publish(event);
+      await deps.publisher.publish(asReplay(event));
     } catch (error) {
       throw new ApiError(
         'UNAVAILABLE',
-        `replayed ${eventIds.length} of ${job.outbox.length} events; publishing ${event.id} failed: ${
+        `replayed ${eventIds.length} of ${stored.length} events; publishing ${event.id} failed: ${
           error instanceof Error ? error.message : String(error)
         }`,
       );

@@ -10,7 +10,8 @@ function reportGeneration(report: unknown): string | undefined {
 }
 
 export async function readReport(deps: ApiDeps, jobId: string): Promise<unknown> {
-  const job = await deps.store.get(jobId);
+  // A job, or a rejected upload: both keep where their report is and which generation it is of.
+  const job = (await deps.store.get(jobId)) ?? (await deps.rejections.get(jobId));
   if (!job) throw new ApiError('NOT_FOUND', `job ${jobId} not found`);
   const uri = job.validation.reportUri;
   const location = parseGcsUri(uri);

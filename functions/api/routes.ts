@@ -1,5 +1,6 @@
 /**
  * The API's routes. Each handler validates its input with zod, then calls one operation module.
+ * Rejected uploads (state REJECTED, shared/jobs/rejection.ts) are listed and read here too.
  *
  *   GET  /jobs                 ?state=&label=key=value&pageSize=&pageToken=
  *   GET  /jobs:lookup          ?idPrefix=  (jobs whose id starts with it: short ids)
@@ -11,13 +12,14 @@
  *   POST /jobs/{id}:continue   {trainingDataset, validationDataset?, checkpointId?, epochCount?, …, requestId?}
  */
 import type { z } from 'zod';
-import { publicView } from '../../shared/jobs/index.ts';
+import { publicView, rejectionView } from '../../shared/jobs/index.ts';
 import { approveJob } from './approve.ts';
 import { cancelJob } from './cancel.ts';
 import { ContinueBody, continueJob } from './continue.ts';
 import type { ApiDeps } from './deps.ts';
 import { ApiError, invalidArgument } from './errors.ts';
 import { authenticatedEmail, type Headers } from './identity.ts';
+import { listUploads } from './listing.ts';
 import { lookupJobs } from './lookup.ts';
 import { replayEvents } from './replay.ts';
 import { readReport } from './report.ts';
@@ -69,22 +71,36 @@ function noQuery(context: RequestContext): void {
   }
 }
 
+/** Parameters that take one value: a second one is ambiguous, so a 400 naming it, not a guess. */
+function onceEach(context: RequestContext, names: string[]): void {
+  const repeated = names.filter((name) => context.query.getAll(name).length > 1);
+  if (repeated.length > 0) {
+    throw new ApiError(
+      'INVALID_ARGUMENT',
+      `query parameter${repeated.length > 1 ? 's' : ''} given more than once: ${repeated.join(', ')}`,
+      repeated.map((field) => ({ field, description: 'must be given at most once' })),
+    );
+  }
+}
+
 export const routes: Route<RequestContext>[] = [
   {
     method: 'GET',
     pattern: '/jobs',
     async handle(context) {
+      onceEach(context, ['pageSize', 'pageToken']);
       const parsed = ListJobsQuery.safeParse(listQueryInput(context.query));
       if (!parsed.success) throw invalidArgument(parsed.error, 'query');
       const { state, label, pageSize, pageToken } = parsed.data;
-      let page: Awaited<ReturnType<ApiDeps['store']['list']>>;
       try {
-        page = await context.deps.store.list({
-          states: state.length > 0 ? [...new Set(state)] : undefined,
-          labels: label.length > 0 ? Object.fromEntries(label) : undefined,
-          limit: pageSize,
-          pageToken,
-        });
+        return {
+          body: await listUploads(context.deps, {
+            states: [...new Set(state)],
+            labels: Object.fromEntries(label),
+            pageSize,
+            pageToken,
+          }),
+        };
       } catch (error) {
         if ((error as { code?: unknown }).code === 'INVALID_PAGE_TOKEN') {
           throw new ApiError('INVALID_ARGUMENT', 'pageToken: not a token this API issued', [
@@ -93,7 +109,6 @@ export const routes: Route<RequestContext>[] = [
         }
         throw error;
       }
-      return { body: { jobs: page.jobs.map(publicView), nextPageToken: page.nextPageToken } };
     },
   },
   {
@@ -110,8 +125,10 @@ export const routes: Route<RequestContext>[] = [
       noQuery(context);
       const id = jobId(params);
       const job = await context.deps.store.get(id);
-      if (!job) throw new ApiError('NOT_FOUND', `job ${id} not found`);
-      return { body: publicView(job) };
+      if (job) return { body: publicView(job) };
+      const rejection = await context.deps.rejections.get(id);
+      if (rejection) return { body: rejectionView(rejection) };
+      throw new ApiError('NOT_FOUND', `job ${id} not found`);
     },
   },
   {

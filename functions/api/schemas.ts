@@ -3,7 +3,10 @@
  * Unknown fields are rejected, so a misspelt parameter is an error instead of a silent no-op.
  */
 import { z } from 'zod';
-import { JobState } from '../../shared/jobs/index.ts';
+import { jobStates, rejectedState } from '../../shared/jobs/index.ts';
+
+/** What `state=` may name: a job state, or REJECTED for uploads that failed validation. */
+export const ListedState = z.enum([...jobStates, rejectedState]);
 
 export const maxListPageSize = 500;
 
@@ -21,7 +24,7 @@ const LabelFilter = z
 export const ListJobsQuery = z.strictObject({
   /** Repeatable and comma-separated: `state=RUNNING&state=PENDING` or `state=RUNNING,PENDING`. */
   state: z.array(
-    z.preprocess((value) => (typeof value === 'string' ? value.toUpperCase() : value), JobState),
+    z.preprocess((value) => (typeof value === 'string' ? value.toUpperCase() : value), ListedState),
   ),
   /** Repeatable `key=value`; a job must carry all of them. */
   label: z.array(LabelFilter),
@@ -37,22 +40,25 @@ export type ListJobsQuery = z.infer<typeof ListJobsQuery>;
 
 /** Turns URL query parameters into the shape ListJobsQuery validates (lists for repeatables). */
 export function listQueryInput(params: URLSearchParams): Record<string, unknown> {
-  const input: Record<string, unknown> = { state: [], label: [] };
+  const state: string[] = [];
+  const label: string[] = [];
+  // A Map, then fromEntries: a parameter named `__proto__` stays an own (unknown) key, not a prototype.
+  const others = new Map<string, string>();
   for (const [key, value] of params) {
     if (key === 'state') {
-      (input.state as string[]).push(
+      state.push(
         ...value
           .split(',')
-          .map((state) => state.trim())
+          .map((item) => item.trim())
           .filter(Boolean),
       );
     } else if (key === 'label') {
-      (input.label as string[]).push(value);
-    } else if (!(key in input)) {
-      input[key] = value;
+      label.push(value);
+    } else if (!others.has(key)) {
+      others.set(key, value);
     }
   }
-  return input;
+  return Object.fromEntries([['state', state], ['label', label], ...others]);
 }
 
 export const ApproveBody = z.strictObject({

@@ -16,6 +16,7 @@ import {
   type Transport,
 } from '../../shared/webhooks/index.ts';
 import {
+  formatRedeliveredFailure,
   logGaveUpTooOld,
   logMalformedMessage,
   logNoEndpointWants,
@@ -69,19 +70,38 @@ export function createDeliverWebhooksHandler(deps: DeliverWebhooksDeps) {
       resolve: deps.resolve,
     });
     if (outcomes.length === 0) logNoEndpointWants(deps.logger, ref);
-    for (const outcome of outcomes) logOutcome(deps.logger, ref, outcome);
 
-    const failed = outcomes.filter(isRetryable).length;
-    if (failed === 0) return;
+    const failures = outcomes.filter(isRetryable);
     const ageMs = deps.clock().getTime() - publishTime.getTime();
-    if (ageMs > deps.config.eventMaxAgeMs) {
+    const redeliver = failures.length > 0 && ageMs <= deps.config.eventMaxAgeMs;
+    // A failure Pub/Sub will redeliver is told once, by the error the framework logs (below).
+    const told = redeliver
+      ? failures.map((outcome) =>
+          outcome.result === 'failed' ? formatRedeliveredFailure(deps.logger, ref, outcome) : undefined,
+        )
+      : [];
+    for (const outcome of outcomes) {
+      if (redeliver && told[failures.indexOf(outcome)] !== undefined) continue;
+      logOutcome(deps.logger, ref, outcome);
+    }
+
+    const failed = failures.length;
+    if (failed === 0) return;
+    if (!redeliver) {
       logGaveUpTooOld(deps.logger, ref, { failed, ageMs });
       return;
     }
-    logWillRetry(deps.logger, ref, failed);
-    throw new TransientError(
+    const error = new TransientError(
       `webhook delivery failed for ${failed} endpoint(s) of event ${event.id}`,
       'webhook-delivery-failed',
     );
+    const lines = told.filter((line): line is string => line !== undefined);
+    if (lines.length === failed) {
+      // The framework prints `stack` alone: the attempt's log lines, no trace (an expected retry).
+      Object.defineProperty(error, 'stack', { value: lines.join('\n') });
+    } else {
+      logWillRetry(deps.logger, ref, failed);
+    }
+    throw error;
   };
 }

@@ -90,14 +90,38 @@ export function logRefusedByPolicy(logger: Logger, event: EventRef, outcome: Out
   );
 }
 
+const failedMessage = (outcome: Outcome<'failed'>, redelivered: boolean) =>
+  `webhook delivery to ${outcome.host}${outcome.path} failed: ${outcome.detail}${
+    redelivered ? '; Pub/Sub redelivers the event' : ''
+  }`;
+
+const failedFields = (event: EventRef, outcome: Outcome<'failed'>) => ({
+  ...eventFields(event),
+  ...endpointFields(outcome),
+  reason: outcome.reason,
+  ...(outcome.status === undefined ? {} : { status: outcome.status }),
+  ...(outcome.latencyMs === undefined ? {} : { latencyMs: outcome.latencyMs }),
+  ...(outcome.attempt === undefined ? {} : { attempt: outcome.attempt }),
+});
+
 export function logDeliveryFailed(logger: Logger, event: EventRef, outcome: Outcome<'failed'>): void {
-  logger.warn(`webhook delivery to ${outcome.host}${outcome.path} failed: ${outcome.detail}`, {
-    ...eventFields(event),
-    ...endpointFields(outcome),
-    reason: outcome.reason,
-    ...(outcome.status === undefined ? {} : { status: outcome.status }),
-    ...(outcome.latencyMs === undefined ? {} : { latencyMs: outcome.latencyMs }),
-    ...(outcome.attempt === undefined ? {} : { attempt: outcome.attempt }),
+  logger.warn(failedMessage(outcome, false), failedFields(event, outcome));
+}
+
+/**
+ * The log line of a failed attempt whose message Pub/Sub will redeliver, as text: it becomes the
+ * `stack` of the error thrown to the Functions Framework, which prints `stack` and nothing else.
+ * So each attempt leaves exactly one structured line per failing endpoint in the log, never a
+ * stack trace. Undefined when the logger cannot format (then it is logged the usual way).
+ */
+export function formatRedeliveredFailure(
+  logger: Logger,
+  event: EventRef,
+  outcome: Outcome<'failed'>,
+): string | undefined {
+  return logger.format?.('WARNING', failedMessage(outcome, true), {
+    ...failedFields(event, outcome),
+    redelivered: true,
   });
 }
 

@@ -24,7 +24,7 @@ import {
   publishPending,
   withCreationEvent,
 } from '../../shared/events/index.ts';
-import { effectivePolicy, needsApproval } from '../../shared/jobs/approval.ts';
+import { approvalDecision, effectivePolicy } from '../../shared/jobs/approval.ts';
 import { resolvePreTunedBase } from '../../shared/jobs/continuous-tuning.ts';
 import {
   approvalPolicyOf,
@@ -48,6 +48,7 @@ import {
   jobIdFor,
   type TuningSpec,
 } from '../../shared/jobs/model.ts';
+import { type RejectionStore, rejectionRecordFrom } from '../../shared/jobs/rejection.ts';
 import { type StartJobDeps, startDepsFrom, startJob } from '../../shared/jobs/start-job.ts';
 import type { JobStore } from '../../shared/jobs/store-types.ts';
 import type { Logger } from '../../shared/logging/index.ts';
@@ -73,13 +74,15 @@ import type { StorageObjectData } from './storage-event.ts';
 export interface IngestDeps {
   /** maxConcurrentJobs: new uploads wait QUEUED while the provider is full (none: no cap here). */
   config: Pick<Config, 'project' | 'defaults' | 'approval' | 'eventMaxAgeMs'> &
-    Partial<Pick<Config, 'maxConcurrentJobs' | 'allowed' | 'tokenSample' | 'region'>>;
+    Partial<Pick<Config, 'maxConcurrentJobs' | 'allowed' | 'tokenSample' | 'region' | 'autoApproveMaxUsd'>>;
   /**
    * The effective model catalog (built-in merged with TUNEDROP_MODEL_CATALOG), loaded once per
    * instance (catalogLoader in shared/models). None: the built-in catalog.
    */
   catalog?: () => Promise<Catalog>;
   store: JobStore;
+  /** Where rejected uploads are recorded, so they can be found by id and listed (REJECTED). */
+  rejections?: RejectionStore;
   provider: TuningProvider;
   publisher: EventPublisher;
   blobs: BlobStore;
@@ -633,8 +636,10 @@ async function conclude(
       },
       { now, project: deps.config.project },
     );
-    // Published directly (there is no record to hold an outbox); a failure throws, the event is
-    // redelivered, and the same event id is published again.
+    // Recorded first (findable even while the publish is retried), then published directly (the
+    // record holds no outbox); a failure throws, the event is redelivered, and the same event id
+    // is published again.
+    await deps.rejections?.create(rejectionRecordFrom(event));
     await deps.publisher.publish(event);
     logs.logRejected(logger, ref, jobId, errorCount, reportUri);
     return { outcome: 'rejected', jobId, reportUri, errorCount };
@@ -644,11 +649,13 @@ async function conclude(
   const policy = findings.policy!;
   const training = datasets.training!;
   const estimate = jobEstimate(training);
-  const required = needsApproval(
+  const decision = approvalDecision(
     policy,
     estimate?.costUsd ?? training.stats.estimate.cost?.estimatedUsd ?? null,
+    deps.config.autoApproveMaxUsd ?? null,
   );
-  report.approval = { policy, required };
+  const { required } = decision;
+  report.approval = dropUndefined({ policy, required, reason: decision.reason });
   if (estimate) report.estimate = estimate;
   const reportUri = await writeReport(deps, ref, report);
 
@@ -669,7 +676,7 @@ async function conclude(
         manifest: findings.kind === 'manifest',
       },
       spec,
-      approval: { policy, required },
+      approval: dropUndefined({ policy, required, reason: decision.reason }),
       validation: dropUndefined({
         reportUri,
         examples: training.examples,
@@ -688,7 +695,13 @@ async function conclude(
       estimate,
       provider: { name: deps.provider.name },
       attempts: 0,
-      history: [{ state, time, reason: required ? 'awaiting approval' : 'validated; starting' }],
+      history: [
+        {
+          state,
+          time,
+          reason: required ? `awaiting approval: ${decision.reason ?? 'required'}` : 'validated; starting',
+        },
+      ],
       outbox: [],
     }),
   );

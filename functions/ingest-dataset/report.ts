@@ -31,7 +31,7 @@ export interface IngestReport {
   /** Things that did not stop the job, e.g. a looser approval policy that was not applied. */
   notes: string[];
   spec?: TuningSpec;
-  approval?: { policy: ApprovalPolicy; required: boolean };
+  approval?: { policy: ApprovalPolicy; required: boolean; reason?: string };
   estimate?: CostEstimate;
   /** gs:// URIs a manifest names that do not exist yet. */
   missing?: string[];

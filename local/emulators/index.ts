@@ -29,6 +29,8 @@ export interface StartEmulatorOptions {
   timeoutMs?: number;
   /** Lines of the emulator's own output, for diagnosis. */
   onOutput?: (line: string) => void;
+  /** Firestore only: an export's `.overall_export_metadata` to load at start (firestore-state.ts). */
+  importData?: string;
 }
 
 export class EmulatorStartError extends Error {
@@ -97,6 +99,7 @@ export async function startEmulator(
   process.once('exit', removeDataDir);
   const args = ['beta', 'emulators', kind, 'start', `--host-port=${hostPort}`];
   if (dataDir) args.push(`--data-dir=${dataDir}`);
+  if (kind === 'firestore' && options.importData) args.push(`--import-data=${options.importData}`);
   const child = spawnInProcessGroup('gcloud', args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, CLOUDSDK_CORE_DISABLE_PROMPTS: '1', METADATA_SERVER_DETECTION: 'none' },

@@ -33,6 +33,9 @@ const bool = (fallback: boolean) =>
     .default(fallback ? 'true' : 'false')
     .transform((value) => value === 'true' || value === '1');
 
+/** A modest ceiling: a few typical tuning runs, far below what a mistaken upload could cost. */
+export const defaultAutoApproveMaxUsd = 50;
+
 const EnvSchema = z.object({
   GOOGLE_CLOUD_PROJECT: z.string().min(1).default('tunedrop-local'),
   TUNEDROP_REGION: z.string().min(1).default('us-central1'),
@@ -62,6 +65,12 @@ const EnvSchema = z.object({
   TUNEDROP_DEFAULT_ADAPTER_SIZE: AdapterSize.optional(),
   TUNEDROP_APPROVAL: z.enum(['auto', 'manual', 'budget']).default('auto'),
   TUNEDROP_APPROVAL_BUDGET_USD: z.coerce.number().nonnegative().optional(),
+  /** No job whose estimate is above this starts without a person, whatever the policy; `off` disables. */
+  TUNEDROP_AUTO_APPROVE_MAX_USD: z
+    .union([z.literal('off'), z.coerce.number().nonnegative()], {
+      error: 'must be a number of US dollars (e.g. 50) or off',
+    })
+    .default(defaultAutoApproveMaxUsd),
   TUNEDROP_MAX_CONCURRENT_JOBS: int(4),
   TUNEDROP_STALL_TIMEOUT_MINUTES: int(120),
   /** A DRAFT nobody approved within this many hours becomes EXPIRED (job.expired); 7 days by default. */
@@ -103,6 +112,8 @@ export interface Config {
     adapterSize?: AdapterSize;
   };
   approval: ApprovalPolicy;
+  /** TUNEDROP_AUTO_APPROVE_MAX_USD: no automatic start above this estimate; null when off. */
+  autoApproveMaxUsd: number | null;
   maxConcurrentJobs: number;
   stallTimeoutMs: number;
   /** How long a DRAFT waits for its approval before the poller expires it. */
@@ -212,6 +223,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       adapterSize: e.TUNEDROP_DEFAULT_ADAPTER_SIZE,
     },
     approval,
+    autoApproveMaxUsd: e.TUNEDROP_AUTO_APPROVE_MAX_USD === 'off' ? null : e.TUNEDROP_AUTO_APPROVE_MAX_USD,
     maxConcurrentJobs: e.TUNEDROP_MAX_CONCURRENT_JOBS,
     stallTimeoutMs: e.TUNEDROP_STALL_TIMEOUT_MINUTES * 60_000,
     draftTtlMs: Math.round(e.TUNEDROP_DRAFT_TTL_HOURS * 3_600_000),

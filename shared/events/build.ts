@@ -120,11 +120,19 @@ export function buildDatasetRejectedEvent(
 }
 
 /**
+ * The copy of `event` that a replay publishes: the same id and data, marked with the `replay`
+ * extension attribute, so a subscriber can tell an operator's re-send from the original.
+ */
+export function asReplay<T extends CloudEvent>(event: T): T {
+  return { ...event, replay: true };
+}
+
+/**
  * Pub/Sub message attributes: `type`, `jobId` and `state` (when the data has one) so a
  * subscription filter can select events without parsing bodies, e.g.
  * `attributes.type = "tunedrop.v1.job.succeeded"`. `content-type` marks the body as a structured
  * CloudEvent (CloudEvents Pub/Sub binding). No `ce-*` attributes: those signal the binary mode,
- * and the body already is the whole envelope.
+ * and the body already is the whole envelope. A replayed event also carries `replay=true`.
  */
 export function pubsubAttributes(event: CloudEvent): Record<string, string> {
   const attributes: Record<string, string> = {
@@ -134,5 +142,6 @@ export function pubsubAttributes(event: CloudEvent): Record<string, string> {
   };
   const data = event.data as { state?: unknown } | null | undefined;
   if (data && typeof data === 'object' && typeof data.state === 'string') attributes.state = data.state;
+  if (event.replay) attributes.replay = 'true';
   return attributes;
 }

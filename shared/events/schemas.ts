@@ -54,6 +54,12 @@ export const CloudEventEnvelope = z.object({
   subject: z.string().min(1).describe('The job id (for dataset.rejected: the id the job would have had).'),
   time: z.iso.datetime().describe('When the change happened (RFC 3339, UTC).'),
   datacontenttype: z.literal('application/json'),
+  replay: z
+    .literal(true)
+    .optional()
+    .describe(
+      'CloudEvents extension attribute, present (`true`) only on a copy re-published by `tunedrop jobs replay` (`POST /jobs/{id}:replay`): same `id` and `data` as the original. Pub/Sub attribute `replay=true` too.',
+    ),
   data: z.unknown(),
 });
 export type CloudEvent = z.infer<typeof CloudEventEnvelope>;

@@ -39,12 +39,50 @@ export function effectivePolicy(deployment: ApprovalPolicy, requested?: Approval
  * no published price) needs approval: tunedrop cannot show it is under the cap.
  */
 export function needsApproval(policy: ApprovalPolicy, estimateUsd: number | null | undefined): boolean {
-  switch (policy.mode) {
-    case 'auto':
-      return false;
-    case 'manual':
-      return true;
-    case 'budget':
-      return estimateUsd === null || estimateUsd === undefined || estimateUsd > policy.maxCostUsd;
+  return approvalDecision(policy, estimateUsd).required;
+}
+
+export interface ApprovalDecision {
+  required: boolean;
+  /** Why a person must approve, for the record, the report and the console. */
+  reason?: string;
+}
+
+/** Dollars and cents; a non-zero amount below a cent keeps two significant digits. */
+const usd = (value: number) => `$${value > 0 && value < 0.01 ? value.toPrecision(2) : value.toFixed(2)}`;
+
+/**
+ * The policy's answer, then the deployment's automatic-start ceiling
+ * (TUNEDROP_AUTO_APPROVE_MAX_USD; null when the operator turned it off): a job whose estimate is
+ * above it never starts on its own, whatever the policy, so one mistaken upload cannot start an
+ * expensive job unseen. A job with no estimate is left to the policy (the ceiling judges estimates).
+ */
+export function approvalDecision(
+  policy: ApprovalPolicy,
+  estimateUsd: number | null | undefined,
+  autoApproveMaxUsd: number | null = null,
+): ApprovalDecision {
+  const known = estimateUsd !== null && estimateUsd !== undefined;
+  if (policy.mode === 'manual') return { required: true, reason: 'the approval policy is manual' };
+  if (policy.mode === 'budget') {
+    if (!known) {
+      return {
+        required: true,
+        reason: `no cost estimate (the model has no published price) to compare with the budget of ${usd(policy.maxCostUsd)}`,
+      };
+    }
+    if (estimateUsd > policy.maxCostUsd) {
+      return {
+        required: true,
+        reason: `estimate ${usd(estimateUsd)} is above the budget of ${usd(policy.maxCostUsd)}`,
+      };
+    }
   }
+  if (known && autoApproveMaxUsd !== null && estimateUsd > autoApproveMaxUsd) {
+    return {
+      required: true,
+      reason: `estimate ${usd(estimateUsd)} is above TUNEDROP_AUTO_APPROVE_MAX_USD (${usd(autoApproveMaxUsd)}): approve it to start`,
+    };
+  }
+  return { required: false };
 }

@@ -77,11 +77,13 @@ export interface FirestoreJobStoreOptions {
   logger?: Logger;
 }
 
-type Cursor = [createTime: string, id: string];
+export type Cursor = [createTime: string, id: string];
 
-const encodeToken = (cursor: Cursor): string => Buffer.from(JSON.stringify(cursor)).toString('base64url');
+/** Page tokens: an opaque (createTime, id) cursor, shared with the rejection store (same order). */
+export const encodeToken = (cursor: Cursor): string =>
+  Buffer.from(JSON.stringify(cursor)).toString('base64url');
 
-function decodeToken(token: string): Cursor {
+export function decodeToken(token: string): Cursor {
   try {
     const value: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
     if (Array.isArray(value) && value.length === 2 && value.every((part) => typeof part === 'string')) {

@@ -6,6 +6,7 @@ export * from './firestore-store.ts';
 export * from './manifest.ts';
 export * from './model.ts';
 export * from './pinning.ts';
+export * from './rejection.ts';
 export * from './start-job.ts';
 export * from './state-machine.ts';
 export type * from './store-types.ts';

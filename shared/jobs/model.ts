@@ -191,6 +191,8 @@ export const JobRecord = z.object({
   approval: z.object({
     policy: ApprovalPolicy,
     required: z.boolean(),
+    /** Why a person must approve (manual policy, over budget, over TUNEDROP_AUTO_APPROVE_MAX_USD). */
+    reason: z.string().optional(),
     approvedBy: z.string().optional(),
     approveTime: z.string().optional(),
   }),

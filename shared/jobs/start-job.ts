@@ -297,7 +297,7 @@ export async function startJob(deps: StartJobDeps, jobId: string): Promise<JobRe
       if (firstPlan.inFlight) throw error;
       return scheduleRetry(deps, jobId, error, firstPlan.intentTime, false, flush);
     }
-    if (found.length > 0) return adopt(deps, jobId, found, flush);
+    if (found.length > 0) return adopt(deps, jobId, found, flush, firstPlan.inFlight);
     if (firstPlan.inFlight) {
       log.info('start in progress elsewhere; leaving it to that caller', {
         intentTime: firstPlan.intentTime,
@@ -481,8 +481,26 @@ async function adopt(
   jobId: string,
   found: readonly ProviderJob[],
   flush: () => Promise<JobRecord>,
+  inFlight: boolean,
 ): Promise<JobRecord> {
   const [oldest, ...duplicates] = oldestFirst(found) as [ProviderJob, ...ProviderJob[]];
+  if (inFlight) {
+    // Within the intent timeout this is most often no interruption at all: another caller's
+    // create has returned and is being recorded right now (ingest and approve or the poller
+    // racing on a fresh job). Recording it too is harmless; nothing to warn about.
+    deps.logger.info('found the provider job of a start begun elsewhere; recording it', {
+      jobId,
+      providerJobName: oldest.name,
+    });
+    return record(
+      deps,
+      jobId,
+      oldest,
+      'adopted the provider job of a start begun elsewhere',
+      flush,
+      duplicates,
+    );
+  }
   deps.logger.warn('adopting the provider job of an interrupted start', {
     jobId,
     providerJobName: oldest.name,

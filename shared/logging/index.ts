@@ -16,6 +16,11 @@ export interface Logger {
   warn(message: string, fields?: LogFields): void;
   error(message: string, fields?: LogFields): void;
   child(fields: LogFields): Logger;
+  /**
+   * The line `log` would write (redacted, with this logger's fields), without writing it: for a
+   * line that leaves through another channel, e.g. an error the platform itself logs.
+   */
+  format?(severity: Severity, message: string, fields?: LogFields): string;
 }
 
 export interface LoggerOptions {
@@ -92,18 +97,20 @@ function defaultWrite(line: string, severity: Severity): void {
 export function createLogger(component: string, options: LoggerOptions = {}, base: LogFields = {}): Logger {
   const threshold = rank[options.level ?? 'INFO'];
   const write = options.write ?? defaultWrite;
-  const log = (severity: Severity, message: string, fields: LogFields = {}) => {
-    if (rank[severity] < threshold) return;
-    const entry = {
+  const format = (severity: Severity, message: string, fields: LogFields = {}) =>
+    JSON.stringify({
       severity,
       message: redactText(message),
       component,
       ...(redact({ ...base, ...fields }) as LogFields),
-    };
-    write(JSON.stringify(entry), severity);
+    });
+  const log = (severity: Severity, message: string, fields: LogFields = {}) => {
+    if (rank[severity] < threshold) return;
+    write(format(severity, message, fields), severity);
   };
   return {
     log,
+    format,
     debug: (message, fields) => log('DEBUG', message, fields),
     info: (message, fields) => log('INFO', message, fields),
     warn: (message, fields) => log('WARNING', message, fields),

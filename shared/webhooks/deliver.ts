@@ -27,6 +27,8 @@ export interface WebhookEvent {
   /** The event's time (RFC 3339): the body's `timestamp`. */
   time: string;
   data: unknown;
+  /** Re-published by `tunedrop jobs replay`: the body says so. */
+  replay?: boolean;
 }
 
 export interface DeliverOptions {
@@ -118,8 +120,10 @@ async function deliverToEndpoint(
     if (gone && gone.fingerprint === fingerprint)
       return { ...ref, result: 'skipped-gone', goneAt: gone.goneAt };
     const start = await options.deliveries.beginAttempt(key, options.now());
-    if (start.delivered) return { ...ref, result: 'already-delivered' };
-    attempt = start.attempt;
+    // A replay is an operator asking for the event again (a receiver lost it): it goes out even
+    // to endpoints that had it, with the same webhook-id, and says it is a replay.
+    if (start.delivered && !event.replay) return { ...ref, result: 'already-delivered' };
+    attempt = start.delivered ? start.attempt + 1 : start.attempt;
   } catch (error) {
     return { ...ref, result: 'failed', reason: 'state-store', detail: describe(error) };
   }

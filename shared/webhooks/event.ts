@@ -14,6 +14,8 @@ export const DeliverableEvent = z.object({
   /** RFC 3339; the body's `timestamp`. CloudEvents makes it optional, so the caller supplies a fallback. */
   time: z.string().optional(),
   datacontenttype: z.string().optional(),
+  /** The CloudEvents `replay` extension: a copy re-published by `tunedrop jobs replay`. */
+  replay: z.boolean().optional(),
   data: z.unknown(),
 });
 export type DeliverableEvent = z.infer<typeof DeliverableEvent>;

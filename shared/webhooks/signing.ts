@@ -16,8 +16,14 @@ export interface WebhookHeaders {
 }
 
 /** The body every endpoint receives: `{type, timestamp, data}`, timestamp being the event's time. */
-export function webhookBody(event: { type: string; time: string; data: unknown }): string {
-  return JSON.stringify({ type: event.type, timestamp: event.time, data: event.data ?? null });
+export function webhookBody(event: { type: string; time: string; data: unknown; replay?: boolean }): string {
+  // A replay keeps the webhook-id (receivers deduplicate on it) and says it is one.
+  return JSON.stringify({
+    type: event.type,
+    timestamp: event.time,
+    ...(event.replay ? { replay: true } : {}),
+    data: event.data ?? null,
+  });
 }
 
 function keyOf(secret: string): Buffer {

@@ -16,9 +16,12 @@ import { createPubSubPublisher, type EventPublisher, withCreationEvent } from '.
 import {
   createFirestore,
   createFirestoreJobStore,
+  createFirestoreRejectionStore,
   JobRecord,
   type JobState,
   type JobStore,
+  type RejectionStore,
+  rejectionsCollectionFor,
 } from '../../shared/jobs/index.ts';
 import { createMemoryLogger } from '../../shared/logging/index.ts';
 import { createVertexProvider, type TuningProvider } from '../../shared/providers/index.ts';
@@ -32,6 +35,7 @@ export interface ApiStack {
   url: string;
   config: Config;
   store: JobStore;
+  rejections: RejectionStore;
   blobs: BlobStore;
   provider: TuningProvider;
   publisher: EventPublisher;
@@ -41,7 +45,7 @@ export interface ApiStack {
   datasetGeneration: string;
   subscription: Subscription;
   /** Messages received on the test subscription so far: event id and Pub/Sub attributes. */
-  received: { id: string; type: string; attributes: Record<string, string> }[];
+  received: { id: string; type: string; replay?: boolean; attributes: Record<string, string> }[];
   /** Waits until `count` messages with these ids arrived (no timing assertions: the test timeout bounds it). */
   waitForMessages(predicate: (received: ApiStack['received']) => boolean): Promise<void>;
   close(): Promise<void>;
@@ -72,6 +76,10 @@ export async function startApiStack(options: { jobSeconds?: number } = {}): Prom
   (globalThis as { apiTestLogs?: unknown }).apiTestLogs = logger.entries;
   const firestore = createFirestore({ project });
   const store = createFirestoreJobStore({ firestore, collection: config.jobsCollection });
+  const rejections = createFirestoreRejectionStore({
+    firestore,
+    collection: rejectionsCollectionFor(config.jobsCollection),
+  });
   const pubsub = new PubSub({ projectId: project });
   const [topic] = await pubsub.createTopic(topicName);
   const [subscription] = await topic.createSubscription(uniqueName('api-sub'));
@@ -79,8 +87,13 @@ export async function startApiStack(options: { jobSeconds?: number } = {}): Prom
   const waiters = new Set<() => void>();
   subscription.on('message', (message) => {
     message.ack();
-    const event = JSON.parse(message.data.toString()) as { id: string; type: string };
-    received.push({ id: event.id, type: event.type, attributes: { ...message.attributes } });
+    const event = JSON.parse(message.data.toString()) as { id: string; type: string; replay?: boolean };
+    received.push({
+      id: event.id,
+      type: event.type,
+      replay: event.replay,
+      attributes: { ...message.attributes },
+    });
     for (const wake of waiters) wake();
   });
   const publisher = createPubSubPublisher({ pubsub, topic: topicName, logger });
@@ -92,6 +105,7 @@ export async function startApiStack(options: { jobSeconds?: number } = {}): Prom
   const handler = createApiHandler({
     config,
     store,
+    rejections,
     provider,
     publisher,
     blobs,
@@ -108,6 +122,7 @@ export async function startApiStack(options: { jobSeconds?: number } = {}): Prom
     url: `http://127.0.0.1:${port}`,
     config,
     store,
+    rejections,
     blobs,
     provider,
     publisher,

@@ -1,9 +1,13 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approveJob } from '../../functions/api/approve.ts';
-import { eventIdFor } from '../../shared/events/index.ts';
+import { buildDatasetRejectedEvent, eventIdFor } from '../../shared/events/index.ts';
+import { jobIdFor, rejectionRecordFrom } from '../../shared/jobs/index.ts';
 import { createMemoryLogger } from '../../shared/logging/index.ts';
+import { reportNameFor } from '../../shared/storage/index.ts';
 import { uniqueName } from '../support/names.ts';
-import { type ApiStack, createJob, makeJob, startApiStack } from './api-fixtures.ts';
+import { type ApiStack, bucket, createJob, makeJob, startApiStack } from './api-fixtures.ts';
 
 let stack: ApiStack;
 
@@ -100,6 +104,13 @@ describe('GET /jobs', () => {
     ['label=teamonly', 'label.0'],
     ['colour=red', 'colour'],
     ['pageToken=not-a-token', 'pageToken'],
+    ['pageToken=a/b', 'pageToken'],
+    ['pageToken=', 'pageToken'],
+    ['pageToken=__proto__', 'pageToken'],
+    ['pageToken=constructor', 'pageToken'],
+    ['pageSize=2&pageSize=3', 'pageSize'],
+    ['pageToken=x&pageToken=y', 'pageToken'],
+    ['__proto__=1', '__proto__'],
   ])('rejects the query %s with 400 INVALID_ARGUMENT naming %s', async (query, field) => {
     const response = await call('GET', `/jobs?${query}`);
     expect(response.status).toBe(400);
@@ -351,8 +362,13 @@ describe('POST /jobs/{id}:replay', () => {
     const replayed = stack.received.filter((m) => m.id === ids[0]).at(-1);
     expect(replayed).toMatchObject({
       type: 'tunedrop.v1.job.drafted',
-      attributes: { jobId, state: 'DRAFT' },
+      attributes: { jobId, state: 'DRAFT', replay: 'true' },
     });
+    // The originals carry no replay mark; the copies carry it in the body and the attributes.
+    const original = stack.received.find((m) => m.id === ids[0]);
+    expect(original?.attributes.replay).toBeUndefined();
+    expect(original?.replay).toBeUndefined();
+    expect(replayed?.replay).toBe(true);
   });
 
   it('answers 404 for an unknown job', async () => {
@@ -380,5 +396,216 @@ describe('routing', () => {
     const response = await call(method, path);
     expect(response.status).toBe(405);
     expect(response.headers.get('allow')).toBe(allow);
+  });
+});
+
+describe('errors are JSON, whatever the request', () => {
+  /** Every error: the Google envelope, as JSON, with no stack, HTML or file path in it. */
+  async function expectEnvelope(response: Response, code: number) {
+    expect(response.status).toBe(code);
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    const text = await response.text();
+    expect(text).not.toMatch(/<html|<!DOCTYPE|\bat .*\(|\/work\/|node_modules|\.ts:\d/i);
+    const body = JSON.parse(text);
+    expect(Object.keys(body)).toEqual(['error']);
+    expect(body.error).toMatchObject({ code, status: expect.any(String), message: expect.any(String) });
+    return body.error as { code: number; status: string; message: string };
+  }
+
+  const requests: [string, string, RequestInit, number][] = [
+    [
+      'a malformed JSON body',
+      '/jobs/abc:approve',
+      { method: 'POST', body: '{bad', headers: { 'content-type': 'application/json' } },
+      400,
+    ],
+    ['bad percent-encoding in the path', '/jobs/%zz', { method: 'GET' }, 400],
+    ['an unknown route', '/nothing/here', { method: 'GET' }, 404],
+    ['favicon.ico', '/favicon.ico', { method: 'GET' }, 404],
+    ['a wrong method', '/jobs', { method: 'DELETE' }, 405],
+    [
+      'an oversized body',
+      '/jobs/abc:approve',
+      { method: 'POST', body: 'x'.repeat(70 * 1024), headers: { 'content-type': 'application/json' } },
+      413,
+    ],
+  ];
+
+  it.each(requests)('answers %s with the JSON envelope', async (_what, path, init, code) => {
+    await expectEnvelope(await fetch(`${stack.url}${path}`, init), code);
+  });
+
+  it('answers an oversized chunked body (no Content-Length) with 413', async () => {
+    const chunks = new ReadableStream({
+      start(controller) {
+        for (let i = 0; i < 80; i++) controller.enqueue(new TextEncoder().encode('x'.repeat(1024)));
+        controller.close();
+      },
+    });
+    const response = await fetch(`${stack.url}/jobs/abc:cancel`, {
+      method: 'POST',
+      body: chunks,
+      duplex: 'half',
+    } as RequestInit);
+    await expectEnvelope(response, 413);
+  });
+
+  describe('through the Functions Framework, as deployed', () => {
+    let framework: { url: string; close(): Promise<void> };
+
+    beforeAll(async () => {
+      const functions = await import('@google-cloud/functions-framework');
+      const { getTestServer } = await import('@google-cloud/functions-framework/testing');
+      const { installServerHook } = await import('../../functions/server-hook.ts');
+      const { guardedHttpHandler, createApiHandler } = await import('../../functions/api/index.ts');
+      const handler = createApiHandler({
+        config: stack.config,
+        store: stack.store,
+        rejections: stack.rejections,
+        provider: stack.provider,
+        publisher: stack.publisher,
+        blobs: stack.blobs,
+        logger: createMemoryLogger('api-framework'),
+        clock: () => new Date(),
+      });
+      functions.http('api', handler);
+      installServerHook({
+        target: 'api',
+        plainHttp: { api: () => guardedHttpHandler(handler) },
+        listenHost: '127.0.0.1',
+      });
+      const server = getTestServer('api');
+      await new Promise<void>((resolve) => server.listen(0, resolve));
+      const address = server.address() as { address: string; port: number };
+      expect(address.address).toBe('127.0.0.1');
+      framework = {
+        url: `http://127.0.0.1:${address.port}`,
+        close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+      };
+    });
+
+    afterAll(async () => {
+      await framework?.close();
+    });
+
+    it.each(requests)(
+      'answers %s with the JSON envelope, not Express’s HTML page',
+      async (_what, path, init, code) => {
+        await expectEnvelope(await fetch(`${framework.url}${path}`, init), code);
+      },
+    );
+
+    it('still serves the API', async () => {
+      const jobId = id();
+      await createJob(stack, jobId);
+      const response = await fetch(`${framework.url}/jobs/${jobId}`);
+      expect(response.status).toBe(200);
+      expect(((await response.json()) as { id: string }).id).toBe(jobId);
+    });
+  });
+});
+
+describe('rejected uploads (state REJECTED)', () => {
+  /** A rejection as ingest records it, with its report in the bucket folder. */
+  async function reject(object: string, createTime: string) {
+    const generation = '1700000000000001';
+    const jobId = jobIdFor({ bucket, object, generation });
+    const reportName = reportNameFor(object);
+    await mkdir(dirname(join(stack.bucketDir, reportName)), { recursive: true });
+    await writeFile(
+      join(stack.bucketDir, reportName),
+      JSON.stringify({ status: 'rejected', generation, object: `gs://${bucket}/${object}` }),
+    );
+    const event = buildDatasetRejectedEvent(
+      {
+        jobId,
+        source: { bucket, object, generation, manifest: false },
+        reportUri: `gs://${bucket}/${reportName}`,
+        errorCount: 2,
+        errors: [
+          {
+            line: 3,
+            field: '/contents/0/role',
+            code: 'first_role',
+            message: 'The first turn must be "user"',
+          },
+        ],
+      },
+      { now: new Date(createTime), project: stack.config.project },
+    );
+    await stack.rejections.create(rejectionRecordFrom(event));
+    return { jobId, event, reportUri: `gs://${bucket}/${reportName}` };
+  }
+
+  it('lists them with state=REJECTED, with the source object and the report', async () => {
+    const { jobId, reportUri } = await reject(
+      `incoming/${id()}-données-日本語 #1.jsonl`,
+      '2041-01-01T00:00:00.000Z',
+    );
+    const page = await call('GET', '/jobs?state=REJECTED&pageSize=500');
+    expect(page.status).toBe(200);
+    const listed = page.body.jobs.find((job: { id: string }) => job.id === jobId);
+    expect(listed).toMatchObject({
+      state: 'REJECTED',
+      source: { bucket, manifest: false },
+      validation: { reportUri },
+      error: {
+        code: 'first_role',
+        message: '2 error(s); first: line 3, /contents/0/role: The first turn must be "user"',
+      },
+    });
+    expect(listed).not.toHaveProperty('event');
+    expect(page.body.jobs.every((job: { state: string }) => job.state === 'REJECTED')).toBe(true);
+  });
+
+  it('lists jobs and rejections together, newest first, page by page', async () => {
+    // Far in the future, so these four are the newest of the whole collection.
+    const jobA = id();
+    const jobB = id();
+    await createJob(stack, jobA, { createTime: '2050-01-01T00:00:01.000Z' });
+    const r1 = await reject(`incoming/${id()}.jsonl`, '2050-01-01T00:00:02.000Z');
+    await createJob(stack, jobB, { createTime: '2050-01-01T00:00:03.000Z' });
+    const r2 = await reject(`incoming/${id()}.jsonl`, '2050-01-01T00:00:04.000Z');
+
+    const first = await call('GET', '/jobs?pageSize=3');
+    expect(first.body.jobs.map((job: { id: string }) => job.id)).toEqual([r2.jobId, jobB, r1.jobId]);
+    const second = await call(
+      'GET',
+      `/jobs?pageSize=3&pageToken=${encodeURIComponent(first.body.nextPageToken)}`,
+    );
+    expect(second.body.jobs[0].id).toBe(jobA);
+
+    const mixed = await call('GET', '/jobs?state=REJECTED,DRAFT&pageSize=2');
+    expect(mixed.body.jobs.map((job: { id: string }) => job.id)).toEqual([r2.jobId, jobB]);
+    // A label filter matches no rejection: they carry no labels.
+    const labelled = await call('GET', `/jobs?state=REJECTED&label=team=${uniqueName('team')}`);
+    expect(labelled.body.jobs).toEqual([]);
+  });
+
+  it('finds one by id, with its report; approve and cancel say it is REJECTED; replay re-sends its event', async () => {
+    const object = `incoming/${id()}.jsonl`;
+    const { jobId, event, reportUri } = await reject(object, '2042-01-01T00:00:00.000Z');
+
+    const got = await call('GET', `/jobs/${jobId}`);
+    expect(got.status).toBe(200);
+    expect(got.body).toMatchObject({ id: jobId, state: 'REJECTED', source: { object } });
+    const report = await call('GET', `/jobs/${jobId}/report`);
+    expect(report.status).toBe(200);
+    expect(report.body).toMatchObject({ status: 'rejected' });
+
+    for (const verb of ['approve', 'cancel']) {
+      const refused = await call('POST', `/jobs/${jobId}:${verb}`);
+      expect(refused.status).toBe(409);
+      expect(refused.body.error.message).toContain(`${jobId} is a REJECTED upload (${object})`);
+      expect(refused.body.error.message).toContain(reportUri);
+    }
+
+    const replayed = await call('POST', `/jobs/${jobId}:replay`);
+    expect(replayed.body).toEqual({ jobId, eventIds: [event.id] });
+    await stack.waitForMessages((received) => received.some((m) => m.id === event.id && m.replay));
+    expect(stack.received.find((m) => m.id === event.id)?.attributes).toMatchObject({
+      type: 'tunedrop.v1.dataset.rejected',
+      replay: 'true',
+    });
   });
 });

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stackLockName } from '../../local/stack-lock.ts';
 import { jobIdFor } from '../../shared/jobs/index.ts';
 import { type ApiStack, createJob, startApiStack } from './api-fixtures.ts';
 
@@ -26,6 +27,19 @@ async function generationOf(path: string): Promise<string> {
   return ((await stat(path, { bigint: true })).mtimeNs / 1000n).toString();
 }
 
+/**
+ * A bucket folder as a running stack marks it (local/stack-lock.ts): a lock naming a live pid,
+ * here this test process. `submit` refuses folders no stack watches.
+ */
+async function watchedFolder(bucketDir: string): Promise<string> {
+  await mkdir(bucketDir, { recursive: true });
+  await writeFile(
+    join(bucketDir, stackLockName),
+    JSON.stringify({ pid: process.pid, startTime: new Date().toISOString() }),
+  );
+  return bucketDir;
+}
+
 let work: string;
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'tunedrop-submit-'));
@@ -36,7 +50,7 @@ afterAll(async () => {
 
 describe('tunedrop submit', () => {
   it('uploads a valid file under incoming/ and prints the job id of the written generation', async () => {
-    const bucketDir = join(work, 'bucket-single');
+    const bucketDir = await watchedFolder(join(work, 'bucket-single'));
     const result = await tunedrop([
       'submit',
       sample,
@@ -85,7 +99,7 @@ describe('tunedrop submit', () => {
   });
 
   it('never overwrites an existing object (exit 1)', async () => {
-    const bucketDir = join(work, 'bucket-twice');
+    const bucketDir = await watchedFolder(join(work, 'bucket-twice'));
     expect((await tunedrop(['submit', sample, '--bucket-dir', bucketDir])).code).toBe(0);
     const before = await generationOf(join(bucketDir, 'incoming/support-answers.jsonl'));
     const again = await tunedrop(['submit', sample, '--bucket-dir', bucketDir]);
@@ -94,8 +108,27 @@ describe('tunedrop submit', () => {
     expect(await generationOf(join(bucketDir, 'incoming/support-answers.jsonl'))).toBe(before);
   });
 
+  it('refuses a folder no stack watches, or whose stack is gone, uploading nothing (exit 2)', async () => {
+    const bucketDir = join(work, 'bucket-unwatched');
+    const result = await tunedrop(['submit', sample, '--bucket-dir', bucketDir]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`no tunedrop stack is watching ${bucketDir}`);
+    await expect(stat(join(bucketDir, 'incoming'))).rejects.toThrow();
+
+    // A lock left by a stack that died (its pid no longer exists) watches nothing either.
+    await mkdir(bucketDir, { recursive: true });
+    const dead = spawn(process.execPath, ['-e', '0']);
+    await new Promise((exited) => dead.once('exit', exited));
+    await writeFile(
+      join(bucketDir, stackLockName),
+      JSON.stringify({ pid: dead.pid, startTime: '2026-01-01T00:00:00Z' }),
+    );
+    expect((await tunedrop(['submit', sample, '--bucket-dir', bucketDir])).code).toBe(2);
+    await expect(stat(join(bucketDir, 'incoming'))).rejects.toThrow();
+  });
+
   it('uploads nothing when the dataset is invalid, printing the errors (exit 1)', async () => {
-    const bucketDir = join(work, 'bucket-invalid');
+    const bucketDir = await watchedFolder(join(work, 'bucket-invalid'));
     const bad = join(work, 'bad.jsonl');
     await writeFile(bad, '{"contents": "not a list"}\nnot json at all\n');
     const result = await tunedrop(['submit', bad, '--bucket-dir', bucketDir]);
@@ -114,7 +147,7 @@ describe('tunedrop submit', () => {
       join(dir, 'tuning.json'),
       JSON.stringify({ baseModel: 'gemini-3.5-flash', trainingDataset: 'data/train.jsonl', epochCount: 2 }),
     );
-    const bucketDir = join(work, 'bucket-manifest');
+    const bucketDir = await watchedFolder(join(work, 'bucket-manifest'));
     const result = await tunedrop(['submit', dir, '--bucket-dir', bucketDir, '--json']);
     expect(result.code).toBe(0);
     const output = JSON.parse(result.stdout);
@@ -142,7 +175,7 @@ describe('tunedrop submit', () => {
     await mkdir(dir, { recursive: true });
     await copyFile(sample, join(dir, 'train.jsonl'));
     await writeFile(join(dir, 'tuning.json'), JSON.stringify({ trainingDataset: 'train.jsonl' }));
-    const bucketDir = join(work, 'bucket-rerun');
+    const bucketDir = await watchedFolder(join(work, 'bucket-rerun'));
     const stale = join(bucketDir, 'incoming/support-rerun/train.jsonl');
     await mkdir(join(bucketDir, 'incoming/support-rerun'), { recursive: true });
     await writeFile(stale, 'an older upload\n');
@@ -161,7 +194,7 @@ describe('tunedrop submit', () => {
     await mkdir(dir, { recursive: true });
     await copyFile(sample, join(dir, 'train.jsonl'));
     await writeFile(join(dir, 'tuning.json'), JSON.stringify({ trainingDataset: 'train.jsonl', epochs: 2 }));
-    const bucketDir = join(work, 'bucket-bad-manifest');
+    const bucketDir = await watchedFolder(join(work, 'bucket-bad-manifest'));
     const result = await tunedrop(['submit', dir, '--bucket-dir', bucketDir]);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('/epochs: unknown field (did you mean "epochCount"?)');
@@ -170,7 +203,8 @@ describe('tunedrop submit', () => {
 
   it('exits 2 on usage errors', async () => {
     expect((await tunedrop(['submit'])).code).toBe(2);
-    expect((await tunedrop(['submit', join(work, 'missing.jsonl'), '--bucket-dir', work])).code).toBe(2);
+    const watched = await watchedFolder(join(work, 'bucket-usage'));
+    expect((await tunedrop(['submit', join(work, 'missing.jsonl'), '--bucket-dir', watched])).code).toBe(2);
     expect((await tunedrop(['submit', sample, '--bucket', 'gs://b', '--bucket-dir', work])).code).toBe(2);
   });
 });
@@ -185,7 +219,7 @@ describe('tunedrop submit --wait', () => {
   });
 
   it('follows the job through the API to SUCCEEDED and exits 0', async () => {
-    const bucketDir = join(work, 'bucket-wait');
+    const bucketDir = await watchedFolder(join(work, 'bucket-wait'));
     const child = spawn(
       'node',
       [bin, 'submit', sample, '--bucket-dir', bucketDir, '--wait', '--api', stack.url],
@@ -213,7 +247,7 @@ describe('tunedrop submit --wait', () => {
   });
 
   it("does not mistake an earlier upload's rejection report of the same name for this upload's", async () => {
-    const bucketDir = join(work, 'bucket-wait-stale-report');
+    const bucketDir = await watchedFolder(join(work, 'bucket-wait-stale-report'));
     // An earlier upload of support-answers.jsonl was rejected; its report is still in the bucket.
     await mkdir(join(bucketDir, 'reports/incoming'), { recursive: true });
     await writeFile(

@@ -23,9 +23,11 @@ import type { ApprovalPolicy } from '../../shared/config/index.ts';
 import { type CloudEvent, createPubSubPublisher, type EventPublisher } from '../../shared/events/index.ts';
 import {
   createFirestoreJobStore,
+  createFirestoreRejectionStore,
   type JobRecord,
   type JobStore,
   jobIdLabel,
+  rejectionsCollectionFor,
   startJob,
 } from '../../shared/jobs/index.ts';
 import { createMemoryLogger } from '../../shared/logging/index.ts';
@@ -159,6 +161,10 @@ function apiDeps(h: Harness): ApiDeps {
     // approveJob reads only the project and the start settings of the configuration.
     config: { project } as ApiDeps['config'],
     store: h.store,
+    rejections: createFirestoreRejectionStore({
+      firestore,
+      collection: rejectionsCollectionFor(h.collection),
+    }),
     provider,
     publisher: h.publisher,
     blobs: h.blobs,

@@ -3,10 +3,14 @@
  * emulator, with a local folder standing in for the bucket. Each test uses its own collection,
  * topic and object names, so nothing leaks between tests.
  */
+
+import { statSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Firestore } from '@google-cloud/firestore';
 import type { CloudEvent as FrameworkEvent } from '@google-cloud/functions-framework';
+import * as functionsFramework from '@google-cloud/functions-framework';
+import { getTestServer } from '@google-cloud/functions-framework/testing';
 import type { Message, PubSub, Subscription } from '@google-cloud/pubsub';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -14,15 +18,18 @@ import {
   type IngestOutcome,
   type IngestReport,
 } from '../../functions/ingest-dataset/index.ts';
+import { finalizedEvent as watcherEvent } from '../../local/bucket-watcher.ts';
 import type { VertexEmulator } from '../../local/vertex-emulator/index.ts';
 import type { ApprovalPolicy } from '../../shared/config/index.ts';
 import { type CloudEvent, createPubSubPublisher, type EventPublisher } from '../../shared/events/index.ts';
 import {
   createFirestoreJobStore,
+  createFirestoreRejectionStore,
   type JobRecord,
   type JobStore,
   jobIdFor,
   jobIdLabel,
+  type RejectionStore,
   startJob,
 } from '../../shared/jobs/index.ts';
 import { createMemoryLogger } from '../../shared/logging/index.ts';
@@ -82,6 +89,7 @@ const pricedCatalog = mergeCatalog(
 
 interface Harness {
   store: JobStore;
+  rejections: RejectionStore;
   subscription: Subscription;
   handle: (event: FrameworkEvent<unknown>) => Promise<IngestOutcome | undefined>;
   logs: ReturnType<typeof createMemoryLogger>;
@@ -96,6 +104,7 @@ async function harness(
     blobs?: BlobStore;
     maxConcurrentJobs?: number;
     catalog?: Catalog;
+    autoApproveMaxUsd?: number | null;
   } = {},
 ): Promise<Harness> {
   const topic = uniqueName('events');
@@ -103,6 +112,7 @@ async function harness(
   const [subscription] = await pubsub.topic(topic).createSubscription(uniqueName('sub'));
   const logs = createMemoryLogger('ingest');
   const store = createFirestoreJobStore({ firestore, collection: uniqueName('jobs') });
+  const rejections = createFirestoreRejectionStore({ firestore, collection: uniqueName('rejected') });
   const publisher = createPubSubPublisher({ pubsub, topic, logger: logs });
   const handle = createIngestHandler({
     config: {
@@ -111,8 +121,10 @@ async function harness(
       approval: options.approval ?? { mode: 'auto' },
       eventMaxAgeMs: 24 * 60 * 60_000,
       ...(options.maxConcurrentJobs === undefined ? {} : { maxConcurrentJobs: options.maxConcurrentJobs }),
+      ...(options.autoApproveMaxUsd === undefined ? {} : { autoApproveMaxUsd: options.autoApproveMaxUsd }),
     },
     store,
+    rejections,
     provider: options.provider ?? provider,
     publisher,
     blobs: options.blobs ?? createLocalBlobStore({ root }),
@@ -120,7 +132,7 @@ async function harness(
     logger: logs,
     clock: () => new Date(),
   });
-  return { store, subscription, handle, logs, publisher, prefix: uniqueName('t') };
+  return { store, rejections, subscription, handle, logs, publisher, prefix: uniqueName('t') };
 }
 
 /** Puts a file in the bucket folder, with custom metadata in its sidecar when given. */
@@ -378,6 +390,22 @@ describe('ingest-dataset', () => {
     );
     expect(await h.store.get(jobId)).toBeUndefined();
     expect(await vertexJobsFor(jobId)).toEqual([]);
+    // Findable all the same: a REJECTED record under the same id, with its source and report.
+    const rejection = await h.rejections.get(jobId);
+    expect(rejection).toMatchObject({
+      id: jobId,
+      state: 'REJECTED',
+      source: { bucket, object: name, manifest: false },
+      validation: { reportUri: `gs://${bucket}/reports/${name}.report.json` },
+      rejection: { errorCount: errorLines.length },
+      event: { id: event.id, type: 'tunedrop.v1.dataset.rejected' },
+    });
+    expect(rejection?.error.message).toMatch(
+      new RegExp(`^${errorLines.length} error\\(s\\); first: line 2, /contents`),
+    );
+    // A redelivery keeps the one record.
+    await h.handle(await finalized(name));
+    expect((await h.rejections.list()).rejections.map((record) => record.id)).toEqual([jobId]);
     await h.subscription.close();
   });
 
@@ -560,7 +588,11 @@ describe('ingest-dataset', () => {
     const job = asJob(await h.handle(await finalized(name)));
 
     expect(job.state).toBe('DRAFT');
-    expect(job.approval).toEqual({ policy: { mode: 'manual' }, required: true });
+    expect(job.approval).toEqual({
+      policy: { mode: 'manual' },
+      required: true,
+      reason: 'the approval policy is manual',
+    });
     expect(job.provider.createIntentTime).toBeUndefined();
     const event = await drafted;
     expect(event.data).toMatchObject({ state: 'DRAFT', estimate: job.estimate });
@@ -582,6 +614,59 @@ describe('ingest-dataset', () => {
     expect(asJob(await h.handle(await finalized(cheap))).state).toBe('PENDING');
     expect(asJob(await h.handle(await finalized(dear))).state).toBe('DRAFT');
     await h.subscription.close();
+  });
+
+  it('drafts a job whose estimate is above TUNEDROP_AUTO_APPROVE_MAX_USD even under auto, saying why', async () => {
+    const h = await harness({ approval: { mode: 'auto' }, autoApproveMaxUsd: 0.001 });
+    const name = `incoming/${h.prefix}.jsonl`;
+    await put(name, goodDataset);
+    const drafted = receive(h.subscription, 'tunedrop.v1.job.drafted');
+
+    const job = asJob(await h.handle(await finalized(name)));
+
+    expect(job.state).toBe('DRAFT');
+    expect(job.approval.reason).toMatch(
+      /^estimate \$[\d.]+ is above TUNEDROP_AUTO_APPROVE_MAX_USD \(\$0\.0010\): approve it to start$/,
+    );
+    expect(job.history[0]?.reason).toContain('TUNEDROP_AUTO_APPROVE_MAX_USD');
+    expect((await drafted).data).toMatchObject({ approval: { reason: job.approval.reason } });
+    expect((await readReport(name)).approval).toMatchObject({ required: true, reason: job.approval.reason });
+    expect(await vertexJobsFor(job.id)).toEqual([]);
+
+    const off = await harness({ approval: { mode: 'auto' }, autoApproveMaxUsd: null });
+    const other = `incoming/${off.prefix}.jsonl`;
+    await put(other, goodDataset);
+    expect(asJob(await off.handle(await finalized(other))).state).toBe('PENDING');
+    await h.subscription.close();
+    await off.subscription.close();
+  });
+
+  it('ingests an object named in any script, with spaces, #, ? and %, as the local watcher delivers it', async () => {
+    const h = await harness();
+    const name = `incoming/${h.prefix}-données-日本語 #1?%.jsonl`;
+    await put(name, goodDataset);
+    // The local watcher's request (binary CloudEvent, ce-* headers), through the Functions
+    // Framework, as the local stack serves ingest-dataset.
+    functionsFramework.cloudEvent('ingestNamesTest', (event: FrameworkEvent<unknown>) => h.handle(event));
+    const server = getTestServer('ingestNamesTest');
+    await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
+    try {
+      const info = statSync(join(root, name), { bigint: true });
+      const event = watcherEvent(bucket, name, info.size, info.mtimeNs);
+      const { port } = server.address() as { port: number };
+      const response = await fetch(`http://127.0.0.1:${port}/`, {
+        method: 'POST',
+        headers: event.headers,
+        body: JSON.stringify(event.data),
+      });
+      expect(response.ok).toBe(true);
+      const job = await h.store.get(jobIdFor({ bucket, object: name, generation: event.data.generation }));
+      expect(job).toMatchObject({ state: 'PENDING', source: { object: name } });
+      expect((await readReport(name)).status).toBe('accepted');
+    } finally {
+      await new Promise((closed) => server.close(closed));
+      await h.subscription.close();
+    }
   });
 
   it('gives 50 concurrent deliveries of one event one record and one Vertex AI job', async () => {

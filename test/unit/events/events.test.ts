@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  asReplay,
   buildDatasetRejectedEvent,
   buildJobEvent,
   eventIdFor,
@@ -107,6 +108,15 @@ describe('job events', () => {
       state: 'RUNNING',
       'content-type': 'application/cloudevents+json',
     });
+  });
+
+  it('mark a replayed copy with the replay extension and attribute, keeping id and data', () => {
+    const event = buildJobEvent(jobFixture('RUNNING'), 'tunedrop.v1.job.running', context);
+    const copy = asReplay(event);
+    expect(copy).toEqual({ ...event, replay: true });
+    expect(parseEvent(JSON.parse(JSON.stringify(copy)))).toMatchObject({ id: event.id, replay: true });
+    expect(pubsubAttributes(copy)).toMatchObject({ replay: 'true', type: event.type });
+    expect(pubsubAttributes(event)).not.toHaveProperty('replay');
   });
 });
 

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { ApprovalPolicy } from '../../../shared/config/index.ts';
-import { effectivePolicy, isAtLeastAsStrict, needsApproval } from '../../../shared/jobs/approval.ts';
+import { loadConfig } from '../../../shared/config/index.ts';
+import {
+  approvalDecision,
+  effectivePolicy,
+  isAtLeastAsStrict,
+  needsApproval,
+} from '../../../shared/jobs/approval.ts';
 
 const auto: ApprovalPolicy = { mode: 'auto' };
 const manual: ApprovalPolicy = { mode: 'manual' };
@@ -63,5 +69,54 @@ describe('whether a job needs approval', () => {
   it('under a budget, when the cost is unknown', () => {
     expect(needsApproval(budget(10), null)).toBe(true);
     expect(needsApproval(budget(10), undefined)).toBe(true);
+  });
+});
+
+describe('the automatic-start ceiling (TUNEDROP_AUTO_APPROVE_MAX_USD)', () => {
+  it('drafts a job above it even under auto, saying why', () => {
+    const decision = approvalDecision(auto, 80, 50);
+    expect(decision.required).toBe(true);
+    expect(decision.reason).toBe(
+      'estimate $80.00 is above TUNEDROP_AUTO_APPROVE_MAX_USD ($50.00): approve it to start',
+    );
+  });
+
+  it('starts a job at or below it under auto', () => {
+    expect(approvalDecision(auto, 50, 50)).toEqual({ required: false });
+    expect(approvalDecision(auto, 0.01, 50)).toEqual({ required: false });
+  });
+
+  it('applies under a budget that would allow more', () => {
+    expect(approvalDecision(budget(200), 120, 50).required).toBe(true);
+    expect(approvalDecision(budget(200), 120, null).required).toBe(false);
+  });
+
+  it('shows a ceiling below a cent as it is, not as $0.00', () => {
+    expect(approvalDecision(auto, 0.01, 0.001).reason).toContain('TUNEDROP_AUTO_APPROVE_MAX_USD ($0.0010)');
+  });
+
+  it('lets everything through when the operator turned it off', () => {
+    expect(approvalDecision(auto, 10_000, null)).toEqual({ required: false });
+  });
+
+  it('leaves a job without an estimate to the policy', () => {
+    expect(approvalDecision(auto, null, 50).required).toBe(false);
+    expect(approvalDecision(budget(10), null, 50).required).toBe(true);
+  });
+
+  it('gives a reason for every required approval', () => {
+    expect(approvalDecision(manual, 1, 50).reason).toBe('the approval policy is manual');
+    expect(approvalDecision(budget(10), 20, null).reason).toBe(
+      'estimate $20.00 is above the budget of $10.00',
+    );
+  });
+
+  it('is 50 USD unless configured, a number of dollars, or off', () => {
+    expect(loadConfig({}).autoApproveMaxUsd).toBe(50);
+    expect(loadConfig({ TUNEDROP_AUTO_APPROVE_MAX_USD: '12.5' }).autoApproveMaxUsd).toBe(12.5);
+    expect(loadConfig({ TUNEDROP_AUTO_APPROVE_MAX_USD: 'off' }).autoApproveMaxUsd).toBeNull();
+    expect(() => loadConfig({ TUNEDROP_AUTO_APPROVE_MAX_USD: 'lots' })).toThrow(
+      /TUNEDROP_AUTO_APPROVE_MAX_USD/,
+    );
   });
 });

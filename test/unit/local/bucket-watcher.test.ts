@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startBucketWatcher } from '../../../local/bucket-watcher.ts';
+import { encodeHeaderValue, startBucketWatcher } from '../../../local/bucket-watcher.ts';
 import { createMemoryLogger } from '../../../shared/logging/index.ts';
 
 interface Delivery {
@@ -168,5 +168,26 @@ describe('bucket folder watcher', () => {
     const [first, second] = deliveriesOf('incoming/retried.jsonl');
     expect(second?.headers['ce-id']).toBe(first?.headers['ce-id']);
     expect(second?.data.generation).toBe(first?.data.generation);
+  }, 20_000);
+
+  it('delivers objects named in any script, with spaces, #, ? and %, under their exact names', async () => {
+    const names = ['incoming/données-日本語.jsonl', 'incoming/my data #2?v=1 100%.jsonl'];
+    for (const name of names) writeFileSync(join(root, name), '{}\n');
+    for (const name of names) {
+      const delivery = await deliveryFor(name);
+      expect(delivery.data.name).toBe(name);
+      // The subject header carries the name percent-encoded (CloudEvents HTTP binding), losslessly.
+      expect(decodeURIComponent(String(delivery.headers['ce-subject']))).toBe(`objects/${name}`);
+    }
+  }, 20_000);
+});
+
+describe('CloudEvent header values', () => {
+  it('percent-encode space, quote, percent and non-ASCII as UTF-8 and keep printable ASCII', () => {
+    expect(encodeHeaderValue('objects/a b"c%d#e?f.jsonl')).toBe('objects/a%20b%22c%25d#e?f.jsonl');
+    expect(encodeHeaderValue('é日')).toBe('%C3%A9%E6%97%A5');
+    expect(decodeURIComponent(encodeHeaderValue('objects/données-日本語 #1?%.jsonl'))).toBe(
+      'objects/données-日本語 #1?%.jsonl',
+    );
   });
 });

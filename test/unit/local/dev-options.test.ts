@@ -186,3 +186,46 @@ describe('tunedrop dev settings for the Vertex AI emulator', () => {
     expect(problemOf({ 'vertex-list-filter': 'labels' }, {})).toContain('--vertex-list-filter');
   });
 });
+
+describe('--webhook-secret-file', () => {
+  const secret = 'whsec_dGVzdHNlY3JldHRlc3RzZWNyZXQ=';
+  const files: Record<string, string> = { '/run/secrets/hook': `${secret}\n` };
+  const read = (path: string) => {
+    const content = files[path];
+    if (content === undefined) throw Object.assign(new Error('missing'), { code: 'ENOENT' });
+    return content;
+  };
+
+  it('reads the secret from the file, trimmed, so it never sits on a command line', () => {
+    const result = resolveDevSettings(
+      { webhook: ['http://127.0.0.1:1/h'], 'webhook-secret-file': ['/run/secrets/hook'] },
+      {},
+      read,
+    );
+    expect(result.ok && result.settings.webhooks).toEqual([{ url: 'http://127.0.0.1:1/h', secret }]);
+  });
+
+  it('says which file cannot be read, and refuses both kinds of secret at once', () => {
+    const missing = resolveDevSettings(
+      { webhook: ['http://127.0.0.1:1/h'], 'webhook-secret-file': ['/nope'] },
+      {},
+      read,
+    );
+    expect(!missing.ok && missing.message).toBe('--webhook-secret-file #1 (/nope) cannot be read: ENOENT');
+    const both = resolveDevSettings(
+      {
+        webhook: ['http://127.0.0.1:1/h'],
+        'webhook-secret': [secret],
+        'webhook-secret-file': ['/run/secrets/hook'],
+      },
+      {},
+      read,
+    );
+    expect(!both.ok && both.message).toContain('not both');
+  });
+
+  it('keeps --fresh', () => {
+    const result = resolveDevSettings({ fresh: true }, {});
+    expect(result.ok && result.settings.fresh).toBe(true);
+  });
+});

@@ -123,6 +123,18 @@ describe('delivering an event to webhook endpoints', () => {
     }
   });
 
+  it('sends a replay again to an endpoint that already had the event, same webhook-id, marked replay', async () => {
+    await deliverEvent(event, options);
+    const [replayed] = await deliverEvent({ ...event, replay: true }, options);
+    expect(replayed).toMatchObject({ result: 'delivered' });
+    expect(receiver.requests.map((request) => request.headers['webhook-id'])).toEqual(['evt-42', 'evt-42']);
+    const payload = new Webhook(secret).verify(
+      receiver.requests[1]!.body,
+      webhookHeadersOf(receiver.requests[1]!),
+    );
+    expect(payload).toMatchObject({ type: event.type, replay: true });
+  });
+
   it('on redelivery, skips endpoints that already got the event and retries the others', async () => {
     options.endpoints = [endpoint({ url: receiver.url('/ok') }), endpoint({ url: receiver.url('/flaky') })];
     receiver.respond((request, response) => {

@@ -19,6 +19,16 @@ describe('Standard Webhooks signing', () => {
     expect(payload).toEqual({ type: event.type, timestamp: event.time, data: event.data });
   });
 
+  it('says in the signed body when the event is a replay', () => {
+    expect(JSON.parse(webhookBody({ ...event, replay: true }))).toEqual({
+      type: event.type,
+      timestamp: event.time,
+      replay: true,
+      data: event.data,
+    });
+    expect(JSON.parse(webhookBody(event))).not.toHaveProperty('replay');
+  });
+
   it('uses the event id as webhook-id and the attempt time in unix seconds as webhook-timestamp', () => {
     const at = new Date('2025-05-01T12:00:05.900Z');
     const headers = signWebhook({ id: event.id, at, body: '{}', secrets: [newWebhookSecret()] });
