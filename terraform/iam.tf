@@ -215,6 +215,20 @@ resource "google_storage_bucket_iam_member" "api_reads_reports" {
   }
 }
 
+# `tunedrop jobs continue` (POST /jobs/{id}:continue) drops a continuous-tuning manifest under
+# incoming/continue-<job id>-<request id>/, create-if-absent, for ingest to validate like any upload.
+resource "google_storage_bucket_iam_member" "api_creates_continue_manifests" {
+  bucket = local.bucket_name
+  role   = "roles/storage.objectCreator"
+  member = google_service_account.runtime["api"].member
+
+  condition {
+    title       = "continue-manifests-only"
+    description = "Continuous-tuning manifests under incoming/continue-"
+    expression  = "resource.name.startsWith(\"projects/_/buckets/${local.bucket_name}/objects/incoming/continue-\")"
+  }
+}
+
 # People and pipelines that drop datasets: they create objects under incoming/ only, and read the
 # reports tunedrop writes about them. They cannot write reports/ or validated/, so what the
 # provider trains on is only ever what tunedrop validated and copied.

@@ -76,6 +76,12 @@ locals {
     var.default_learning_rate_multiplier == null ? {} : { TUNEDROP_DEFAULT_LEARNING_RATE_MULTIPLIER = tostring(var.default_learning_rate_multiplier) },
     var.default_adapter_size == null ? {} : { TUNEDROP_DEFAULT_ADAPTER_SIZE = var.default_adapter_size },
     var.approval_budget_usd == null ? {} : { TUNEDROP_APPROVAL_BUDGET_USD = tostring(var.approval_budget_usd) },
+    {
+      TUNEDROP_DRAFT_TTL_HOURS      = tostring(var.draft_ttl_hours)
+      TUNEDROP_AUTO_APPROVE_MAX_USD = var.auto_approve_max_usd
+    },
+    # An operator's model catalog override (docs/models.md), read by the functions' service accounts.
+    var.model_catalog_override == null ? {} : { TUNEDROP_MODEL_CATALOG = var.model_catalog_override },
   )
 
   webhooks_env = merge(local.common_env, {

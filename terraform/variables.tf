@@ -577,3 +577,36 @@ variable "alert_quota_wait_minutes" {
     error_message = "alert_quota_wait_minutes must be a whole number, 5 or more."
   }
 }
+
+variable "draft_ttl_hours" {
+  description = "A DRAFT nobody approved expires (job.expired) after this many hours."
+  type        = number
+  default     = 168
+
+  validation {
+    condition     = var.draft_ttl_hours >= 1
+    error_message = "draft_ttl_hours must be at least 1."
+  }
+}
+
+variable "auto_approve_max_usd" {
+  description = "A job estimated above this many USD becomes a DRAFT even under approval_policy auto; \"off\" disables the ceiling."
+  type        = string
+  default     = "50"
+
+  validation {
+    condition     = var.auto_approve_max_usd == "off" || can(tonumber(var.auto_approve_max_usd))
+    error_message = "auto_approve_max_usd must be a number of USD or \"off\"."
+  }
+}
+
+variable "model_catalog_override" {
+  description = "gs://BUCKET/OBJECT of a model catalog override merged over the built-in catalog (docs/models.md); null for none. Grant the functions' service accounts read on it."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.model_catalog_override == null || can(regex("^gs://[^/]+/.+", var.model_catalog_override))
+    error_message = "model_catalog_override must be a gs://BUCKET/OBJECT URI."
+  }
+}
