@@ -116,16 +116,22 @@ describe('the dataset bucket is split by prefix', () => {
       forEach: 'toset(["reports/", "validated/"])',
       condition: 'local.object_prefix_expression[each.key]',
     });
-    // Nobody else can create, replace or delete objects in the bucket.
+    // Nobody else can create, replace or delete objects in the bucket: the API only creates
+    // continuous-tuning manifests under incoming/continue-, the uploaders only under incoming/.
     const writers = grants.filter(
       (g) =>
         g.address.startsWith('google_storage_bucket_iam_member.') &&
         /objectUser|objectCreator|objectAdmin|storage\.admin/.test(g.role),
     );
     expect(writers.map((g) => g.address).sort()).toEqual([
+      'google_storage_bucket_iam_member.api_creates_continue_manifests',
       'google_storage_bucket_iam_member.ingest_writes_own_prefixes',
       'google_storage_bucket_iam_member.uploaders_write_incoming',
     ]);
+    expect(grant('google_storage_bucket_iam_member.api_creates_continue_manifests')).toMatchObject({
+      role: 'roles/storage.objectCreator',
+      member: 'google_service_account.runtime["api"].member',
+    });
   });
 
   it('lets the API read reports/ only', () => {
