@@ -7,6 +7,11 @@ import { z } from 'zod';
 export const FaultSettings = z.object({
   /** The next N create calls answer 429 RESOURCE_EXHAUSTED. */
   rateLimitCreates: z.number().int().nonnegative().default(0),
+  /**
+   * The next N create calls answer 400 INVALID_ARGUMENT on `base_model`, as Vertex AI does for a
+   * model it will not tune (one that retired or was never tunable, whatever tunedrop's catalog says).
+   */
+  rejectCreates: z.number().int().nonnegative().default(0),
   /** The next N create calls create the job, then answer 503 UNAVAILABLE (a front end timing out). */
   unavailableAfterCreates: z.number().int().nonnegative().default(0),
   /** tuningJobs.list leaves out jobs created less than this many ms ago (a lagging list index). */
@@ -51,6 +56,13 @@ export class Faults {
   takeRateLimit(): boolean {
     if (this.settings.rateLimitCreates <= 0) return false;
     this.settings.rateLimitCreates--;
+    return true;
+  }
+
+  /** Consumes one 400 from the rejection budget; true when this create must be refused. */
+  takeRejectCreate(): boolean {
+    if (this.settings.rejectCreates <= 0) return false;
+    this.settings.rejectCreates--;
     return true;
   }
 

@@ -174,6 +174,18 @@ export async function startVertexEmulator(options: VertexEmulatorOptions = {}): 
             'Quota exceeded for aiplatform.googleapis.com/tuning_jobs_per_minute. Please retry later (emulated fault).',
           );
         }
+        if (faults.takeRejectCreate()) {
+          const model =
+            typeof (body as { baseModel?: unknown })?.baseModel === 'string'
+              ? (body as { baseModel: string }).baseModel
+              : 'the base model';
+          throw badRequest(`Base model ${model} is not supported for tuning (emulated fault).`, [
+            {
+              field: 'tuning_job.base_model',
+              description: `${model} is not supported for supervised tuning.`,
+            },
+          ]);
+        }
         const validated = validateCreate(body, {
           catalog,
           today: todayUtc(new Date(now())),

@@ -72,7 +72,7 @@ describe('tunedrop submit', () => {
   });
 
   it('refuses a retired model before uploading, with its date and replacements (exit 1)', async () => {
-    const bucketDir = join(work, 'bucket-retired');
+    const bucketDir = await watchedFolder(join(work, 'bucket-retired'));
     const result = await tunedrop([
       'submit',
       sample,
@@ -90,7 +90,7 @@ describe('tunedrop submit', () => {
   });
 
   it('uploads for an unknown model with a warning: Vertex AI answers for it', async () => {
-    const bucketDir = join(work, 'bucket-unknown');
+    const bucketDir = await watchedFolder(join(work, 'bucket-unknown'));
     const result = await tunedrop(['submit', sample, '--bucket-dir', bucketDir, '--model', 'gemini-9-flash']);
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(
