@@ -1,9 +1,11 @@
 import { parseArgs } from 'node:util';
 import { startVertexEmulator } from '../../local/vertex-emulator/index.ts';
 import { createLogger } from '../../shared/logging/index.ts';
+import { runYandexEmulator } from './emulator-yandex.ts';
 import type { Command } from './index.ts';
 
 const usage = `Usage: tunedrop emulator vertex [options]
+       tunedrop emulator yandex [options]   (see tunedrop emulator yandex --help)
 
 Runs the Vertex AI tuning API emulator (REST v1 projects.locations.tuningJobs) until interrupted.
 
@@ -31,8 +33,9 @@ function number(value: string | undefined, name: string, check: (n: number) => b
 }
 
 export const emulator: Command = {
-  summary: 'run a local emulator (vertex: the Vertex AI tuning API)',
+  summary: 'run a local emulator (vertex: the Vertex AI tuning API; yandex: Yandex AI Studio tuning)',
   async run(args) {
+    if (args.includes('yandex')) return runYandexEmulator(args);
     let parsed: ReturnType<typeof parse>;
     function parse() {
       return parseArgs({
@@ -64,7 +67,7 @@ export const emulator: Command = {
       return 0;
     }
     if (positionals.length !== 1 || positionals[0] !== 'vertex') {
-      console.error(`tunedrop emulator: expected "vertex"\n\n${usage}`);
+      console.error(`tunedrop emulator: expected "vertex" or "yandex"\n\n${usage}`);
       return 2;
     }
     const isCount = (n: number) => Number.isInteger(n) && n >= 0;
