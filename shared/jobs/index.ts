@@ -6,3 +6,4 @@ export * from './model.ts';
 export * from './start-job.ts';
 export * from './state-machine.ts';
 export type * from './store-types.ts';
+export * from './yandex-params.ts';

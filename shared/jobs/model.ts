@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { AdapterSize, ApprovalPolicy } from '../config/index.ts';
+import { YandexTuningParams } from './yandex-params.ts';
 
 export const jobStates = [
   'DRAFT',
@@ -46,6 +47,10 @@ export const TuningSpec = z.object({
   labels: z.record(z.string(), z.string()).default({}),
   kmsKeyName: z.string().optional(),
   serviceAccount: z.string().optional(),
+  /** Which provider runs the job; absent means Vertex AI (records written before Yandex existed). */
+  provider: z.enum(['vertex', 'yandex']).optional(),
+  /** Yandex AI Studio's own hyperparameters (provider yandex only). */
+  yandex: YandexTuningParams.optional(),
 });
 export type TuningSpec = z.infer<typeof TuningSpec>;
 
