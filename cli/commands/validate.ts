@@ -12,10 +12,12 @@ import type { Command } from './index.ts';
 
 const USAGE = `Usage: tunedrop validate FILE [options]
 
-Validates a Gemini supervised-tuning dataset (JSON Lines) the way Vertex AI will.
+Validates a tuning dataset (JSON Lines) the way its provider will: Gemini \`contents\` for
+Vertex AI, {"request", "response"} for Yandex AI Studio (the model, or --provider, decides).
 
 Options:
-  --model ID             base model (default gemini-2.5-flash); one of:
+  --provider NAME        vertex (default) or yandex: picks the default model
+  --model ID             base model (default gemini-2.5-flash, or yandexgpt-lite for yandex); one of:
                          ${MODELS.map((model) => model.id).join(', ')}
   --role ROLE            training (default) or validation: which limits apply
   --epochs N             epochs for the cost estimate (default: the model's default)
@@ -61,9 +63,17 @@ export const validate: Command = {
     }
     if (positionals.length !== 1) return usageError('expected exactly one FILE');
     const file = positionals[0]!;
-    const modelId = values.model ?? 'gemini-2.5-flash';
-    if (!findModel(modelId)) {
+    const provider = values.provider;
+    if (provider !== undefined && provider !== 'vertex' && provider !== 'yandex') {
+      return usageError(`--provider must be vertex or yandex, got "${provider}"`);
+    }
+    const modelId = values.model ?? (provider === 'yandex' ? 'yandexgpt-lite' : 'gemini-2.5-flash');
+    const found = findModel(modelId);
+    if (!found) {
       return usageError(`unknown model "${modelId}". Known models: ${MODELS.map((m) => m.id).join(', ')}`);
+    }
+    if (provider && found.provider !== provider) {
+      return usageError(`model ${found.id} is a ${found.provider} model, not ${provider}`);
     }
     const role = values.role ?? 'training';
     if (role !== 'training' && role !== 'validation') {
@@ -114,6 +124,7 @@ function parse(args: string[]) {
     allowPositionals: true,
     strict: true,
     options: {
+      provider: { type: 'string' },
       model: { type: 'string' },
       role: { type: 'string' },
       epochs: { type: 'string' },

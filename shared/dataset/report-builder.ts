@@ -219,8 +219,28 @@ export class ReportBuilder {
         message: `The file is ${bytes} bytes; ${model.id} accepts at most ${model.limits.maxTrainingFileBytes}`,
       });
     }
+    const minExamples = model.limits.minTrainingExamples;
+    if (
+      model.provider === 'yandex' &&
+      role === 'training' &&
+      minExamples !== null &&
+      this.examples > 0 &&
+      this.examples < minExamples
+    ) {
+      fileErrors.push({
+        line: 0,
+        code: 'too_few_examples',
+        path: '',
+        message: `${this.examples} example${this.examples === 1 ? '' : 's'}: ${model.id} needs at least ${minExamples} for tuning`,
+      });
+    }
     this.errors.addFileLevel(fileErrors);
-    if (role === 'training' && this.examples > 0 && this.examples < RECOMMENDED_MIN_TRAINING_EXAMPLES) {
+    if (
+      model.provider !== 'yandex' &&
+      role === 'training' &&
+      this.examples > 0 &&
+      this.examples < RECOMMENDED_MIN_TRAINING_EXAMPLES
+    ) {
       this.warnings.addFileLevel([
         {
           line: 0,
