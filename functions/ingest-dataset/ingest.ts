@@ -61,7 +61,7 @@ import type { StorageObjectData } from './storage-event.ts';
 export interface IngestDeps {
   /** maxConcurrentJobs: new uploads wait QUEUED while the provider is full (none: no cap here). */
   config: Pick<Config, 'project' | 'defaults' | 'approval' | 'eventMaxAgeMs'> &
-    Partial<Pick<Config, 'maxConcurrentJobs' | 'allowed'>>;
+    Partial<Pick<Config, 'maxConcurrentJobs' | 'allowed' | 'yandex'>>;
   store: JobStore;
   provider: TuningProvider;
   publisher: EventPublisher;
@@ -322,6 +322,13 @@ async function ingestManifest(
   if (problems.length > 0)
     return conclude(deps, logger, ref, jobId, { kind: 'manifest', problems, notes, datasets: {} });
   problems.push(...preflightSpec(spec, deps.config.allowed));
+  if (spec.provider === 'yandex' && !deps.config.yandex) {
+    problems.push({
+      path: '/provider',
+      message:
+        'Yandex AI Studio is not configured on this deployment (an operator sets TUNEDROP_YANDEX_FOLDER_ID and its credentials)',
+    });
+  }
   const approval = effectivePolicy(
     deps.config.approval,
     manifest.approval && approvalPolicyOf(manifest.approval),
@@ -561,7 +568,7 @@ async function conclude(
         ),
       }),
       estimate,
-      provider: { name: deps.provider.name },
+      provider: { name: spec.provider ?? deps.provider.name },
       attempts: 0,
       history: [{ state, time, reason: required ? 'awaiting approval' : 'validated; starting' }],
       outbox: [],

@@ -3,6 +3,7 @@ export * from './approval.ts';
 export * from './firestore-store.ts';
 export * from './manifest.ts';
 export * from './model.ts';
+export * from './provider-rules.ts';
 export * from './start-job.ts';
 export * from './state-machine.ts';
 export type * from './store-types.ts';

@@ -11,6 +11,8 @@ import { type ZodError, z } from 'zod';
 import { AdapterSize, type AllowList, type ApprovalPolicy, type Config } from '../config/index.ts';
 import { findModel, MODELS } from '../dataset/models.ts';
 import { jobIdLabel, type TuningSpec } from './model.ts';
+import { providerFor, providerIssues, specProviderIssues, yandexModelUriPattern } from './provider-rules.ts';
+import { YandexTuningParams } from './yandex-params.ts';
 
 export const manifestFileName = 'tuning.json';
 
@@ -117,6 +119,8 @@ export const Labels = z.record(z.string(), z.string()).superRefine((labels, ctx)
 
 export function modelIssue(id: string): string | undefined {
   if (findModel(id)) return undefined;
+  // A full Yandex URI may name a model (or version) the catalog does not list: Yandex decides.
+  if (yandexModelUriPattern.test(id)) return undefined;
   return `unknown model "${id}" (known: ${MODELS.map((model) => model.id).join(', ')})`;
 }
 
@@ -127,7 +131,7 @@ export function modelIssue(id: string): string | undefined {
  * deployment granted only those, so Vertex AI would refuse the others after the record exists.
  */
 export function preflightSpec(spec: TuningSpec, allowed: AllowList = {}): FieldIssue[] {
-  const issues: FieldIssue[] = [];
+  const issues: FieldIssue[] = [...specProviderIssues(spec)];
   const unknownModel = modelIssue(spec.baseModel);
   if (unknownModel) issues.push({ path: '/baseModel', message: unknownModel });
   if (!parseGcsUri(spec.trainingDatasetUri)) {
@@ -215,6 +219,8 @@ const DatasetRef = z
   .refine((value) => !value.startsWith('/'), { error: 'must be relative to the manifest, not absolute' });
 
 export const Manifest = z.strictObject({
+  /** vertex (default) or yandex; a Yandex model implies yandex. */
+  provider: z.enum(['vertex', 'yandex']).optional(),
   baseModel: z
     .string()
     .min(1, 'must not be empty')
@@ -234,6 +240,8 @@ export const Manifest = z.strictObject({
     .optional(),
   serviceAccount: z.string().regex(emailPattern, 'must be a service account email').optional(),
   approval: ManifestApproval.optional(),
+  /** Yandex AI Studio's hyperparameters (provider yandex only). */
+  yandex: YandexTuningParams.optional(),
 });
 export type Manifest = z.infer<typeof Manifest>;
 
@@ -252,6 +260,8 @@ export function parseManifest(text: string): Checked<Manifest> {
   }
   const parsed = Manifest.safeParse(raw, { reportInput: true });
   if (!parsed.success) return { ok: false, issues: toFieldIssues(parsed.error, manifestFields) };
+  const wrongProvider = providerIssues(parsed.data, providerFor(parsed.data.provider, parsed.data.baseModel));
+  if (wrongProvider.length > 0) return { ok: false, issues: wrongProvider };
   return { ok: true, value: parsed.data };
 }
 
@@ -274,6 +284,23 @@ export function specFromManifest(
   defaults: SpecDefaults,
   uris: { training: string; validation?: string | undefined },
 ): TuningSpec {
+  const provider = providerFor(manifest.provider, manifest.baseModel);
+  if (provider === 'yandex') {
+    // Vertex defaults (epochs, multiplier, adapter size) do not apply; baseModel is required.
+    const yandexSpec: TuningSpec = {
+      provider,
+      baseModel: manifest.baseModel ?? '',
+      trainingDatasetUri: uris.training,
+      validationDatasetUri: uris.validation,
+      tunedModelDisplayName: manifest.tunedModelDisplayName,
+      description: manifest.description,
+      labels: manifest.labels ?? {},
+      yandex: manifest.yandex,
+    };
+    return Object.fromEntries(
+      Object.entries(yandexSpec).filter(([, value]) => value !== undefined),
+    ) as TuningSpec;
+  }
   const spec: TuningSpec = {
     baseModel: manifest.baseModel ?? defaults.baseModel,
     trainingDatasetUri: uris.training,

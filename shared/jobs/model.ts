@@ -172,6 +172,7 @@ export function publicView(job: JobRecord) {
     createTime: job.createTime,
     updateTime: job.updateTime,
     source: job.source,
+    provider: (job.provider.name === 'yandex' ? 'yandex' : 'vertex') as 'vertex' | 'yandex',
     baseModel: job.spec.baseModel,
     spec: job.spec,
     approval: job.approval,
