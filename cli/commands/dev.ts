@@ -153,6 +153,7 @@ tunedrop is running.
   Or submit one:    npx tunedrop submit my-data.jsonl --bucket-dir ${stack.bucketDir}
   Jobs:             npx tunedrop jobs list --api ${stack.urls.api}
   Vertex emulator:  ${stack.urls.vertex}
+  Yandex emulator:  ${stack.urls.yandex} (gRPC; uploads on port ${stack.ports.yandexUpload})
   Approval:         ${settings.approval}
   Function logs:    .tunedrop/logs/
   Webhooks:         ${webhookList || 'none (add --webhook URL --webhook-secret whsec_...)'}
