@@ -6,11 +6,11 @@ import { repoRoot } from '../../local/function-processes.ts';
  * Runs `npm run demo` as a newcomer would, on free ports so it never collides with a running
  * `npm start` or a parallel run, and returns its exit code and output.
  */
-function runDemo(): Promise<{ code: number | null; output: string }> {
+function runDemo(extra: string[] = []): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
     const child = spawn(
       'npm',
-      ['run', '--silent', 'demo', '--', '--timeout-seconds', '150', '--free-ports'],
+      ['run', '--silent', 'demo', '--', '--timeout-seconds', '150', '--free-ports', ...extra],
       {
         cwd: repoRoot,
         env: { ...process.env, FIRESTORE_EMULATOR_HOST: '', PUBSUB_EMULATOR_HOST: '' },
@@ -31,6 +31,15 @@ describe('npm run demo', () => {
     expect(output).toMatch(/"type": "tunedrop\.v1\.job\.succeeded"/);
     expect(output).toMatch(/"tunedModel": "projects\/.+\/models\/.+"/);
     // Exactly one job.succeeded event after the settle period; redeliveries share its webhook-id.
+    expect(output).toMatch(/job\.succeeded webhooks received: 1 distinct webhook-id\(s\), [1-9]\d* delivery/);
+    expect(code, output).toBe(0);
+  }, 240_000);
+
+  it('runs a Yandex AI Studio job from a tuning.json on the Yandex emulator, with the same verified webhook', async () => {
+    const { code, output } = await runDemo(['--provider', 'yandex']);
+    expect(output).toContain('job.succeeded, as delivered and verified');
+    expect(output).toMatch(/"provider": "yandex"/);
+    expect(output).toMatch(/"tunedModel": "gpt:\/\/b1glocalstack\/yandexgpt-lite\/latest@tamr\w+"/);
     expect(output).toMatch(/job\.succeeded webhooks received: 1 distinct webhook-id\(s\), [1-9]\d* delivery/);
     expect(code, output).toBe(0);
   }, 240_000);
