@@ -26,8 +26,8 @@ Options:
   --poll-seconds N        how often the scheduler stand-in calls poll-jobs (default 5)
   --job-seconds N         how long an emulated tuning job runs (default 10)
   --approval MODE         auto | manual (default: TUNEDROP_APPROVAL from .env, else auto)
-  --port-base N           shift every port: N+1 ingest-dataset ... N+10 Vertex AI emulator
-                          (default 8080: ports 8081-8086 and 8090)
+  --port-base N           shift every port: N+1 ingest-dataset ... N+10 Vertex AI, N+11 and N+12 Yandex emulators
+                          (default 8080: ports 8081-8086 and 8090-8092)
   --free-ports            let the system pick a free port for every part (for tests, parallel runs)
 
 A .env file in the current folder may set TUNEDROP_WEBHOOK_URL and TUNEDROP_WEBHOOK_SECRET (one
