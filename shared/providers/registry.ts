@@ -3,7 +3,7 @@
  * the poller and the API need not know there are several: a create goes to the provider its spec
  * names (Vertex AI when none), get and cancel to the provider whose name format the job name has
  * (`folders/<f>/tuningTasks/<id>` is Yandex, anything else Vertex), a label look-up asks each
- * provider in turn, and a list walks every provider's pages one after the other.
+ * provider in turn, and a list page holds a page of every provider.
  */
 import { type JobPage, type ListJobsOptions, ProviderError, type TuningProvider } from './types.ts';
 
@@ -63,24 +63,37 @@ export function createProviderRegistry(providers: readonly TuningProvider[]): Pr
       return undefined;
     },
 
-    /** The page token is `<provider index>:<that provider's token>`. */
+    /**
+     * One page holds a page of every provider that has more, so a caller that stops once a page
+     * holds only old jobs (the poller) stops only when every provider has reached old jobs. The
+     * page token carries each provider's own token (null once a provider is exhausted).
+     */
     async listJobs(options: ListJobsOptions = {}): Promise<JobPage> {
-      let index = 0;
-      let inner: string | undefined;
+      let tokens: (string | null | undefined)[] = providers.map(() => undefined);
       if (options.pageToken) {
-        const colon = options.pageToken.indexOf(':');
-        index = Number(options.pageToken.slice(0, colon));
-        inner = options.pageToken.slice(colon + 1) || undefined;
-        if (colon < 0 || !Number.isInteger(index) || !providers[index]) {
+        try {
+          const parsed: unknown = JSON.parse(Buffer.from(options.pageToken, 'base64url').toString('utf8'));
+          if (!Array.isArray(parsed) || parsed.length !== providers.length) throw new Error('shape');
+          tokens = parsed.map((token) => (typeof token === 'string' ? token : null));
+        } catch {
           throw new ProviderError('invalid page token', 400, 'INVALID_ARGUMENT', false);
         }
       }
-      const provider = providers[index] as TuningProvider;
       const { pageToken: _ignored, ...rest } = options;
-      const page = await provider.listJobs({ ...rest, ...(inner ? { pageToken: inner } : {}) });
-      if (page.nextPageToken) return { jobs: page.jobs, nextPageToken: `${index}:${page.nextPageToken}` };
-      if (index + 1 < providers.length) return { jobs: page.jobs, nextPageToken: `${index + 1}:` };
-      return { jobs: page.jobs };
+      const jobs: JobPage['jobs'] = [];
+      const next: (string | null)[] = [];
+      for (const [index, provider] of providers.entries()) {
+        const token = tokens[index];
+        if (token === null) {
+          next.push(null);
+          continue;
+        }
+        const page = await provider.listJobs({ ...rest, ...(token ? { pageToken: token } : {}) });
+        jobs.push(...page.jobs);
+        next.push(page.nextPageToken ?? null);
+      }
+      if (next.every((token) => token === null)) return { jobs };
+      return { jobs, nextPageToken: Buffer.from(JSON.stringify(next)).toString('base64url') };
     },
   };
 }

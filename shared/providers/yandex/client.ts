@@ -118,6 +118,9 @@ export const statusName = (status: tuningTask.TuningTask_Status): string =>
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** How long after a task finished a list still fetches its steps and errors. */
+const detailWindowMs = 24 * 60 * 60_000;
+
 export function createYandexProvider(options: YandexProviderOptions): YandexProvider {
   const { folderId, logger } = options;
   const channel = options.clients
@@ -157,8 +160,11 @@ export function createYandexProvider(options: YandexProviderOptions): YandexProv
     }
   }
 
-  /** A task as tunedrop sees it: steps from its Operation, a failure's reason from ListErrors. */
-  async function toProviderJob(task: tuningTask.TuningTask): Promise<ProviderJob> {
+  /**
+   * A task as tunedrop sees it: steps from its Operation, a failure's reason from ListErrors.
+   * `detailed` false skips those two calls (a list of long-finished tasks needs neither).
+   */
+  async function toProviderJob(task: tuningTask.TuningTask, detailed = true): Promise<ProviderJob> {
     const providerState = statusName(task.status);
     const job: ProviderJob = {
       name: nameOf(task.taskId),
@@ -170,6 +176,7 @@ export function createYandexProvider(options: YandexProviderOptions): YandexProv
     const updated = task.finishedAt ?? task.startedAt;
     if (updated) job.updateTime = updated.toISOString();
     if (task.targetModelUri) job.result = { tunedModel: task.targetModelUri };
+    if (!detailed) return job;
     const operationId = task.operationId || task.taskId;
     try {
       const operation = await clients.operations.get({ operationId });
@@ -217,7 +224,13 @@ export function createYandexProvider(options: YandexProviderOptions): YandexProv
         (createdAfter === undefined || !task.createdAt || task.createdAt.getTime() >= createdAfter),
     );
     const jobs: ProviderJob[] = [];
-    for (const task of wanted) jobs.push(await toProviderJob(task));
+    // The poller lists every managed task on each run: only tasks still running, or finished in
+    // the last day (whose record may not know it yet), cost the Operation and ListErrors calls.
+    const recent = now() - detailWindowMs;
+    for (const task of wanted) {
+      const finished = task.finishedAt?.getTime();
+      jobs.push(await toProviderJob(task, finished === undefined || finished >= recent));
+    }
     return page.nextPageToken ? { jobs, nextPageToken: page.nextPageToken } : { jobs };
   }
 
