@@ -19,7 +19,12 @@ import {
 } from '../shared/jobs/index.ts';
 import { createLogger, type Logger } from '../shared/logging/index.ts';
 import { type Catalog, catalogLoader } from '../shared/models/index.ts';
-import { createVertexProvider, type TuningProvider } from '../shared/providers/index.ts';
+import {
+  createProviderRegistry,
+  createVertexProvider,
+  createYandexProvider,
+  type TuningProvider,
+} from '../shared/providers/index.ts';
 import { type BlobStore, createGcsBlobStore, createLocalBlobStore } from '../shared/storage/index.ts';
 
 export interface Runtime {
@@ -58,17 +63,42 @@ export function createRuntime(env: Record<string, string | undefined>): Runtime 
       topic: config.eventsTopic,
       logger: runtimeLogger,
     }),
-    provider: createVertexProvider({
-      project: config.project,
-      region: config.region,
-      endpoint: config.vertexEndpoint,
-      logger: runtimeLogger,
-    }),
+    provider: createProviderRegistry([
+      createVertexProvider({
+        project: config.project,
+        region: config.region,
+        endpoint: config.vertexEndpoint,
+        logger: runtimeLogger,
+      }),
+      // Yandex AI Studio only where configured (TUNEDROP_YANDEX_FOLDER_ID): it uploads the
+      // pinned, validated copy a spec names, read through the same blob store.
+      ...(config.yandex
+        ? [
+            createYandexProvider({
+              ...config.yandex,
+              readDataset: (uri) => readBlob(blobs, uri),
+              logger: runtimeLogger,
+            }),
+          ]
+        : []),
+    ]),
     blobs,
     catalog: catalogLoader({ overrideSource: config.modelCatalog, blobs }),
     clock: () => new Date(),
     logger,
   };
+}
+
+/** The bytes of `gs://BUCKET/OBJECT` (`#GENERATION` pins one generation). */
+export async function readBlob(blobs: BlobStore, uri: string): Promise<Buffer> {
+  const match = /^gs:\/\/([^/]+)\/([^#]+)(?:#(\d+))?$/.exec(uri);
+  if (!match) throw new Error(`not a gs:// URI: ${uri}`);
+  const [, bucket = '', object = '', generation] = match;
+  const chunks: Buffer[] = [];
+  for await (const chunk of blobs.read(bucket, object, generation ? { generation } : undefined)) {
+    chunks.push(Buffer.from(chunk as Uint8Array));
+  }
+  return Buffer.concat(chunks);
 }
 
 /** One runtime per process, built on first use from the process environment. */

@@ -1,6 +1,6 @@
 /**
  * Which ports the local stack listens on: DESIGN.md's defaults, the same layout shifted to another
- * base (`--port-base 9080` → ingest 9081 … Vertex 9090), or free ports picked by the OS for every
+ * base (`--port-base 9080` → ingest 9081 … Vertex 9090, Yandex 9091 and 9092), or free ports picked by the OS for every
  * part (`--free-ports`), so tests and a parallel run never collide with a running `npm start`.
  */
 import { freePort } from './emulators/index.ts';
@@ -13,6 +13,9 @@ export const defaultPorts = {
   pubsub: 8085,
   firestore: 8086,
   vertex: 8090,
+  /** Yandex AI Studio emulator: gRPC, and the HTTP endpoint its upload URLs point at. */
+  yandex: 8091,
+  yandexUpload: 8092,
 };
 export type StackPorts = typeof defaultPorts;
 
@@ -25,6 +28,8 @@ export const portNames: Record<keyof StackPorts, string> = {
   pubsub: 'the Pub/Sub emulator',
   firestore: 'the Firestore emulator',
   vertex: 'the Vertex AI emulator',
+  yandex: 'the Yandex AI Studio emulator (gRPC)',
+  yandexUpload: 'the Yandex AI Studio emulator (uploads)',
 };
 
 export type PortChoice = { kind: 'default' } | { kind: 'base'; base: number } | { kind: 'free' };

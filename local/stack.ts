@@ -22,6 +22,7 @@ import { type FunctionProcess, type FunctionSpec, startFunctionProcess } from '.
 import { defaultPorts, portNames, type StackPorts } from './ports.ts';
 import { acquireStackLock } from './stack-lock.ts';
 import { startVertexEmulator, type VertexEmulatorOptions } from './vertex-emulator/index.ts';
+import { startYandexEmulator } from './yandex-emulator/index.ts';
 
 export { defaultPorts, type StackPorts } from './ports.ts';
 
@@ -71,7 +72,15 @@ export interface LocalStack {
   bucket: string;
   project: string;
   ports: StackPorts;
-  urls: { api: string; vertex: string; ingest: string; poll: string; webhooks: string };
+  urls: {
+    api: string;
+    vertex: string;
+    /** host:port of the Yandex AI Studio emulator's gRPC endpoint. */
+    yandex: string;
+    ingest: string;
+    poll: string;
+    webhooks: string;
+  };
   state: StackState;
   /** Runs one poll now, as Cloud Scheduler would. */
   poll(): Promise<void>;
@@ -79,6 +88,8 @@ export interface LocalStack {
 }
 
 export const eventsTopic = 'tuning-events';
+/** The folder id the local stack gives Yandex jobs (the emulator accepts any). */
+export const localYandexFolder = 'b1glocalstack';
 export const deadLetterTopic = 'tuning-events-dead-letter';
 
 /**
@@ -247,6 +258,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     stoppers.push(() => vertex.close());
     checkpoint();
 
+    const yandex = await startYandexEmulator({
+      port: ports.yandex,
+      uploadPort: ports.yandexUpload,
+      host: '127.0.0.1',
+      taskSeconds: options.jobSeconds ?? 10,
+    });
+    stoppers.push(() => yandex.close());
+    checkpoint();
+
     const env: Record<string, string> = {
       GOOGLE_CLOUD_PROJECT: project,
       TUNEDROP_REGION: region,
@@ -254,6 +274,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       TUNEDROP_BUCKET_DIR: bucketDir,
       TUNEDROP_EVENTS_TOPIC: eventsTopic,
       TUNEDROP_VERTEX_ENDPOINT: vertex.url,
+      // Yandex AI Studio on its emulator: plaintext gRPC, any API key (options.env may override).
+      TUNEDROP_YANDEX_FOLDER_ID: localYandexFolder,
+      TUNEDROP_YANDEX_ENDPOINT: yandex.endpoint,
+      TUNEDROP_YANDEX_PLAINTEXT: 'true',
+      TUNEDROP_YANDEX_API_KEY: 'local-emulator',
       FIRESTORE_EMULATOR_HOST: firestoreHost,
       PUBSUB_EMULATOR_HOST: pubsubHost,
       METADATA_SERVER_DETECTION: 'none',
@@ -381,7 +406,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       project,
       ports,
       state,
-      urls: { api: api.url, vertex: vertex.url, ingest: ingest.url, poll: poll.url, webhooks: deliver.url },
+      urls: {
+        api: api.url,
+        vertex: vertex.url,
+        yandex: yandex.endpoint,
+        ingest: ingest.url,
+        poll: poll.url,
+        webhooks: deliver.url,
+      },
       poll: pollOnce,
       stop,
     };

@@ -76,7 +76,16 @@ resource "google_cloudfunctions2_function" "ingest" {
     ingress_settings               = "ALLOW_INTERNAL_ONLY"
     all_traffic_on_latest_revision = true
     service_account_email          = google_service_account.runtime["ingest"].email
-    environment_variables          = local.common_env
+    environment_variables          = local.yandex_callers_env
+    dynamic "secret_environment_variables" {
+      for_each = local.yandex_key_secrets
+      content {
+        key        = secret_environment_variables.value.env
+        project_id = var.project_id
+        secret     = secret_environment_variables.value.secret_id
+        version    = "latest"
+      }
+    }
   }
 
   event_trigger {
@@ -106,6 +115,8 @@ resource "google_cloudfunctions2_function" "ingest" {
     google_project_iam_member.eventarc_agent,
     google_service_account_iam_member.pubsub_agent_signs_for,
     time_sleep.iam_propagation,
+    # The Yandex key must be readable before an instance starts with it (yandex.tf).
+    google_secret_manager_secret_iam_member.yandex_callers_read_key,
   ]
 }
 
@@ -144,7 +155,16 @@ resource "google_cloudfunctions2_function" "poll" {
     ingress_settings               = "ALLOW_INTERNAL_ONLY"
     all_traffic_on_latest_revision = true
     service_account_email          = google_service_account.runtime["poll"].email
-    environment_variables          = local.common_env
+    environment_variables          = local.yandex_callers_env
+    dynamic "secret_environment_variables" {
+      for_each = local.yandex_key_secrets
+      content {
+        key        = secret_environment_variables.value.env
+        project_id = var.project_id
+        secret     = secret_environment_variables.value.secret_id
+        version    = "latest"
+      }
+    }
   }
 
   depends_on = [
@@ -154,6 +174,8 @@ resource "google_cloudfunctions2_function" "poll" {
     google_storage_bucket_iam_member.build_reads_source,
     google_project_iam_member.build_reads_gcf_sources,
     time_sleep.iam_propagation,
+    # The Yandex key must be readable before an instance starts with it (yandex.tf).
+    google_secret_manager_secret_iam_member.yandex_callers_read_key,
   ]
 }
 
@@ -250,7 +272,16 @@ resource "google_cloudfunctions2_function" "api" {
     ingress_settings               = "ALLOW_ALL"
     all_traffic_on_latest_revision = true
     service_account_email          = google_service_account.runtime["api"].email
-    environment_variables          = local.common_env
+    environment_variables          = local.yandex_callers_env
+    dynamic "secret_environment_variables" {
+      for_each = local.yandex_key_secrets
+      content {
+        key        = secret_environment_variables.value.env
+        project_id = var.project_id
+        secret     = secret_environment_variables.value.secret_id
+        version    = "latest"
+      }
+    }
   }
 
   depends_on = [
@@ -260,5 +291,7 @@ resource "google_cloudfunctions2_function" "api" {
     google_storage_bucket_iam_member.build_reads_source,
     google_project_iam_member.build_reads_gcf_sources,
     time_sleep.iam_propagation,
+    # The Yandex key must be readable before an instance starts with it (yandex.tf).
+    google_secret_manager_secret_iam_member.yandex_callers_read_key,
   ]
 }

@@ -84,6 +84,17 @@ locals {
     var.model_catalog_override == null ? {} : { TUNEDROP_MODEL_CATALOG = var.model_catalog_override },
   )
 
+  # Yandex AI Studio (yandex.tf): only the functions that call it get its settings and key.
+  yandex_enabled = var.yandex != null
+  yandex_callers = ["ingest", "poll", "api"]
+  yandex_env = local.yandex_enabled ? merge(
+    { TUNEDROP_YANDEX_FOLDER_ID = var.yandex.folder_id },
+    try(var.yandex.endpoint, null) == null ? {} : { TUNEDROP_YANDEX_ENDPOINT = var.yandex.endpoint },
+  ) : {}
+  yandex_callers_env = merge(local.common_env, local.yandex_env)
+  # The key reaches those functions as TUNEDROP_YANDEX_SA_KEY, filled from Secret Manager.
+  yandex_key_secrets = local.yandex_enabled ? [{ env = "TUNEDROP_YANDEX_SA_KEY", secret_id = var.yandex.sa_key_secret_id }] : []
+
   webhooks_env = merge(local.common_env, {
     TUNEDROP_WEBHOOKS              = local.webhooks_json
     TUNEDROP_WEBHOOK_REQUIRE_HTTPS = tostring(var.webhook_require_https)

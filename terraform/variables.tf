@@ -610,3 +610,34 @@ variable "model_catalog_override" {
     error_message = "model_catalog_override must be a gs://BUCKET/OBJECT URI."
   }
 }
+
+variable "yandex" {
+  description = <<-EOT
+    Yandex AI Studio as a second tuning provider (manifests with "provider": "yandex"). null (the
+    default) creates and grants nothing Yandex-specific. folder_id is the Yandex Cloud folder the
+    tuning runs in; sa_key_secret_id is a Secret Manager secret id in this project whose latest
+    version holds the authorized key JSON of a Yandex service account (`yc iam key create`) with
+    the ai.editor role on that folder. endpoint overrides llm.api.cloud.yandex.net:443.
+  EOT
+  type = object({
+    folder_id        = string
+    sa_key_secret_id = string
+    endpoint         = optional(string)
+  })
+  default = null
+
+  validation {
+    condition     = var.yandex == null || can(regex("^[a-z0-9]{1,50}$", var.yandex.folder_id))
+    error_message = "yandex.folder_id must be a Yandex Cloud folder id (lowercase letters and digits)."
+  }
+
+  validation {
+    condition     = var.yandex == null || can(regex("^[A-Za-z0-9_-]{1,255}$", var.yandex.sa_key_secret_id))
+    error_message = "yandex.sa_key_secret_id must be a Secret Manager secret id, not a full resource name."
+  }
+
+  validation {
+    condition     = var.yandex == null || try(var.yandex.endpoint, null) == null || can(regex("^[A-Za-z0-9.-]+:[0-9]+$", var.yandex.endpoint))
+    error_message = "yandex.endpoint must be host:port."
+  }
+}

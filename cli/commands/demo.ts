@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -34,8 +34,11 @@ exactly one job.succeeded (one webhook-id; redeliveries of it are fine) arrived.
 and the count and exits 0; non-zero, with the reason, on timeout or a count other than 1.
 
 Options:
+  --provider NAME       vertex (default: the Gemini sample as a single-file drop) or yandex (the
+                        same sample in Yandex AI Studio's format, with a tuning.json manifest
+                        asking for yandexgpt-lite, run on the Yandex AI Studio emulator)
   --timeout-seconds N   how long to wait for job.succeeded (default 180)
-  --port-base N         shift every port of the stack (default 8080: ports 8081-8086 and 8090)
+  --port-base N         shift every port of the stack (default 8080: ports 8081-8086, 8090-8092)
   --free-ports          let the system pick a free port for every part (for tests, parallel runs)
   --model ID            the base model to tune (default ${demoModel})
   --vertex-list-filter MODE   how much of a tuningJobs.list filter the Vertex AI emulator honours:
@@ -75,9 +78,31 @@ async function startReceiver(onDelivery: (delivery: Received) => void) {
   return { url: `http://127.0.0.1:${port}/tunedrop-webhook`, close: () => server.close() };
 }
 
+/** The manifest the Yandex demo drops beside its dataset: what a user of Yandex AI Studio writes. */
+export const yandexDemoManifest = {
+  provider: 'yandex',
+  baseModel: 'yandexgpt-lite',
+  trainingDataset: 'support-answers.jsonl',
+  tunedModelDisplayName: 'support answers',
+  yandex: { lr: 0.0002, nSamples: 200, lora: { rank: 8, alpha: 16 } },
+};
+
+/** Dataset first, manifest last (each one complete write): the manifest's upload starts the job. */
+function dropYandexSample(bucketDir: string): void {
+  const folder = join(bucketDir, 'incoming/yandex-demo');
+  mkdirSync(folder, { recursive: true });
+  const datasetStaging = join(bucketDir, '.yandex-support-answers.jsonl.tmp');
+  copyFileSync(join(repoRoot, 'local/sample/support-answers.yandex.jsonl'), datasetStaging);
+  renameSync(datasetStaging, join(folder, 'support-answers.jsonl'));
+  const manifestStaging = join(bucketDir, '.yandex-tuning.json.tmp');
+  writeFileSync(manifestStaging, `${JSON.stringify(yandexDemoManifest, null, 2)}\n`);
+  renameSync(manifestStaging, join(folder, 'tuning.json'));
+}
+
 export const demo: Command = {
   async run(args) {
     let timeoutSeconds: number;
+    let provider: 'vertex' | 'yandex' = 'vertex';
     let portChoice: PortChoice = { kind: 'default' };
     let model = demoModel;
     let listFilter: ListFilterMode = 'full';
@@ -86,6 +111,7 @@ export const demo: Command = {
         args,
         options: {
           'timeout-seconds': { type: 'string', default: '180' },
+          provider: { type: 'string', default: 'vertex' },
           'port-base': { type: 'string' },
           'free-ports': { type: 'boolean' },
           model: { type: 'string' },
@@ -105,6 +131,10 @@ export const demo: Command = {
         console.log(help);
         return 0;
       }
+      if (values.provider !== 'vertex' && values.provider !== 'yandex') {
+        throw new Error(`--provider must be vertex or yandex, got "${values.provider}"`);
+      }
+      provider = values.provider;
       timeoutSeconds = Number(values['timeout-seconds']);
       if (!(timeoutSeconds > 0)) throw new Error('--timeout-seconds must be a positive number');
       if (values['free-ports'] && values['port-base'] !== undefined) {
@@ -187,12 +217,15 @@ export const demo: Command = {
       stack = await Promise.race([starting, whenInterrupted]);
 
       // Written beside incoming/ and renamed into it: one complete write, as an upload finalizes.
-      const sample = join(repoRoot, 'local/sample/support-answers.jsonl');
-      const staging = join(bucketDir, '.support-answers.jsonl.tmp');
-      copyFileSync(sample, staging);
-      renameSync(staging, join(bucketDir, 'incoming/support-answers.jsonl'));
+      if (provider === 'yandex') dropYandexSample(bucketDir);
+      else {
+        const sample = join(repoRoot, 'local/sample/support-answers.jsonl');
+        const staging = join(bucketDir, '.support-answers.jsonl.tmp');
+        copyFileSync(sample, staging);
+        renameSync(staging, join(bucketDir, 'incoming/support-answers.jsonl'));
+      }
       console.log(
-        `Dropped the sample dataset into ${join(bucketDir, 'incoming')}; waiting for the job to succeed...`,
+        `Dropped the ${provider === 'yandex' ? 'Yandex AI Studio' : 'Vertex AI'} sample into ${join(bucketDir, 'incoming')}; waiting for the job to succeed...`,
       );
 
       const timeout = new Promise<never>((_, reject) => {

@@ -35,8 +35,8 @@ Options:
   --poll-seconds N        how often the scheduler stand-in calls poll-jobs (default 5)
   --job-seconds N         how long an emulated tuning job runs (default 10)
   --approval MODE         auto | manual (default: TUNEDROP_APPROVAL from .env, else auto)
-  --port-base N           shift every port: N+1 ingest-dataset ... N+10 Vertex AI emulator
-                          (default 8080: ports 8081-8086 and 8090)
+  --port-base N           shift every port: N+1 ingest-dataset ... N+10 Vertex AI, N+11 and N+12 Yandex emulators
+                          (default 8080: ports 8081-8086 and 8090-8092)
   --free-ports            let the system pick a free port for every part (for tests, parallel runs)
   --vertex-max-running N  the Vertex AI emulator's concurrent tuning jobs quota: creates beyond it
                           answer 429 RESOURCE_EXHAUSTED (default: no limit)
@@ -191,6 +191,7 @@ tunedrop is running.
   API:              ${stack.urls.api} (local only: loopback, no authentication)
   Job state:        ${stateLine}
   Vertex emulator:  ${stack.urls.vertex}
+  Yandex emulator:  ${stack.urls.yandex} (gRPC; uploads on port ${stack.ports.yandexUpload})
   Approval:         ${settings.approval}
   Function logs:    .tunedrop/logs/
   Webhooks:         ${webhookList || 'none (add --webhook URL --webhook-secret whsec_...)'}

@@ -8,9 +8,11 @@ import {
 import { createLogger } from '../../shared/logging/index.ts';
 import { loadCatalog } from '../../shared/models/index.ts';
 import { parseErrorMessage, printUsageError } from '../lib/usage.ts';
+import { runYandexEmulator } from './emulator-yandex.ts';
 import type { Command } from './index.ts';
 
 const usage = `Usage: tunedrop emulator vertex [options]
+       tunedrop emulator yandex [options]   (see tunedrop emulator yandex --help)
 
 Runs the Vertex AI tuning API emulator (REST v1 projects.locations.tuningJobs) until interrupted.
 
@@ -46,6 +48,7 @@ function number(value: string | undefined, name: string, check: (n: number) => b
 
 export const emulator: Command = {
   async run(args) {
+    if (args.includes('yandex')) return runYandexEmulator(args);
     let parsed: ReturnType<typeof parse>;
     function parse() {
       return parseArgs({
@@ -81,8 +84,8 @@ export const emulator: Command = {
       return printUsageError(
         'tunedrop emulator',
         positionals.length === 0
-          ? 'missing emulator name (vertex)'
-          : `unknown emulator "${positionals.join(' ')}"; known: vertex`,
+          ? 'missing emulator name (vertex or yandex)'
+          : `unknown emulator "${positionals.join(' ')}"; known: vertex, yandex`,
         usage,
       );
     }

@@ -30,7 +30,7 @@ export const commands: Record<string, { summary: string; load: () => Promise<Com
     load: async () => (await import('./demo.ts')).demo,
   },
   emulator: {
-    summary: 'run a local emulator (vertex: the Vertex AI tuning API)',
+    summary: 'run a local emulator (vertex: the Vertex AI tuning API; yandex: Yandex AI Studio tuning)',
     load: async () => (await import('./emulator.ts')).emulator,
   },
   models: {

@@ -1,18 +1,21 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { type ValidationIssue, type ValidationReport, validateDataset } from '../../shared/dataset/index.ts';
-import { type Catalog, todayUtc } from '../../shared/models/index.ts';
+import { type Catalog, findCatalogModel, todayUtc } from '../../shared/models/index.ts';
 import { loadCliCatalog } from '../lib/model-catalog.ts';
 import { parseCommandArgs, printUsageError } from '../lib/usage.ts';
 import type { Command } from './index.ts';
 
 export const DEFAULT_MODEL = 'gemini-3.5-flash';
+export const DEFAULT_YANDEX_MODEL = 'yandexgpt-lite';
 
 const USAGE = `Usage: tunedrop validate FILE [options]
 
-Validates a Gemini supervised-tuning dataset (JSON Lines) the way Vertex AI will.
+Validates a tuning dataset (JSON Lines) the way its provider will: Gemini \`contents\` for
+Vertex AI, {"request", "response"} for Yandex AI Studio (the model, or --provider, decides).
 
 Options:
+  --provider NAME        vertex (default) or yandex: picks the default model (yandexgpt-lite for yandex)
   --model ID             base model (default ${DEFAULT_MODEL}); \`tunedrop models\` lists the
                          catalog. A retired model is an error; an unknown one a warning (checked
                          with conservative limits). TUNEDROP_MODEL_CATALOG adds an override.
@@ -59,7 +62,11 @@ export const validate: Command = {
     if (positionals.length === 0) return usageError('missing FILE');
     if (positionals.length > 1) return usageError(`unexpected argument "${positionals[1]}": give one FILE`);
     const file = positionals[0]!;
-    const modelId = values.model ?? DEFAULT_MODEL;
+    const provider = values.provider;
+    if (provider !== undefined && provider !== 'vertex' && provider !== 'yandex') {
+      return usageError(`--provider must be vertex or yandex, got "${provider}"`);
+    }
+    const modelId = values.model ?? (provider === 'yandex' ? DEFAULT_YANDEX_MODEL : DEFAULT_MODEL);
     const role = values.role ?? 'training';
     if (role !== 'training' && role !== 'validation') {
       return usageError(`--role must be training or validation, got "${role}"`);
@@ -75,6 +82,10 @@ export const validate: Command = {
       catalog = await loadCliCatalog(process.env);
     } catch (error) {
       return ioError((error as Error).message);
+    }
+    const known = findCatalogModel(catalog, modelId);
+    if (provider && known && known.provider !== provider) {
+      return usageError(`model ${known.id} is a ${known.provider} model, not ${provider}`);
     }
 
     let size: number;
@@ -115,6 +126,7 @@ export const validate: Command = {
 
 function parse(args: string[]) {
   return parseCommandArgs(args, {
+    provider: { type: 'string' },
     model: { type: 'string' },
     role: { type: 'string' },
     epochs: { type: 'string' },

@@ -74,7 +74,12 @@ import type { StorageObjectData } from './storage-event.ts';
 export interface IngestDeps {
   /** maxConcurrentJobs: new uploads wait QUEUED while the provider is full (none: no cap here). */
   config: Pick<Config, 'project' | 'defaults' | 'approval' | 'eventMaxAgeMs'> &
-    Partial<Pick<Config, 'maxConcurrentJobs' | 'allowed' | 'tokenSample' | 'region' | 'autoApproveMaxUsd'>>;
+    Partial<
+      Pick<
+        Config,
+        'maxConcurrentJobs' | 'allowed' | 'tokenSample' | 'region' | 'autoApproveMaxUsd' | 'yandex'
+      >
+    >;
   /**
    * The effective model catalog (built-in merged with TUNEDROP_MODEL_CATALOG), loaded once per
    * instance (catalogLoader in shared/models). None: the built-in catalog.
@@ -408,6 +413,13 @@ async function ingestManifest(
   const preflight = preflightSpec(spec, context);
   problems.push(...preflight.issues);
   notes.push(...preflight.warnings.map(formatIssue));
+  if (spec.provider === 'yandex' && !deps.config.yandex) {
+    problems.push({
+      path: '/provider',
+      message:
+        'Yandex AI Studio is not configured on this deployment (an operator sets TUNEDROP_YANDEX_FOLDER_ID and its credentials)',
+    });
+  }
   const approval = effectivePolicy(
     deps.config.approval,
     manifest.approval && approvalPolicyOf(manifest.approval),
@@ -693,7 +705,7 @@ async function conclude(
         droppableExamples: training.stats.droppable,
       }),
       estimate,
-      provider: { name: deps.provider.name },
+      provider: { name: spec.provider ?? deps.provider.name },
       attempts: 0,
       history: [
         {

@@ -4,6 +4,7 @@
  * same schema; each uses the part it needs. Variable names are listed in docs/operations.md.
  */
 import { z } from 'zod';
+import { loadYandexConfig, type YandexConfig } from './yandex.ts';
 
 const adapterSizes = ['ONE', 'TWO', 'FOUR', 'EIGHT', 'SIXTEEN', 'THIRTY_TWO'] as const;
 export const AdapterSize = z.enum(adapterSizes);
@@ -133,6 +134,8 @@ export interface Config {
   allowed: AllowList;
   /** Examples counted with the tokenizer for the estimate behind the budget gate (see token-estimate.ts). */
   tokenSample: number;
+  /** Yandex AI Studio, when TUNEDROP_YANDEX_FOLDER_ID is set (shared/config/yandex.ts). */
+  yandex?: YandexConfig;
 }
 
 export interface AllowList {
@@ -192,6 +195,11 @@ function parseWebhooks(json: string, env: Record<string, string | undefined>): W
   });
 }
 
+function yandexSetting(env: Record<string, string | undefined>): { yandex?: YandexConfig } {
+  const yandex = loadYandexConfig(env, (message) => new ConfigError(message));
+  return yandex ? { yandex } : {};
+}
+
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
   const parsed = EnvSchema.safeParse(cleaned);
@@ -242,5 +250,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       kmsKeys: parseAllowList(e.TUNEDROP_ALLOWED_KMS_KEYS),
     },
     tokenSample: e.TUNEDROP_TOKEN_SAMPLE,
+    ...yandexSetting(cleaned),
   };
 }
+
+export { defaultYandexEndpointSetting, type YandexAuthSetting, type YandexConfig } from './yandex.ts';

@@ -10,6 +10,7 @@ import type { ModelSpec } from './models.ts';
 import type { ValidationIssue } from './report.ts';
 import { tokenUpperBound } from './tokens.ts';
 import { ExampleTotals, type TotalsState } from './totals.ts';
+import { checkYandexExample } from './yandex-rules.ts';
 
 /**
  * Validates one block of whole JSONL lines on its own: the unit of work of a worker thread, and
@@ -147,6 +148,12 @@ export function validateBlock(
       continue;
     }
     const metrics = emptyMetrics();
+    if (model.provider === 'yandex') {
+      // Yandex's own format, limits checked on an estimate there (no tokenizer, no counted sample).
+      if (checkYandexExample(value, line, model, report, metrics))
+        totals.accept(metrics, tokenUpperBound(metrics), 'bound');
+      continue;
+    }
     // snake_case field names need a renaming pass; a line without any underscore cannot have one.
     if (!checkExample(value, line, model, report, metrics, text.includes('_'))) continue;
     const bound = tokenUpperBound(metrics);

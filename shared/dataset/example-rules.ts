@@ -86,7 +86,7 @@ export function checkExample(
   const contents = value.contents;
   if (contents === undefined) {
     const format = detectMistakenFormat(value);
-    if (format) error('wrong_format', '', mistakenFormatMessage(format, line));
+    if (format) error('wrong_format', '', mistakenFormatMessage(format, line, model.id));
     else error('missing_contents', '/contents', 'Missing `contents`: a non-empty list of {role, parts}');
     return false;
   }

@@ -269,6 +269,21 @@ export class ReportBuilder {
         message: `The file is ${bytes} bytes; ${model.id} accepts at most ${model.limits.maxTrainingFileBytes}`,
       });
     }
+    const minExamples = model.limits.minTrainingExamples;
+    if (
+      model.provider === 'yandex' &&
+      role === 'training' &&
+      minExamples !== null &&
+      this.examples > 0 &&
+      this.examples < minExamples
+    ) {
+      fileErrors.push({
+        line: 0,
+        code: 'too_few_examples',
+        path: '',
+        message: `${this.examples} example${this.examples === 1 ? '' : 's'}: ${model.id} needs at least ${minExamples} for tuning`,
+      });
+    }
     const fileWarnings: ValidationIssue[] = [...this.options.modelIssues.warnings];
     if (this.droppable > 0) {
       const share = this.droppable / this.examples;
@@ -303,7 +318,12 @@ export class ReportBuilder {
       ...fileErrors.filter((issue) => !guessed.includes(issue)),
     ]);
     this.warnings.addFileLevel(fileWarnings);
-    if (role === 'training' && this.examples > 0 && this.examples < RECOMMENDED_MIN_TRAINING_EXAMPLES) {
+    if (
+      model.provider !== 'yandex' &&
+      role === 'training' &&
+      this.examples > 0 &&
+      this.examples < RECOMMENDED_MIN_TRAINING_EXAMPLES
+    ) {
       this.warnings.addFileLevel([
         {
           line: 0,

@@ -323,6 +323,22 @@ export function renderEventsDoc(): string {
     '  `job.stalled` the state is appended (`<job id>.v1.job.stalled.running`): one per state.',
     `- Each job record keeps its last ${maxOutboxEntries} events (unpublished ones are never dropped).`,
     '',
+    '## Providers',
+    '',
+    'Job events carry `data.provider`: `vertex` (Vertex AI) or `yandex` (Yandex AI Studio). The',
+    'events, ids and states are the same for both; what the data holds differs:',
+    '',
+    '- `providerJobName`: `projects/P/locations/L/tuningJobs/N` on Vertex AI,',
+    '  `folders/<folder>/tuningTasks/<task id>` on Yandex.',
+    '- `progress`: on Yandex, `currentStep`/`totalSteps` come straight from the tuning operation and',
+    '  rise while the job runs; on Vertex AI the total comes with the dataset stats and the current',
+    '  step from exported checkpoints.',
+    '- `result`: on Yandex only `tunedModel`, the `target_model_uri`',
+    '  (`gpt://<folder>/<model>/<version>@<suffix>`); Yandex has no checkpoints, endpoint or experiment.',
+    '- `spec`: a Yandex job has `provider: "yandex"` and its hyperparameters under `spec.yandex`, and',
+    '  none of the Vertex fields (`epochCount`, `learningRateMultiplier`, `adapterSize`, ...).',
+    '- `estimate`: absent for Yandex (no public price).',
+    '',
   );
   for (const type of eventTypes) {
     const description = eventCatalog[type];

@@ -71,6 +71,12 @@ export const JobView = z.object({
   createTime: z.string().describe('When the job record was created.'),
   updateTime: z.string().describe('When the job record last changed.'),
   source: JobSource.describe('The uploaded object that created the job.'),
+  provider: z
+    .enum(['vertex', 'yandex'])
+    .optional()
+    .describe(
+      'Who runs the job: `vertex` (Vertex AI) or `yandex` (Yandex AI Studio). Always set since it was added; absent in events published before.',
+    ),
   baseModel: z.string().describe('The model being tuned.'),
   spec: TuningSpec.describe('The tuning request.'),
   approval: JobRecord.shape.approval.describe('The approval policy applied and who approved.'),

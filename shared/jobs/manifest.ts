@@ -18,6 +18,8 @@ import {
   resolveModel,
 } from '../models/index.ts';
 import { jobIdLabel, type TuningSpec } from './model.ts';
+import { providerFor, providerIssues, specProviderIssues } from './provider-rules.ts';
+import { YandexTuningParams } from './yandex-params.ts';
 
 export const manifestFileName = 'tuning.json';
 
@@ -206,6 +208,7 @@ export function preflightSpec(spec: TuningSpec, context: PreflightContext): Pref
   // is refused too: the deployment granted only those, so Vertex AI would refuse the others later.
   const checked = modelChecks(spec, context);
   const issues = checked.issues;
+  issues.push(...specProviderIssues(spec));
   if (!parseGcsUri(spec.trainingDatasetUri)) {
     issues.push({ path: '/trainingDatasetUri', message: 'must be a gs://BUCKET/OBJECT URI' });
   }
@@ -303,6 +306,8 @@ export const ManifestPreTunedModel = z.strictObject({
 });
 
 export const Manifest = z.strictObject({
+  /** vertex (default) or yandex; a Yandex model implies yandex. */
+  provider: z.enum(['vertex', 'yandex']).optional(),
   /** Continuous tuning (instead of baseModel; Vertex AI's baseModel and preTunedModel are a oneof). */
   preTunedModel: ManifestPreTunedModel.optional(),
   /** Export only the last checkpoint; by default Vertex AI exports about one per epoch. */
@@ -325,6 +330,8 @@ export const Manifest = z.strictObject({
   approval: ManifestApproval.optional(),
   /** Examples the provider would drop (over its token limit) are errors, not warnings. */
   strict: z.boolean().optional(),
+  /** Yandex AI Studio's hyperparameters (provider yandex only). */
+  yandex: YandexTuningParams.optional(),
 });
 export type Manifest = z.infer<typeof Manifest>;
 
@@ -355,6 +362,8 @@ export function parseManifest(text: string): Checked<Manifest> {
       ],
     };
   }
+  const wrongProvider = providerIssues(parsed.data, providerFor(parsed.data.provider, parsed.data.baseModel));
+  if (wrongProvider.length > 0) return { ok: false, issues: wrongProvider };
   return { ok: true, value: parsed.data };
 }
 
@@ -379,6 +388,23 @@ export function specFromManifest(
   /** With `preTunedModel`: the base model of that tuned model, once resolved (continuous-tuning.ts). */
   preTunedBase?: string,
 ): TuningSpec {
+  const provider = providerFor(manifest.provider, manifest.baseModel);
+  if (provider === 'yandex') {
+    // Vertex defaults (epochs, multiplier, adapter size) do not apply; baseModel is required.
+    const yandexSpec: TuningSpec = {
+      provider,
+      baseModel: manifest.baseModel ?? '',
+      trainingDatasetUri: uris.training,
+      validationDatasetUri: uris.validation,
+      tunedModelDisplayName: manifest.tunedModelDisplayName,
+      description: manifest.description,
+      labels: manifest.labels ?? {},
+      yandex: manifest.yandex,
+    };
+    return Object.fromEntries(
+      Object.entries(yandexSpec).filter(([, value]) => value !== undefined),
+    ) as TuningSpec;
+  }
   const spec: TuningSpec = {
     baseModel:
       (manifest.preTunedModel ? preTunedBase : undefined) ?? manifest.baseModel ?? defaults.baseModel,

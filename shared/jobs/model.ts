@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { AdapterSize, ApprovalPolicy } from '../config/index.ts';
+import { YandexTuningParams } from './yandex-params.ts';
 
 export const jobStates = [
   'DRAFT',
@@ -63,6 +64,10 @@ export const TuningSpec = z.object({
   serviceAccount: z.string().optional(),
   /** Export only the last checkpoint (Vertex's default, false, exports about one per epoch). */
   exportLastCheckpointOnly: z.boolean().optional(),
+  /** Which provider runs the job; absent means Vertex AI (records written before Yandex existed). */
+  provider: z.enum(['vertex', 'yandex']).optional(),
+  /** Yandex AI Studio's own hyperparameters (provider yandex only). */
+  yandex: YandexTuningParams.optional(),
 });
 export type TuningSpec = z.infer<typeof TuningSpec>;
 
@@ -261,6 +266,7 @@ export function publicView(job: JobRecord) {
     createTime: job.createTime,
     updateTime: job.updateTime,
     source: job.source,
+    provider: (job.provider.name === 'yandex' ? 'yandex' : 'vertex') as 'vertex' | 'yandex',
     baseModel: job.spec.baseModel,
     spec: job.spec,
     approval: job.approval,

@@ -15,13 +15,17 @@ export type ModelResolution =
 
 const RESOURCE_PREFIX = /^(?:projects\/[^/]+\/locations\/[^/]+\/)?publishers\/google\/models\//;
 
-/** The bare model name of `publishers/google/models/<id>`, `google/<id>@default` and the like. */
+/** The bare model name of `publishers/google/models/<id>`, `google/<id>@default`, `gpt://<folder>/<id>/latest` and the like. */
 export function bareModelId(id: string): string {
-  return id
-    .trim()
-    .replace(RESOURCE_PREFIX, '')
-    .replace(/^google\//, '')
-    .replace(/@default$/, '');
+  return (
+    id
+      .trim()
+      // Yandex model URIs, gpt://<folder>/<model>/<version>[@<tuning>], name their model second.
+      .replace(/^gpt:\/\/[^/]+\/([^/@]+)(?:\/[^/]*)?$/, '$1')
+      .replace(RESOURCE_PREFIX, '')
+      .replace(/^google\//, '')
+      .replace(/@default$/, '')
+  );
 }
 
 /** The entry an id or alias names, of any provider (or of the one given), or undefined. */

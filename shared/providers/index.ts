@@ -1,5 +1,11 @@
 export { type ListManagedJobsOptions, listManagedJobs } from './list-managed.ts';
 export {
+  createProviderRegistry,
+  notConfigured,
+  type ProviderRegistry,
+  providerOfJobName,
+} from './registry.ts';
+export {
   type FindJobOptions,
   type JobPage,
   type ListJobsOptions,

@@ -42,4 +42,12 @@ describe('npm run demo', () => {
     expect(output).toMatch(/job\.succeeded webhooks received: 1 distinct webhook-id\(s\), [1-9]\d* delivery/);
     expect(code, output).toBe(0);
   }, 600_000);
+  it('runs a Yandex AI Studio job from a tuning.json on the Yandex emulator, with the same verified webhook', async () => {
+    const { code, output } = await runDemo(['--provider', 'yandex']);
+    expect(output).toContain('job.succeeded, as delivered and verified');
+    expect(output).toMatch(/"provider": "yandex"/);
+    expect(output).toMatch(/"tunedModel": "gpt:\/\/b1glocalstack\/yandexgpt-lite\/latest@tamr\w+"/);
+    expect(output).toMatch(/job\.succeeded webhooks received: 1 distinct webhook-id\(s\), [1-9]\d* delivery/);
+    expect(code, output).toBe(0);
+  }, 600_000);
 });

@@ -1,7 +1,7 @@
 /**
  * The one table from Yandex Cloud Foundation Models (AI Studio) `TuningTask.Status` to tunedrop's
- * provider-neutral JobState, in the same shape as the Vertex table. No Yandex client exists yet;
- * the table comes first so the mapping is decided (and tested per row) before any code uses it.
+ * provider-neutral JobState, in the same shape as the Vertex table; the Yandex client (client.ts)
+ * maps every task status it reads through it.
  *
  * Sources: yandex-cloud/cloudapi yandex/cloud/ai/tuning/v1/tuning_task.proto (STATUS_UNSPECIFIED,
  * CREATED, PENDING, IN_PROGRESS, COMPLETED, FAILED, CANCELED; the enum carries no comments) and

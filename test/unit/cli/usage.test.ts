@@ -143,7 +143,7 @@ describe('the tunedrop bin', { timeout: 60_000 }, () => {
     );
     expectUsageError(
       tunedrop(['emulator']),
-      'tunedrop emulator: missing emulator name (vertex)',
+      'tunedrop emulator: missing emulator name (vertex or yandex)',
       'Usage: tunedrop emulator vertex [options]',
     );
   });

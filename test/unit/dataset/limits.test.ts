@@ -128,16 +128,6 @@ describe('dataset limits', () => {
     expect(report.stats.tokens).toMatchObject({ method: 'counted', counted: 1, bounded: 0 });
   });
 
-  it('refuses an example over the limit for a provider that does not drop it (Yandex)', async () => {
-    const long = line({ contents: [user('ab '.repeat(13_334)), model('ok')] });
-    const loadCounter = async () => ({ count: (text: string) => text.length });
-    const yandexLike: ModelSpec = { ...requireModel('gemini-1.5-pro-002'), provider: 'yandex' };
-    const report = await validate(`${ok}\n${long}\n`, { model: yandexLike, loadCounter });
-    expect(report.errors).toEqual([expect.objectContaining({ line: 2, code: 'too_many_tokens' })]);
-    expect(report.errors[0]?.message).toMatch(/tokens \(counted/);
-    expect(report.stats.droppable).toBe(0);
-  });
-
   it('counts with the real Gemma 3 tokenizer, which never exceeds the byte bound', {
     timeout: 30_000,
   }, async () => {

@@ -12,6 +12,8 @@ describe('local stack ports', () => {
       pubsub: 9085,
       firestore: 9086,
       vertex: 9090,
+      yandex: 9091,
+      yandexUpload: 9092,
     });
   });
 
