@@ -122,7 +122,8 @@ describe('tunedrop dev and Ctrl-C', () => {
     const dev = startDev();
     const [portsLine] = await dev.waitFor(/^Ports: .*$/m);
     const ports = printedPorts(portsLine);
-    expect(ports).toHaveLength(7);
+    // Four functions, two Google emulators, the Vertex AI emulator and the Yandex one (gRPC and upload).
+    expect(ports).toHaveLength(9);
     await dev.waitFor(/tunedrop is running/);
     const children = descendantsOf(dev.child.pid!);
     // Two emulators (gcloud wrapper + Java each) and four function processes at least.
