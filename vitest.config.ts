@@ -1,5 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
+// tsx, which a few tests start processes with, would keep a compile cache in the temp folder: the
+// tests leave nothing behind there.
+process.env.TSX_DISABLE_CACHE ??= '1';
+
 // Unit tests run in parallel; integration and e2e tests share emulators started once by the
 // global setup (test/support/global-setup.ts), so they run in one fork, one file at a time.
 //
