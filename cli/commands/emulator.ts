@@ -48,7 +48,9 @@ function number(value: string | undefined, name: string, check: (n: number) => b
 
 export const emulator: Command = {
   async run(args) {
-    if (args.includes('yandex')) return runYandexEmulator(args);
+    // The emulator's name comes first (`tunedrop emulator yandex --port 8091`); an option value
+    // that happens to read "yandex" (a --bucket-dir, say) must not pick the Yandex emulator.
+    if (args[0] === 'yandex') return runYandexEmulator(args);
     let parsed: ReturnType<typeof parse>;
     function parse() {
       return parseArgs({
