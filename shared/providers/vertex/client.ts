@@ -1,14 +1,14 @@
 /**
  * The Vertex AI tuning client: REST v1 `projects.locations.tuningJobs` behind the TuningProvider
- * contract. Real endpoints are called with google-auth-library credentials; an `http://` endpoint
- * (the local emulator) gets no credentials, so it works on a machine with no Google login.
+ * contract. The transport (credentials, retries) is http.ts; the mapping between a TuningSpec or a
+ * ProviderJob and the v1 resource is resource-mapping.ts. This module holds the calls themselves
+ * and the list and lookup logic built on them.
  *
  * createJob is not idempotent (Vertex has no request id), so it is never retried here: a caller
  * that sees a transient error looks the job up by its record label before trying again.
  * get, list and cancel are safe to repeat and retry transient errors a few times with jitter.
  */
-import { GoogleAuth } from 'google-auth-library';
-import { jobIdLabel, type TuningSpec } from '../../jobs/model.ts';
+import { jobIdLabel } from '../../jobs/model.ts';
 import type { Logger } from '../../logging/index.ts';
 import {
   type FindJobOptions,
@@ -21,8 +21,8 @@ import {
   type ProviderJob,
   type TuningProvider,
 } from '../types.ts';
-import { errorFromNetwork, errorFromResponse } from './errors.ts';
 import { allOf, labelEquals } from './filter.ts';
+import { type AuthHeaders, createVertexHttp } from './http.ts';
 import {
   isListRefusal,
   type ListModeMemory,
@@ -31,17 +31,13 @@ import {
   processListModeMemory,
   stateScope,
 } from './list-modes.ts';
-import { adapterSizeEnum, ListTuningJobsResponse, ModelResource, TuningJobResource } from './schema.ts';
-import { toJobState, vertexStatesFor } from './states.ts';
+import { toProviderJob, toTuningJobBody, tuningBaseModelLabel } from './resource-mapping.ts';
+import { ListTuningJobsResponse, ModelResource, TuningJobResource } from './schema.ts';
+import { vertexStatesFor } from './states.ts';
 
-/** Marks every job tunedrop created, so one filtered list finds them all. */
-export const managedLabel = 'tunedrop-managed';
-
-/**
- * The label Vertex puts on a tuned model naming its tuning base model (schema.ts, ModelResource):
- * read by Google's own SDKs as the tuned model's base model.
- */
-export const tuningBaseModelLabel = 'google-vertex-llm-tuning-base-model-id';
+// The managed label now lives with the body it is written into; re-exported because the Yandex
+// client and list-managed.ts import it, with the page size, from here.
+export { managedLabel } from './resource-mapping.ts';
 
 /**
  * The page size tunedrop asks for when it lists many jobs. The v1 reference documents neither a
@@ -56,11 +52,6 @@ export const maxLookupPages = 20;
 
 /** Clock skew allowed between tunedrop and Vertex when a lookup decides a page is older than an intent. */
 export const lookupSkewMs = 15 * 60_000;
-
-/** Anything that can produce request headers: google-auth-library's GoogleAuth or a test double. */
-export interface AuthHeaders {
-  getRequestHeaders(url?: string): Promise<Headers | Record<string, string>>;
-}
 
 export interface VertexProviderOptions {
   project: string;
@@ -91,172 +82,20 @@ export type VertexProvider = TuningProvider & {
   getModel(name: string): Promise<ModelResource | undefined>;
 };
 
-const cloudPlatformScope = 'https://www.googleapis.com/auth/cloud-platform';
-
-/** The TuningJob request body for a spec: camelCase, int64 as strings, tunedrop labels merged over the user's. */
-export function toTuningJobBody(spec: TuningSpec, recordId: string): Record<string, unknown> {
-  const hyperParameters: Record<string, unknown> = {};
-  if (spec.epochCount !== undefined) hyperParameters.epochCount = String(spec.epochCount);
-  if (spec.learningRateMultiplier !== undefined)
-    hyperParameters.learningRateMultiplier = spec.learningRateMultiplier;
-  if (spec.adapterSize !== undefined) hyperParameters.adapterSize = adapterSizeEnum[spec.adapterSize];
-  const supervisedTuningSpec: Record<string, unknown> = { trainingDatasetUri: spec.trainingDatasetUri };
-  if (spec.validationDatasetUri) supervisedTuningSpec.validationDatasetUri = spec.validationDatasetUri;
-  if (Object.keys(hyperParameters).length) supervisedTuningSpec.hyperParameters = hyperParameters;
-  if (spec.exportLastCheckpointOnly !== undefined)
-    supervisedTuningSpec.exportLastCheckpointOnly = spec.exportLastCheckpointOnly;
-  // `baseModel` and `preTunedModel` are a oneof: continuous tuning sends only the tuned model
-  // (Vertex fills its baseModel in as output).
-  const source: Record<string, unknown> = spec.preTunedModel
-    ? {
-        preTunedModel: {
-          tunedModelName: spec.preTunedModel.tunedModelName,
-          ...(spec.preTunedModel.checkpointId ? { checkpointId: spec.preTunedModel.checkpointId } : {}),
-        },
-      }
-    : { baseModel: spec.baseModel };
-  const body: Record<string, unknown> = {
-    ...source,
-    supervisedTuningSpec,
-    labels: { ...spec.labels, [jobIdLabel]: recordId, [managedLabel]: 'true' },
-  };
-  if (spec.tunedModelDisplayName) body.tunedModelDisplayName = spec.tunedModelDisplayName;
-  if (spec.description) body.description = spec.description;
-  if (spec.kmsKeyName) body.encryptionSpec = { kmsKeyName: spec.kmsKeyName };
-  if (spec.serviceAccount) body.serviceAccount = spec.serviceAccount;
-  return body;
-}
-
-/** A Vertex TuningJob as tunedrop sees it. */
-export function toProviderJob(resource: TuningJobResource): ProviderJob {
-  const providerState = resource.state ?? 'JOB_STATE_UNSPECIFIED';
-  const job: ProviderJob = {
-    name: resource.name,
-    providerState,
-    state: toJobState(providerState),
-    labels: resource.labels ?? {},
-  };
-  if (resource.createTime) job.createTime = resource.createTime;
-  if (resource.updateTime) job.updateTime = resource.updateTime;
-  // Vertex exposes no progress counter: the step count comes with the data stats once the job has
-  // read its dataset, and each exported checkpoint carries the step it was taken at.
-  const totalSteps = resource.tuningDataStats?.supervisedTuningDataStats?.tuningStepCount;
-  const steps = (resource.tunedModel?.checkpoints ?? []).map((checkpoint) => checkpoint.step ?? 0);
-  const progress: ProviderJob['progress'] = {};
-  if (totalSteps && totalSteps > 0) progress.totalSteps = totalSteps;
-  if (steps.length) progress.currentStep = Math.max(...steps);
-  else if (job.state === 'SUCCEEDED' && progress.totalSteps) progress.currentStep = progress.totalSteps;
-  if (Object.keys(progress).length) job.progress = progress;
-  const result: NonNullable<ProviderJob['result']> = {};
-  if (resource.tunedModel?.model) result.tunedModel = resource.tunedModel.model;
-  if (resource.tunedModel?.endpoint) result.endpoint = resource.tunedModel.endpoint;
-  if (resource.experiment) result.experiment = resource.experiment;
-  const checkpoints = (resource.tunedModel?.checkpoints ?? []).flatMap((checkpoint) =>
-    checkpoint.checkpointId
-      ? [
-          {
-            checkpointId: checkpoint.checkpointId,
-            ...(checkpoint.epoch !== undefined ? { epoch: checkpoint.epoch } : {}),
-            ...(checkpoint.step !== undefined ? { step: checkpoint.step } : {}),
-            ...(checkpoint.endpoint ? { endpoint: checkpoint.endpoint } : {}),
-          },
-        ]
-      : [],
-  );
-  if (checkpoints.length) result.checkpoints = checkpoints;
-  if (Object.keys(result).length) job.result = result;
-  const stats = resource.tuningDataStats?.supervisedTuningDataStats;
-  if (stats) {
-    const dataStats: NonNullable<ProviderJob['tuningDataStats']> = {};
-    const fields = [
-      'tuningDatasetExampleCount',
-      'totalBillableTokenCount',
-      'tuningStepCount',
-      'totalTruncatedExampleCount',
-    ] as const;
-    for (const field of fields) if (stats[field] !== undefined) dataStats[field] = stats[field];
-    if (stats.truncatedExampleIndices?.length)
-      dataStats.truncatedExampleIndices = stats.truncatedExampleIndices;
-    if (stats.droppedExampleReasons?.length) dataStats.droppedExampleReasons = stats.droppedExampleReasons;
-    if (Object.keys(dataStats).length) job.tuningDataStats = dataStats;
-  }
-  if (resource.error && (resource.error.code || resource.error.message)) {
-    job.error = { code: resource.error.code ?? 2, message: resource.error.message ?? '' };
-    if (resource.error.details?.length) job.error.details = resource.error.details;
-  }
-  return job;
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 export function createVertexProvider(options: VertexProviderOptions): VertexProvider {
   const { project, region, logger } = options;
   const endpoint = (options.endpoint ?? `https://${region}-aiplatform.googleapis.com`).replace(/\/+$/, '');
-  const doFetch = options.fetch ?? globalThis.fetch;
-  const timeoutMs = options.timeoutMs ?? 30_000;
-  const attempts = Math.max(1, options.retry?.attempts ?? 3);
-  const baseDelayMs = options.retry?.baseDelayMs ?? 250;
   const parent = `projects/${project}/locations/${region}`;
-  const isEmulator = endpoint.startsWith('http://');
   const listModes = options.listModes ?? processListModeMemory(`${endpoint}/v1/${parent}`);
-  let requests = 0;
-  let auth = options.auth;
-
-  async function authHeaders(url: string): Promise<Record<string, string>> {
-    if (!auth) {
-      if (isEmulator) return {};
-      auth = new GoogleAuth({ scopes: [cloudPlatformScope] });
-    }
-    const headers = await auth.getRequestHeaders(url);
-    return headers instanceof Headers ? Object.fromEntries(headers.entries()) : headers;
-  }
-
-  /** One HTTP exchange; throws ProviderError on any failure. */
-  async function call(method: 'GET' | 'POST', path: string, what: string, body?: unknown): Promise<unknown> {
-    const url = `${endpoint}/v1/${path}`;
-    requests++;
-    let response: Response;
-    let text: string;
-    try {
-      const headers: Record<string, string> = { accept: 'application/json', ...(await authHeaders(url)) };
-      if (body !== undefined) headers['content-type'] = 'application/json';
-      response = await doFetch(url, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      text = await response.text();
-    } catch (error) {
-      if (error instanceof ProviderError) throw error;
-      throw errorFromNetwork(error, what);
-    }
-    if (!response.ok) throw errorFromResponse(response.status, text, what);
-    try {
-      return text ? JSON.parse(text) : {};
-    } catch {
-      throw new ProviderError(`${what}: response is not JSON`, response.status, 'INTERNAL', true);
-    }
-  }
-
-  /** For calls that are safe to repeat: retries transient errors with full-jitter backoff. */
-  async function callWithRetry(method: 'GET' | 'POST', path: string, what: string): Promise<unknown> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await call(method, path, what);
-      } catch (error) {
-        if (!(error instanceof ProviderError) || !error.transient || attempt >= attempts) throw error;
-        const delay = Math.random() * baseDelayMs * 2 ** (attempt - 1);
-        logger?.warn('vertex call failed, retrying', {
-          what,
-          attempt,
-          status: error.status,
-          delayMs: Math.round(delay),
-        });
-        await sleep(delay);
-      }
-    }
-  }
+  const { call, callWithRetry, requestCount } = createVertexHttp({
+    endpoint,
+    fetch: options.fetch ?? globalThis.fetch,
+    auth: options.auth,
+    logger,
+    timeoutMs: options.timeoutMs ?? 30_000,
+    attempts: Math.max(1, options.retry?.attempts ?? 3),
+    baseDelayMs: options.retry?.baseDelayMs ?? 250,
+  });
 
   function parseJob(json: unknown, what: string): ProviderJob {
     const parsed = TuningJobResource.safeParse(json);
@@ -461,7 +300,7 @@ export function createVertexProvider(options: VertexProviderOptions): VertexProv
     },
 
     listScope: () => listModes.current(),
-    requestCount: () => requests,
+    requestCount,
 
     getModel,
   };

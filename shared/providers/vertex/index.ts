@@ -1,18 +1,14 @@
 export {
-  type AuthHeaders,
   createVertexProvider,
   lookupSkewMs,
-  managedLabel,
   maxListPageSize,
   maxLookupPages,
-  toProviderJob,
-  toTuningJobBody,
-  tuningBaseModelLabel,
   type VertexProvider,
   type VertexProviderOptions,
 } from './client.ts';
 export { errorFromNetwork, errorFromResponse, isTransientHttp } from './errors.ts';
 export { allOf, anyOf, labelEquals, stateEquals } from './filter.ts';
+export type { AuthHeaders } from './http.ts';
 export {
   activeJobStates,
   createListModeMemory,
@@ -20,6 +16,7 @@ export {
   type ListModeMemory,
   processListModeMemory,
 } from './list-modes.ts';
+export { managedLabel, toProviderJob, toTuningJobBody, tuningBaseModelLabel } from './resource-mapping.ts';
 export { adapterSizeEnum, Int64, ModelResource, TuningJobResource } from './schema.ts';
 export {
   type StateRow,
