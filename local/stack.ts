@@ -3,6 +3,9 @@
  * emulator, every function in its own Functions Framework process, a folder watcher standing in
  * for Cloud Storage + Eventarc, a timer standing in for Cloud Scheduler, and a push subscription
  * standing in for the deliver-webhooks trigger (with the same retry and dead-letter policies).
+ *
+ * This module starts and stops the parts in order; the functions' environment is stack-env.ts,
+ * the Pub/Sub wiring stack-pubsub.ts and the scheduler stand-in poll-timer.ts.
  */
 import { mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -19,18 +22,23 @@ import {
 } from './emulators/index.ts';
 import { exportFirestore, firestoreStateDir, savedFirestoreExport } from './firestore-state.ts';
 import { type FunctionProcess, type FunctionSpec, startFunctionProcess } from './function-processes.ts';
+import { startPollTimer } from './poll-timer.ts';
 import { defaultPorts, portNames, type StackPorts } from './ports.ts';
+import { functionEnv, type LocalWebhook } from './stack-env.ts';
 import { acquireStackLock } from './stack-lock.ts';
+import {
+  deadLetterTopic,
+  deliverWebhooksSubscription,
+  eventsTopic,
+  forwardMessages,
+} from './stack-pubsub.ts';
 import { startVertexEmulator, type VertexEmulatorOptions } from './vertex-emulator/index.ts';
 import { startYandexEmulator } from './yandex-emulator/index.ts';
 
+// Importers (the CLI, tests) reach these through the stack's own module.
 export { defaultPorts, type StackPorts } from './ports.ts';
-
-export interface LocalWebhook {
-  url: string;
-  secret: string;
-  types?: string[];
-}
+export { type LocalWebhook, localYandexFolder, webhookFunctionEnv } from './stack-env.ts';
+export { deadLetterTopic, deliverWebhooksSubscription, eventsTopic } from './stack-pubsub.ts';
 
 export interface LocalStackOptions {
   bucketDir: string;
@@ -87,33 +95,6 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-export const eventsTopic = 'tuning-events';
-/** The folder id the local stack gives Yandex jobs (the emulator accepts any). */
-export const localYandexFolder = 'b1glocalstack';
-export const deadLetterTopic = 'tuning-events-dead-letter';
-
-/**
- * The push subscription standing in for the deliver-webhooks trigger, with the deployment's retry
- * and dead-letter policies (terraform/pubsub.tf). The Pub/Sub emulator honours the dead-letter
- * policy on push subscriptions: test/integration/local-stack-dead-letter.test.ts shows a message
- * its endpoint keeps refusing arriving on the dead-letter topic.
- */
-export function deliverWebhooksSubscription(input: {
-  pushEndpoint: string;
-  deadLetterTopic: string;
-  maxDeliveryAttempts?: number;
-}) {
-  return {
-    pushConfig: { pushEndpoint: input.pushEndpoint },
-    ackDeadlineSeconds: 30,
-    retryPolicy: { minimumBackoff: { seconds: 1 }, maximumBackoff: { seconds: 30 } },
-    deadLetterPolicy: {
-      deadLetterTopic: input.deadLetterTopic,
-      maxDeliveryAttempts: input.maxDeliveryAttempts ?? 10,
-    },
-  };
-}
-
 /**
  * Waits for every start, registering each success for the stop, before failing with the first
  * error: a stop after one part failed must still take the parts that started beside it.
@@ -124,32 +105,6 @@ async function allStarted<T>(starts: Promise<T>[], onStarted: (started: T) => vo
   const failed = results.find((result) => result.status === 'rejected');
   if (failed) throw failed.reason;
   return results.map((result) => (result as PromiseFulfilledResult<T>).value);
-}
-
-/**
- * The webhook part of the functions' environment, with `extra` (options.env, e.g. from `.env`)
- * merged in. The receiver list and the loopback allow-list are the stack's own, built from the
- * receivers it was given (their secrets under WEBHOOK_SECRET_<n>): `extra` may not replace them.
- */
-export function webhookFunctionEnv(
-  webhooks: LocalWebhook[],
-  extra: Record<string, string>,
-): Record<string, string> {
-  const secrets = Object.fromEntries(webhooks.map((hook, index) => [`WEBHOOK_SECRET_${index}`, hook.secret]));
-  const list = webhooks.map((hook, index) => ({
-    url: hook.url,
-    secretEnv: `WEBHOOK_SECRET_${index}`,
-    types: hook.types ?? [],
-  }));
-  const allowHosts = [...new Set(webhooks.map((hook) => new URL(hook.url).hostname))];
-  return {
-    TUNEDROP_WEBHOOK_REQUIRE_HTTPS: 'false',
-    ...secrets,
-    ...extra,
-    TUNEDROP_WEBHOOKS: JSON.stringify(list),
-    // Only the receivers the user named on the command line may be on loopback.
-    TUNEDROP_WEBHOOK_ALLOW_HOSTS: allowHosts.join(','),
-  };
 }
 
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
@@ -267,31 +222,19 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     stoppers.push(() => yandex.close());
     checkpoint();
 
-    const env: Record<string, string> = {
-      GOOGLE_CLOUD_PROJECT: project,
-      TUNEDROP_REGION: region,
-      TUNEDROP_BUCKET: bucket,
-      TUNEDROP_BUCKET_DIR: bucketDir,
-      TUNEDROP_EVENTS_TOPIC: eventsTopic,
-      TUNEDROP_VERTEX_ENDPOINT: vertex.url,
-      // Yandex AI Studio on its emulator: plaintext gRPC, any API key (options.env may override).
-      TUNEDROP_YANDEX_FOLDER_ID: localYandexFolder,
-      TUNEDROP_YANDEX_ENDPOINT: yandex.endpoint,
-      TUNEDROP_YANDEX_PLAINTEXT: 'true',
-      TUNEDROP_YANDEX_API_KEY: 'local-emulator',
-      FIRESTORE_EMULATOR_HOST: firestoreHost,
-      PUBSUB_EMULATOR_HOST: pubsubHost,
-      METADATA_SERVER_DETECTION: 'none',
-      // Every function listens on loopback only (functions/server-hook.ts).
-      TUNEDROP_LISTEN_HOST: '127.0.0.1',
-      ...webhookFunctionEnv(options.webhooks ?? [], options.env ?? {}),
-    };
-    // The operator's model catalog (from .env, or the shell the stack was started from) reaches
-    // the functions, a relative path made absolute: they run from the repository's folder.
-    const modelCatalog = env.TUNEDROP_MODEL_CATALOG ?? process.env.TUNEDROP_MODEL_CATALOG;
-    if (modelCatalog) {
-      env.TUNEDROP_MODEL_CATALOG = modelCatalog.startsWith('gs://') ? modelCatalog : resolve(modelCatalog);
-    }
+    const env = functionEnv({
+      project,
+      region,
+      bucket,
+      bucketDir,
+      vertexUrl: vertex.url,
+      yandexEndpoint: yandex.endpoint,
+      firestoreHost,
+      pubsubHost,
+      webhooks: options.webhooks ?? [],
+      extra: options.env ?? {},
+      inherited: process.env,
+    });
 
     const specs: FunctionSpec[] = [
       { target: 'ingestDataset', signatureType: 'cloudevent', port: ports.ingest },
@@ -331,25 +274,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     );
 
     const [eventLog] = await topic.createSubscription('local-event-log');
-    eventLog.on('message', (message) => {
-      message.ack();
-      try {
-        options.onEvent?.(JSON.parse(message.data.toString()));
-      } catch (error) {
-        logger.warn('unreadable event on the topic', { error });
-      }
-    });
+    forwardMessages(eventLog, options.onEvent, logger, 'unreadable event on the topic');
     stoppers.push(() => eventLog.close());
 
     const [deadLetters] = await deadLetter.createSubscription('local-dead-letter-log');
-    deadLetters.on('message', (message) => {
-      message.ack();
-      try {
-        options.onDeadLetter?.(JSON.parse(message.data.toString()));
-      } catch (error) {
-        logger.warn('unreadable event on the dead-letter topic', { error });
-      }
-    });
+    forwardMessages(deadLetters, options.onDeadLetter, logger, 'unreadable event on the dead-letter topic');
     stoppers.push(() => deadLetters.close());
 
     const watcher = startBucketWatcher({
@@ -361,43 +290,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     stoppers.push(() => watcher.close());
     checkpoint();
 
-    // Cloud Scheduler stand-in: a poll every pollSeconds, never overlapping. A tick that comes
-    // while a poll is still running is dropped rather than queued: queued ticks would pile up
-    // behind a slow poll (a busy machine) and then run back to back.
-    let polling: Promise<void> | undefined;
-    let pollAgain = false;
-    const callPoll = async () => {
-      try {
-        const response = await fetch(poll.url, { method: 'POST', signal: AbortSignal.timeout(300_000) });
-        await response.body?.cancel();
-        if (!response.ok) logger.warn('poll-jobs answered an error', { status: response.status });
-      } catch (error) {
-        logger.warn('poll-jobs unreachable', { error });
-      }
-    };
-    const schedule = (): Promise<void> => {
-      polling ??= (async () => {
-        do {
-          pollAgain = false;
-          await callPoll();
-        } while (pollAgain);
-      })().finally(() => {
-        polling = undefined;
-      });
-      return polling;
-    };
-    const tick = () => void schedule();
-    // An explicit poll() must see a poll that starts after it was asked for.
-    const pollOnce = () => {
-      if (polling) pollAgain = true;
-      return schedule();
-    };
-    const timer = setInterval(tick, (options.pollSeconds ?? 5) * 1000);
-    stoppers.push(async () => {
-      clearInterval(timer);
-      pollAgain = false;
-      await polling;
-    });
+    // Cloud Scheduler stand-in: a poll every pollSeconds, never overlapping.
+    const pollTimer = startPollTimer(poll.url, options.pollSeconds ?? 5, logger);
+    stoppers.push(() => pollTimer.stop());
 
     lock.update({ apiUrl: api.url });
     return {
@@ -414,7 +309,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         poll: poll.url,
         webhooks: deliver.url,
       },
-      poll: pollOnce,
+      poll: pollTimer.pollOnce,
       stop,
     };
   } catch (error) {
