@@ -125,36 +125,99 @@ resource "time_sleep" "log_metrics" {
 
 locals {
   alert_documentation_suffix = "Runbook: docs/operations.md (Alerts). Logs: jsonPayload.jobId, jsonPayload.eventType and jsonPayload.outcome are on every line these metrics count."
+
+  # The alerts that fire on any event a metric counts in five minutes: one policy each, one
+  # condition per metric (google_monitoring_alert_policy.event_count).
+  event_count_alerts = {
+    webhooks_dead_lettered = {
+      display_name = "tunedrop: webhook events dead-lettered"
+      conditions = [
+        {
+          display_name = "Events moved to ${google_pubsub_topic.dead_letter.name}"
+          filter       = "resource.type=\"pubsub_subscription\" AND resource.labels.subscription_id=\"${google_pubsub_subscription.deliver_webhooks.name}\" AND metric.type=\"pubsub.googleapis.com/subscription/dead_letter_message_count\""
+        },
+      ]
+      documentation = "An event could not be delivered to a webhook receiver after ${var.dead_letter_max_delivery_attempts} attempts and moved to the dead-letter topic. Inspect it with `gcloud pubsub subscriptions pull ${google_pubsub_subscription.dead_letter_inspect.name} --limit 10`, fix the receiver, then `tunedrop jobs replay JOB_ID`."
+    }
+    jobs_stalled_or_failed = {
+      display_name = "tunedrop: tuning jobs stalled or failed"
+      conditions = [
+        {
+          display_name = "A job entered FAILED"
+          filter       = "resource.type=\"cloud_run_revision\" AND metric.type=\"${local.log_metric_type.job_states}\" AND metric.labels.state=\"FAILED\""
+        },
+        {
+          display_name = "A job stalled (no state change for ${var.stall_timeout_minutes} minutes)"
+          filter       = "resource.type=\"cloud_run_revision\" AND metric.type=\"${local.log_metric_type.jobs_stalled}\""
+        },
+      ]
+      documentation = "A tuning job failed or stalled. `tunedrop jobs get JOB_ID` shows its error and history; the job id is `jsonPayload.jobId` of the matching log lines (`jsonPayload.outcome=\"stalled\"`, or `jsonPayload.state=\"FAILED\"`)."
+    }
+    quota_waits = {
+      display_name = "tunedrop: jobs waiting for Vertex AI quota"
+      conditions = [
+        {
+          display_name = "A job has waited over ${var.alert_quota_wait_minutes} minutes for Vertex AI to accept it"
+          filter       = "resource.type=\"cloud_run_revision\" AND metric.type=\"${local.log_metric_type.quota_waits}\""
+        },
+      ]
+      documentation = "Vertex AI keeps refusing to start a queued job (429 or 5xx). Tuning quota is global per project (`Global concurrent tuning jobs`): check running jobs in Vertex AI, request more quota, or lower max_concurrent_jobs. The job starts by itself once accepted."
+    }
+  }
 }
 
-resource "google_monitoring_alert_policy" "webhooks_dead_lettered" {
+resource "google_monitoring_alert_policy" "event_count" {
+  for_each = local.event_count_alerts
+
   project               = var.project_id
-  display_name          = "tunedrop: webhook events dead-lettered"
+  display_name          = each.value.display_name
   combiner              = "OR"
   notification_channels = var.notification_channels
   user_labels           = local.labels
 
-  conditions {
-    display_name = "Events moved to ${google_pubsub_topic.dead_letter.name}"
-    condition_threshold {
-      filter          = "resource.type=\"pubsub_subscription\" AND resource.labels.subscription_id=\"${google_pubsub_subscription.deliver_webhooks.name}\" AND metric.type=\"pubsub.googleapis.com/subscription/dead_letter_message_count\""
-      comparison      = "COMPARISON_GT"
-      threshold_value = 0
-      duration        = "0s"
-      aggregations {
-        alignment_period     = "300s"
-        per_series_aligner   = "ALIGN_SUM"
-        cross_series_reducer = "REDUCE_SUM"
+  dynamic "conditions" {
+    for_each = each.value.conditions
+    content {
+      display_name = conditions.value.display_name
+      condition_threshold {
+        filter          = conditions.value.filter
+        comparison      = "COMPARISON_GT"
+        threshold_value = 0
+        duration        = "0s"
+        aggregations {
+          alignment_period     = "300s"
+          per_series_aligner   = "ALIGN_SUM"
+          cross_series_reducer = "REDUCE_SUM"
+        }
       }
     }
   }
 
   documentation {
     mime_type = "text/markdown"
-    content   = "An event could not be delivered to a webhook receiver after ${var.dead_letter_max_delivery_attempts} attempts and moved to the dead-letter topic. Inspect it with `gcloud pubsub subscriptions pull ${google_pubsub_subscription.dead_letter_inspect.name} --limit 10`, fix the receiver, then `tunedrop jobs replay JOB_ID`. ${local.alert_documentation_suffix}"
+    content   = "${each.value.documentation} ${local.alert_documentation_suffix}"
   }
 
-  depends_on = [google_project_service.enabled]
+  # Cloud Monitoring must know the log-based metrics first (time_sleep.log_metrics); the
+  # dead-letter alert, on a Pub/Sub metric, only needs the APIs but waits with the others.
+  depends_on = [google_project_service.enabled, time_sleep.log_metrics]
+}
+
+# These alerts were separate resources before: the moves keep a deployed policy (and its
+# incidents) instead of replacing it.
+moved {
+  from = google_monitoring_alert_policy.webhooks_dead_lettered
+  to   = google_monitoring_alert_policy.event_count["webhooks_dead_lettered"]
+}
+
+moved {
+  from = google_monitoring_alert_policy.jobs_stalled_or_failed
+  to   = google_monitoring_alert_policy.event_count["jobs_stalled_or_failed"]
+}
+
+moved {
+  from = google_monitoring_alert_policy.quota_waits
+  to   = google_monitoring_alert_policy.event_count["quota_waits"]
 }
 
 resource "google_monitoring_alert_policy" "poll_failing" {
@@ -182,51 +245,6 @@ resource "google_monitoring_alert_policy" "poll_failing" {
   documentation {
     mime_type = "text/markdown"
     content   = "poll-jobs has not completed a run without errors for ${var.alert_poll_failure_minutes} minutes, so job states and events are not advancing. Look at `jsonPayload.component=\"poll-jobs\" severity>=WARNING` (listing failures name the Vertex AI error; `poll run failed` names Firestore or lease problems). ${local.alert_documentation_suffix}"
-  }
-
-  depends_on = [time_sleep.log_metrics]
-}
-
-resource "google_monitoring_alert_policy" "jobs_stalled_or_failed" {
-  project               = var.project_id
-  display_name          = "tunedrop: tuning jobs stalled or failed"
-  combiner              = "OR"
-  notification_channels = var.notification_channels
-  user_labels           = local.labels
-
-  conditions {
-    display_name = "A job entered FAILED"
-    condition_threshold {
-      filter          = "resource.type=\"cloud_run_revision\" AND metric.type=\"${local.log_metric_type.job_states}\" AND metric.labels.state=\"FAILED\""
-      comparison      = "COMPARISON_GT"
-      threshold_value = 0
-      duration        = "0s"
-      aggregations {
-        alignment_period     = "300s"
-        per_series_aligner   = "ALIGN_SUM"
-        cross_series_reducer = "REDUCE_SUM"
-      }
-    }
-  }
-
-  conditions {
-    display_name = "A job stalled (no state change for ${var.stall_timeout_minutes} minutes)"
-    condition_threshold {
-      filter          = "resource.type=\"cloud_run_revision\" AND metric.type=\"${local.log_metric_type.jobs_stalled}\""
-      comparison      = "COMPARISON_GT"
-      threshold_value = 0
-      duration        = "0s"
-      aggregations {
-        alignment_period     = "300s"
-        per_series_aligner   = "ALIGN_SUM"
-        cross_series_reducer = "REDUCE_SUM"
-      }
-    }
-  }
-
-  documentation {
-    mime_type = "text/markdown"
-    content   = "A tuning job failed or stalled. `tunedrop jobs get JOB_ID` shows its error and history; the job id is `jsonPayload.jobId` of the matching log lines (`jsonPayload.outcome=\"stalled\"`, or `jsonPayload.state=\"FAILED\"`). ${local.alert_documentation_suffix}"
   }
 
   depends_on = [time_sleep.log_metrics]
@@ -268,98 +286,53 @@ resource "google_monitoring_alert_policy" "ingest_rejections" {
   depends_on = [time_sleep.log_metrics]
 }
 
-resource "google_monitoring_alert_policy" "quota_waits" {
-  project               = var.project_id
-  display_name          = "tunedrop: jobs waiting for Vertex AI quota"
-  combiner              = "OR"
-  notification_channels = var.notification_channels
-  user_labels           = local.labels
-
-  conditions {
-    display_name = "A job has waited over ${var.alert_quota_wait_minutes} minutes for Vertex AI to accept it"
-    condition_threshold {
-      filter          = "resource.type=\"cloud_run_revision\" AND metric.type=\"${local.log_metric_type.quota_waits}\""
-      comparison      = "COMPARISON_GT"
-      threshold_value = 0
-      duration        = "0s"
-      aggregations {
-        alignment_period     = "300s"
-        per_series_aligner   = "ALIGN_SUM"
-        cross_series_reducer = "REDUCE_SUM"
-      }
-    }
-  }
-
-  documentation {
-    mime_type = "text/markdown"
-    content   = "Vertex AI keeps refusing to start a queued job (429 or 5xx). Tuning quota is global per project (`Global concurrent tuning jobs`): check running jobs in Vertex AI, request more quota, or lower max_concurrent_jobs. The job starts by itself once accepted. ${local.alert_documentation_suffix}"
-  }
-
-  depends_on = [time_sleep.log_metrics]
-}
-
 # ---------------------------------------------------------------------------------------------------
 # Dashboard
 # ---------------------------------------------------------------------------------------------------
 
 locals {
-  dashboard_rate = {
-    for key in ["job_states", "webhook_deliveries", "ingest_outcomes", "poll_runs"] :
-    key => "metric.type=\"${local.log_metric_type[key]}\" resource.type=\"cloud_run_revision\""
+  # Log-based counters, summed per period as stacked bars split by one metric label.
+  dashboard_bars = {
+    for key, bar in {
+      job_states         = { period = "3600s", split_by = "state" }
+      webhook_deliveries = { period = "300s", split_by = "outcome" }
+      ingest_outcomes    = { period = "3600s", split_by = "outcome" }
+      poll_runs          = { period = "3600s", split_by = "outcome" }
+    } :
+    key => [{
+      plotType = "STACKED_BAR"
+      timeSeriesQuery = {
+        timeSeriesFilter = {
+          filter      = "metric.type=\"${local.log_metric_type[key]}\" resource.type=\"cloud_run_revision\""
+          aggregation = { alignmentPeriod = bar.period, perSeriesAligner = "ALIGN_SUM", crossSeriesReducer = "REDUCE_SUM", groupByFields = ["metric.label.${bar.split_by}"] }
+        }
+      }
+    }]
   }
 
+  # Distributions (latencies), as their p50 and p95 lines.
+  dashboard_percentiles = {
+    for key in ["upload_to_job_latency", "webhook_delivery_latency"] :
+    key => [for p in ["50", "95"] : {
+      plotType       = "LINE"
+      legendTemplate = "p${p}"
+      timeSeriesQuery = {
+        timeSeriesFilter = {
+          filter      = "metric.type=\"${local.log_metric_type[key]}\" resource.type=\"cloud_run_revision\""
+          aggregation = { alignmentPeriod = "300s", perSeriesAligner = "ALIGN_DELTA", crossSeriesReducer = "REDUCE_PERCENTILE_${p}" }
+        }
+      }
+    }]
+  }
+
+  # In reading order: two tiles a row.
   dashboard_tiles = [
+    { title = "Jobs entering each state (per hour)", dataSets = local.dashboard_bars.job_states },
+    { title = "Upload to job latency (p50, p95)", dataSets = local.dashboard_percentiles.upload_to_job_latency },
+    { title = "Webhook delivery latency (p50, p95)", dataSets = local.dashboard_percentiles.webhook_delivery_latency },
+    { title = "Webhook deliveries by outcome (failed = retried by Pub/Sub)", dataSets = local.dashboard_bars.webhook_deliveries },
     {
-      title = "Jobs entering each state (per hour)"
-      dataSets = [{
-        plotType = "STACKED_BAR"
-        timeSeriesQuery = {
-          timeSeriesFilter = {
-            filter      = local.dashboard_rate.job_states
-            aggregation = { alignmentPeriod = "3600s", perSeriesAligner = "ALIGN_SUM", crossSeriesReducer = "REDUCE_SUM", groupByFields = ["metric.label.state"] }
-          }
-        }
-      }]
-    },
-    {
-      title = "Upload to job latency (p50, p95)"
-      dataSets = [for p in ["50", "95"] : {
-        plotType       = "LINE"
-        legendTemplate = "p${p}"
-        timeSeriesQuery = {
-          timeSeriesFilter = {
-            filter      = "metric.type=\"${local.log_metric_type.upload_to_job_latency}\" resource.type=\"cloud_run_revision\""
-            aggregation = { alignmentPeriod = "300s", perSeriesAligner = "ALIGN_DELTA", crossSeriesReducer = "REDUCE_PERCENTILE_${p}" }
-          }
-        }
-      }]
-    },
-    {
-      title = "Webhook delivery latency (p50, p95)"
-      dataSets = [for p in ["50", "95"] : {
-        plotType       = "LINE"
-        legendTemplate = "p${p}"
-        timeSeriesQuery = {
-          timeSeriesFilter = {
-            filter      = "metric.type=\"${local.log_metric_type.webhook_delivery_latency}\" resource.type=\"cloud_run_revision\""
-            aggregation = { alignmentPeriod = "300s", perSeriesAligner = "ALIGN_DELTA", crossSeriesReducer = "REDUCE_PERCENTILE_${p}" }
-          }
-        }
-      }]
-    },
-    {
-      title = "Webhook deliveries by outcome (failed = retried by Pub/Sub)"
-      dataSets = [{
-        plotType = "STACKED_BAR"
-        timeSeriesQuery = {
-          timeSeriesFilter = {
-            filter      = local.dashboard_rate.webhook_deliveries
-            aggregation = { alignmentPeriod = "300s", perSeriesAligner = "ALIGN_SUM", crossSeriesReducer = "REDUCE_SUM", groupByFields = ["metric.label.outcome"] }
-          }
-        }
-      }]
-    },
-    {
+      # A Pub/Sub metric, not a log-based one, and one series: no split.
       title = "Webhook events dead-lettered"
       dataSets = [{
         plotType = "STACKED_BAR"
@@ -371,30 +344,8 @@ locals {
         }
       }]
     },
-    {
-      title = "Uploads by outcome"
-      dataSets = [{
-        plotType = "STACKED_BAR"
-        timeSeriesQuery = {
-          timeSeriesFilter = {
-            filter      = local.dashboard_rate.ingest_outcomes
-            aggregation = { alignmentPeriod = "3600s", perSeriesAligner = "ALIGN_SUM", crossSeriesReducer = "REDUCE_SUM", groupByFields = ["metric.label.outcome"] }
-          }
-        }
-      }]
-    },
-    {
-      title = "poll-jobs runs by outcome"
-      dataSets = [{
-        plotType = "STACKED_BAR"
-        timeSeriesQuery = {
-          timeSeriesFilter = {
-            filter      = local.dashboard_rate.poll_runs
-            aggregation = { alignmentPeriod = "3600s", perSeriesAligner = "ALIGN_SUM", crossSeriesReducer = "REDUCE_SUM", groupByFields = ["metric.label.outcome"] }
-          }
-        }
-      }]
-    },
+    { title = "Uploads by outcome", dataSets = local.dashboard_bars.ingest_outcomes },
+    { title = "poll-jobs runs by outcome", dataSets = local.dashboard_bars.poll_runs },
   ]
 }
 

@@ -331,7 +331,15 @@ describe('production you can watch', () => {
   const policies = tf.resources('google_monitoring_alert_policy');
 
   it('alerts on dead letters, failing polls, stalled or failed jobs, rejections and quota waits', () => {
-    expect(policies.map((p) => p.labels[1]).sort()).toEqual([
+    // The alerts on any counted event are one resource, a policy per key of local.event_count_alerts.
+    const eventCountAlerts = [...tf.local('event_count_alerts').matchAll(/(\w+) = \{ display_name =/g)].map(
+      (match) => match[1],
+    );
+    const single = policies.filter((p) => p.labels[1] !== 'event_count').map((p) => p.labels[1]);
+    expect(attribute(tf.resource('google_monitoring_alert_policy', 'event_count'), 'for_each')).toBe(
+      'local.event_count_alerts',
+    );
+    expect([...single, ...eventCountAlerts].sort()).toEqual([
       'ingest_rejections',
       'jobs_stalled_or_failed',
       'poll_failing',
