@@ -4,16 +4,13 @@
  * of that tuned model (here from the tunedrop job that produced it), validates the dataset against
  * it, refuses what the catalog says cannot be continued, and sends Vertex `preTunedModel` only.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createIngestHandler, type IngestOutcome } from '../../functions/ingest-dataset/index.ts';
+import type { IngestOutcome } from '../../functions/ingest-dataset/index.ts';
 import { startVertexEmulator, type VertexEmulator } from '../../local/vertex-emulator/index.ts';
-import { createPubSubPublisher } from '../../shared/events/index.ts';
-import { createFirestoreJobStore, type JobStore, jobIdLabel } from '../../shared/jobs/index.ts';
-import { createMemoryLogger } from '../../shared/logging/index.ts';
+import { type JobStore, jobIdLabel } from '../../shared/jobs/index.ts';
 import { createVertexProvider, type TuningProvider } from '../../shared/providers/index.ts';
 import { createLocalBlobStore } from '../../shared/storage/index.ts';
+import { createIngestHarness, type IngestHarness, putObject } from '../support/ingest-harness.ts';
 import { uniqueName } from '../support/names.ts';
 import { jobFixture } from '../unit/jobs/job-fixture.ts';
 import { manualClock } from '../unit/poll-jobs/fixtures.ts';
@@ -28,7 +25,7 @@ import {
 
 let env: IngestEnvironment;
 let store: JobStore;
-let handle: ReturnType<typeof createIngestHandler>;
+let handle: IngestHarness['handle'];
 /** An emulator on a hand-moved clock, so a source job can finish without waiting. */
 let vertex: VertexEmulator;
 let provider: TuningProvider;
@@ -38,24 +35,11 @@ beforeAll(async () => {
   env = await startIngestEnvironment('tunedrop-continue-');
   vertex = await startVertexEmulator({ port: 0, jobSeconds: 10, bucketDir: env.root, now: clock.ms });
   provider = createVertexProvider({ project, region: 'us-central1', endpoint: vertex.url });
-  const topic = uniqueName('events');
-  await env.pubsub.createTopic(topic);
-  const logger = createMemoryLogger('ingest');
-  store = createFirestoreJobStore({ firestore: env.firestore, collection: uniqueName('jobs') });
-  handle = createIngestHandler({
-    config: {
-      project,
-      defaults: { baseModel: 'gemini-2.5-flash' },
-      approval: { mode: 'auto' },
-      eventMaxAgeMs: 24 * 60 * 60_000,
-    },
-    store,
+  ({ store, handle } = await createIngestHarness(env, {
+    prefix: 'c',
     provider,
-    publisher: createPubSubPublisher({ pubsub: env.pubsub, topic, logger }),
     blobs: createLocalBlobStore({ root: env.root }),
-    logger,
-    clock: () => new Date(),
-  });
+  }));
 });
 afterAll(async () => {
   await vertex?.close();
@@ -64,11 +48,7 @@ afterAll(async () => {
 
 const dataset = `${Array.from({ length: 20 }, (_, i) => example(`Question ${i}?`, `Answer ${i}.`)).join('\n')}\n`;
 
-async function put(name: string, content: string) {
-  const path = join(env.root, name);
-  await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, content);
-}
+const put = (name: string, content: string) => putObject(env.root, name, content);
 
 /**
  * A succeeded tunedrop job whose tuned model a new manifest continues from: the job really runs

@@ -5,25 +5,22 @@
  * validated with the newer bytes under the older upload's job id. On the real Firestore and
  * Pub/Sub emulators and the Vertex AI emulator, with a local folder standing in for the bucket.
  */
-import { mkdir, rename, utimes, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
 import type { Firestore } from '@google-cloud/firestore';
-import type { CloudEvent as FrameworkEvent } from '@google-cloud/functions-framework';
 import type { PubSub } from '@google-cloud/pubsub';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createIngestHandler, type IngestOutcome } from '../../functions/ingest-dataset/index.ts';
-import { createPubSubPublisher } from '../../shared/events/index.ts';
-import { createFirestoreJobStore, type JobStore } from '../../shared/jobs/index.ts';
-import { createMemoryLogger } from '../../shared/logging/index.ts';
 import type { TuningProvider } from '../../shared/providers/types.ts';
 import { type BlobStore, createLocalBlobStore } from '../../shared/storage/index.ts';
-import { uniqueName } from '../support/names.ts';
+import {
+  createIngestHarness,
+  type IngestHarness,
+  putObject,
+  reuploadObject,
+} from '../support/ingest-harness.ts';
 import {
   bucket,
   example,
   finalizedEvent,
   type IngestEnvironment,
-  project,
   startIngestEnvironment,
 } from './ingest-environment.ts';
 
@@ -44,21 +41,10 @@ afterAll(async () => {
 const goodDataset = `${Array.from({ length: 20 }, (_, i) => example(`What is ${i} + 1?`, `${i + 1}.`)).join('\n')}\n`;
 const badDataset = 'not json\n';
 
-async function put(name: string, content: string): Promise<void> {
-  const path = join(root, name);
-  await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, content);
-}
+const put = (name: string, content: string) => putObject(root, name, content);
 
 /** A re-upload: new bytes renamed into place with a later mtime, i.e. a newer generation. */
-async function reupload(name: string, content: string): Promise<void> {
-  const path = join(root, name);
-  const temp = `${path}.reupload-tmp`;
-  await writeFile(temp, content);
-  const later = new Date(Date.now() + 60_000);
-  await utimes(temp, later, later);
-  await rename(temp, path);
-}
+const reupload = (name: string, content: string) => reuploadObject(root, name, content);
 
 /**
  * The local bucket, with a re-upload of `name` landing right after ingest's stat of it answered:
@@ -82,34 +68,8 @@ function racingBlobs(name: string, content: string): BlobStore {
 
 const finalized = (name: string) => finalizedEvent(root, name);
 
-interface Harness {
-  store: JobStore;
-  handle: (event: FrameworkEvent<unknown>) => Promise<IngestOutcome | undefined>;
-  logs: ReturnType<typeof createMemoryLogger>;
-  prefix: string;
-}
-
-async function harness(blobs: (prefix: string) => BlobStore): Promise<Harness> {
-  const topic = uniqueName('events');
-  await pubsub.createTopic(topic);
-  const logs = createMemoryLogger('ingest');
-  const store = createFirestoreJobStore({ firestore, collection: uniqueName('jobs') });
-  const prefix = uniqueName('g');
-  const handle = createIngestHandler({
-    config: {
-      project,
-      defaults: { baseModel: 'gemini-2.5-flash' },
-      approval: { mode: 'auto' },
-      eventMaxAgeMs: 24 * 60 * 60_000,
-    },
-    store,
-    provider,
-    publisher: createPubSubPublisher({ pubsub, topic, logger: logs }),
-    blobs: blobs(prefix),
-    logger: logs,
-    clock: () => new Date(),
-  });
-  return { store, handle, logs, prefix };
+function harness(blobs: (prefix: string) => BlobStore): Promise<IngestHarness> {
+  return createIngestHarness({ firestore, pubsub }, { prefix: 'g', provider, blobs });
 }
 
 const reportExists = async (name: string) =>

@@ -5,35 +5,28 @@
  * its folder, a copy that cannot be made. On the real Firestore and Pub/Sub emulators and the
  * Vertex AI emulator, with a local folder standing in for the bucket.
  */
-import { mkdir, readFile, rename, utimes, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Firestore } from '@google-cloud/firestore';
-import type { CloudEvent as FrameworkEvent } from '@google-cloud/functions-framework';
-import type { Message, PubSub, Subscription } from '@google-cloud/pubsub';
+import type { PubSub } from '@google-cloud/pubsub';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { approveJob } from '../../functions/api/approve.ts';
 import type { ApiDeps } from '../../functions/api/deps.ts';
-import {
-  createIngestHandler,
-  type IngestOutcome,
-  type IngestReport,
-} from '../../functions/ingest-dataset/index.ts';
 import type { VertexEmulator } from '../../local/vertex-emulator/index.ts';
 import type { ApprovalPolicy } from '../../shared/config/index.ts';
-import { type CloudEvent, createPubSubPublisher, type EventPublisher } from '../../shared/events/index.ts';
-import {
-  createFirestoreJobStore,
-  createFirestoreRejectionStore,
-  type JobRecord,
-  type JobStore,
-  jobIdLabel,
-  rejectionsCollectionFor,
-  startJob,
-} from '../../shared/jobs/index.ts';
-import { createMemoryLogger } from '../../shared/logging/index.ts';
+import { createFirestoreRejectionStore, rejectionsCollectionFor, startJob } from '../../shared/jobs/index.ts';
 import type { TuningProvider } from '../../shared/providers/types.ts';
 import { BlobAccessError, type BlobStore, createLocalBlobStore } from '../../shared/storage/index.ts';
-import { uniqueName } from '../support/names.ts';
+import {
+  asJob,
+  createIngestHarness,
+  emulatorJobsFor,
+  type IngestHarness,
+  putObject,
+  readIngestReport,
+  receiveEvent as receive,
+  reuploadObject,
+} from '../support/ingest-harness.ts';
 import {
   bucket,
   example,
@@ -66,67 +59,29 @@ const dataset = (count: number, answer: string) =>
 const validated = dataset(20, 'The validated answer');
 const replacement = dataset(30, 'Bytes nobody validated');
 
-interface Harness {
-  store: JobStore;
-  collection: string;
-  subscription: Subscription;
-  publisher: EventPublisher;
-  handle: (event: FrameworkEvent<unknown>) => Promise<IngestOutcome | undefined>;
-  logs: ReturnType<typeof createMemoryLogger>;
-  prefix: string;
-  blobs: BlobStore;
-}
-
-async function harness(options: { approval?: ApprovalPolicy; blobs?: BlobStore } = {}): Promise<Harness> {
-  const topic = uniqueName('events');
-  await pubsub.createTopic(topic);
-  const [subscription] = await pubsub.topic(topic).createSubscription(uniqueName('sub'));
-  const logs = createMemoryLogger('ingest');
-  const collection = uniqueName('jobs');
-  const store = createFirestoreJobStore({ firestore, collection });
-  const publisher = createPubSubPublisher({ pubsub, topic, logger: logs });
-  const blobs = options.blobs ?? createLocalBlobStore({ root });
-  const handle = createIngestHandler({
-    config: {
-      project,
-      defaults: { baseModel: 'gemini-2.5-flash' },
-      approval: options.approval ?? { mode: 'auto' },
-      eventMaxAgeMs: 24 * 60 * 60_000,
+function harness(options: { approval?: ApprovalPolicy; blobs?: BlobStore } = {}): Promise<IngestHarness> {
+  return createIngestHarness(
+    { firestore, pubsub },
+    {
+      prefix: 'p',
+      provider,
+      blobs: options.blobs ?? createLocalBlobStore({ root }),
+      config: { approval: options.approval ?? { mode: 'auto' } },
     },
-    store,
-    provider,
-    publisher,
-    blobs,
-    logger: logs,
-    clock: () => new Date(),
-  });
-  return { store, collection, subscription, publisher, handle, logs, prefix: uniqueName('p'), blobs };
+  );
 }
 
-async function put(name: string, content: string): Promise<void> {
-  const path = join(root, name);
-  await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, content);
-}
+const put = (name: string, content: string) => putObject(root, name, content);
 
 /** A user's re-upload over `name`: new bytes renamed into place, a later mtime (generation). */
-async function reupload(name: string, content: string): Promise<void> {
-  const path = join(root, name);
-  const temp = `${path}.reupload-tmp`;
-  await writeFile(temp, content);
-  const later = new Date(Date.now() + 60_000);
-  await utimes(temp, later, later);
-  await rename(temp, path);
-}
+const reupload = (name: string, content: string) => reuploadObject(root, name, content);
 
 const objectOf = (uri: string) => uri.replace(/^gs:\/\/[^/]+\//, '');
 const bytesAt = (uri: string) => readFile(join(root, objectOf(uri)), 'utf8');
 
 /** The create request Vertex AI received for the record: its dataset URIs. */
 async function vertexRequestFor(jobId: string) {
-  const jobs = (await emulator.jobs()).filter(
-    (job) => (job.labels as Record<string, string> | undefined)?.[jobIdLabel] === jobId,
-  );
+  const jobs = await emulatorJobsFor(emulator, jobId);
   expect(jobs).toHaveLength(1);
   return (
     jobs[0] as unknown as {
@@ -135,28 +90,9 @@ async function vertexRequestFor(jobId: string) {
   ).supervisedTuningSpec;
 }
 
-const asJob = (outcome: IngestOutcome | undefined): JobRecord => {
-  if (outcome?.outcome !== 'job') throw new Error(`expected a job, got ${JSON.stringify(outcome)}`);
-  return outcome.job;
-};
+const readReport = (name: string) => readIngestReport(root, name);
 
-const readReport = async (name: string): Promise<IngestReport> =>
-  JSON.parse(await createLocalBlobStore({ root }).readText(bucket, `reports/${name}.report.json`));
-
-function receive(subscription: Subscription, type: string): Promise<CloudEvent> {
-  return new Promise((resolve) => {
-    const onMessage = (message: Message) => {
-      message.ack();
-      const event = JSON.parse(message.data.toString('utf8')) as CloudEvent;
-      if (event.type !== type) return;
-      subscription.off('message', onMessage);
-      resolve(event);
-    };
-    subscription.on('message', onMessage);
-  });
-}
-
-function apiDeps(h: Harness): ApiDeps {
+function apiDeps(h: IngestHarness): ApiDeps {
   return {
     // approveJob reads only the project and the start settings of the configuration.
     config: { project } as ApiDeps['config'],

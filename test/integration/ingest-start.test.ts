@@ -5,34 +5,24 @@
  * Pub/Sub emulators and a Vertex AI emulator that shares the test's clock (so the list lag and
  * tunedrop's retry times are measured on one timeline).
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
 import type { Firestore } from '@google-cloud/firestore';
-import type { CloudEvent as FrameworkEvent } from '@google-cloud/functions-framework';
-import type { Message, PubSub, Subscription } from '@google-cloud/pubsub';
+import type { PubSub } from '@google-cloud/pubsub';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  createIngestHandler,
-  type IngestOutcome,
-  type IngestReport,
-} from '../../functions/ingest-dataset/index.ts';
 import { startVertexEmulator, type VertexEmulator } from '../../local/vertex-emulator/index.ts';
-import { type CloudEvent, createPubSubPublisher, type EventPublisher } from '../../shared/events/index.ts';
-import {
-  createFirestoreJobStore,
-  defaultLookupSettleMs,
-  type JobRecord,
-  type JobStore,
-  jobIdLabel,
-  startJob,
-} from '../../shared/jobs/index.ts';
-import { createMemoryLogger } from '../../shared/logging/index.ts';
+import { defaultLookupSettleMs, type JobRecord, startJob } from '../../shared/jobs/index.ts';
 import type { TuningProvider } from '../../shared/providers/types.ts';
 import { createVertexProvider } from '../../shared/providers/vertex/index.ts';
 import { createLocalBlobStore } from '../../shared/storage/index.ts';
-import { uniqueName } from '../support/names.ts';
 import {
-  bucket,
+  asJob,
+  createIngestHarness,
+  emulatorJobsFor,
+  type IngestHarness,
+  putObject,
+  readIngestReport,
+  receiveEvent as receive,
+} from '../support/ingest-harness.ts';
+import {
   example,
   finalizedEvent,
   type IngestEnvironment,
@@ -66,78 +56,39 @@ beforeEach(() => {
 
 const goodDataset = `${Array.from({ length: 20 }, (_, i) => example(`What is ${i} + 1?`, `${i + 1}.`)).join('\n')}\n`;
 
-interface Harness {
-  store: JobStore;
-  collection: string;
-  subscription: Subscription;
-  publisher: EventPublisher;
-  handle: (event: FrameworkEvent<unknown>) => Promise<IngestOutcome | undefined>;
-  logs: ReturnType<typeof createMemoryLogger>;
-  prefix: string;
-  start: (jobId: string, at: number) => Promise<JobRecord>;
-}
+type Harness = IngestHarness & { start: (jobId: string, at: number) => Promise<JobRecord> };
 
 async function harness(options: { provider?: TuningProvider } = {}): Promise<Harness> {
-  const topic = uniqueName('events');
-  await pubsub.createTopic(topic);
-  const [subscription] = await pubsub.topic(topic).createSubscription(uniqueName('sub'));
-  const logs = createMemoryLogger('ingest');
-  const collection = uniqueName('jobs');
-  const store = createFirestoreJobStore({ firestore, collection });
-  const publisher = createPubSubPublisher({ pubsub, topic, logger: logs });
-  const handle = createIngestHandler({
-    config: {
-      project,
-      defaults: { baseModel: 'gemini-2.5-flash' },
-      approval: { mode: 'auto' },
-      eventMaxAgeMs: 24 * 60 * 60_000,
+  const h = await createIngestHarness(
+    { firestore, pubsub },
+    {
+      prefix: 's',
+      provider: options.provider ?? provider,
+      blobs: createLocalBlobStore({ root }),
+      clock: () => new Date(clock),
     },
-    store,
-    provider: options.provider ?? provider,
-    publisher,
-    blobs: createLocalBlobStore({ root }),
-    logger: logs,
-    clock: () => new Date(clock),
-  });
+  );
   // The poller's retry of a QUEUED job, at emulated time `at`.
   const start = (jobId: string, at: number) => {
     clock = at;
-    return startJob({ store, provider, publisher, logger: logs, now: () => new Date(clock), project }, jobId);
+    return startJob(
+      {
+        store: h.store,
+        provider,
+        publisher: h.publisher,
+        logger: h.logs,
+        now: () => new Date(clock),
+        project,
+      },
+      jobId,
+    );
   };
-  return { store, collection, subscription, publisher, handle, logs, prefix: uniqueName('s'), start };
+  return { ...h, start };
 }
 
-async function put(name: string, content: string): Promise<void> {
-  const path = join(root, name);
-  await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, content);
-}
-
-const asJob = (outcome: IngestOutcome | undefined): JobRecord => {
-  if (outcome?.outcome !== 'job') throw new Error(`expected a job, got ${JSON.stringify(outcome)}`);
-  return outcome.job;
-};
-
-const vertexJobsFor = async (jobId: string) =>
-  (await emulator.jobs()).filter(
-    (job) => (job.labels as Record<string, string> | undefined)?.[jobIdLabel] === jobId,
-  );
-
-const readReport = async (name: string): Promise<IngestReport> =>
-  JSON.parse(await createLocalBlobStore({ root }).readText(bucket, `reports/${name}.report.json`));
-
-function receive(subscription: Subscription, type: string): Promise<CloudEvent> {
-  return new Promise((resolve) => {
-    const onMessage = (message: Message) => {
-      message.ack();
-      const event = JSON.parse(message.data.toString('utf8')) as CloudEvent;
-      if (event.type !== type) return;
-      subscription.off('message', onMessage);
-      resolve(event);
-    };
-    subscription.on('message', onMessage);
-  });
-}
+const put = (name: string, content: string) => putObject(root, name, content);
+const vertexJobsFor = (jobId: string) => emulatorJobsFor(emulator, jobId);
+const readReport = (name: string) => readIngestReport(root, name);
 
 describe('a create that answered 503 after making the job, and a list that lags', () => {
   it('waits until the list can show the job, then adopts it: one billed job, no stale error', async () => {

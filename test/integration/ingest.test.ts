@@ -5,37 +5,31 @@
  */
 
 import { statSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Firestore } from '@google-cloud/firestore';
 import type { CloudEvent as FrameworkEvent } from '@google-cloud/functions-framework';
 import * as functionsFramework from '@google-cloud/functions-framework';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
-import type { Message, PubSub, Subscription } from '@google-cloud/pubsub';
+import type { PubSub } from '@google-cloud/pubsub';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  createIngestHandler,
-  type IngestOutcome,
-  type IngestReport,
-} from '../../functions/ingest-dataset/index.ts';
+import { createIngestHandler } from '../../functions/ingest-dataset/index.ts';
 import { finalizedEvent as watcherEvent } from '../../local/bucket-watcher.ts';
 import type { VertexEmulator } from '../../local/vertex-emulator/index.ts';
 import type { ApprovalPolicy } from '../../shared/config/index.ts';
-import { type CloudEvent, createPubSubPublisher, type EventPublisher } from '../../shared/events/index.ts';
-import {
-  createFirestoreJobStore,
-  createFirestoreRejectionStore,
-  type JobRecord,
-  type JobStore,
-  jobIdFor,
-  jobIdLabel,
-  type RejectionStore,
-  startJob,
-} from '../../shared/jobs/index.ts';
-import { createMemoryLogger } from '../../shared/logging/index.ts';
+import { jobIdFor, jobIdLabel, type RejectionStore, startJob } from '../../shared/jobs/index.ts';
 import { builtinCatalog, type Catalog, mergeCatalog } from '../../shared/models/index.ts';
 import { ProviderError, type TuningProvider } from '../../shared/providers/types.ts';
 import { BlobAccessError, type BlobStore, createLocalBlobStore } from '../../shared/storage/index.ts';
+import {
+  asJob,
+  createIngestHarness,
+  emulatorJobsFor,
+  type IngestHarness,
+  putObject,
+  readIngestReport,
+  receiveEvent as receive,
+} from '../support/ingest-harness.ts';
 import { uniqueName } from '../support/names.ts';
 import { jobFixture } from '../unit/jobs/job-fixture.ts';
 import {
@@ -87,15 +81,7 @@ const pricedCatalog = mergeCatalog(
   'a test override',
 );
 
-interface Harness {
-  store: JobStore;
-  rejections: RejectionStore;
-  subscription: Subscription;
-  handle: (event: FrameworkEvent<unknown>) => Promise<IngestOutcome | undefined>;
-  logs: ReturnType<typeof createMemoryLogger>;
-  publisher: EventPublisher;
-  prefix: string;
-}
+type Harness = IngestHarness & { rejections: RejectionStore };
 
 async function harness(
   options: {
@@ -107,41 +93,28 @@ async function harness(
     autoApproveMaxUsd?: number | null;
   } = {},
 ): Promise<Harness> {
-  const topic = uniqueName('events');
-  await pubsub.createTopic(topic);
-  const [subscription] = await pubsub.topic(topic).createSubscription(uniqueName('sub'));
-  const logs = createMemoryLogger('ingest');
-  const store = createFirestoreJobStore({ firestore, collection: uniqueName('jobs') });
-  const rejections = createFirestoreRejectionStore({ firestore, collection: uniqueName('rejected') });
-  const publisher = createPubSubPublisher({ pubsub, topic, logger: logs });
-  const handle = createIngestHandler({
-    config: {
-      project,
-      defaults: { baseModel: 'gemini-2.5-flash' },
-      approval: options.approval ?? { mode: 'auto' },
-      eventMaxAgeMs: 24 * 60 * 60_000,
-      ...(options.maxConcurrentJobs === undefined ? {} : { maxConcurrentJobs: options.maxConcurrentJobs }),
-      ...(options.autoApproveMaxUsd === undefined ? {} : { autoApproveMaxUsd: options.autoApproveMaxUsd }),
+  const h = await createIngestHarness(
+    { firestore, pubsub },
+    {
+      prefix: 't',
+      provider: options.provider ?? provider,
+      blobs: options.blobs ?? createLocalBlobStore({ root }),
+      catalog: options.catalog ?? pricedCatalog,
+      rejections: true,
+      config: {
+        approval: options.approval ?? { mode: 'auto' },
+        ...(options.maxConcurrentJobs === undefined ? {} : { maxConcurrentJobs: options.maxConcurrentJobs }),
+        ...(options.autoApproveMaxUsd === undefined ? {} : { autoApproveMaxUsd: options.autoApproveMaxUsd }),
+      },
     },
-    store,
-    rejections,
-    provider: options.provider ?? provider,
-    publisher,
-    blobs: options.blobs ?? createLocalBlobStore({ root }),
-    catalog: async () => options.catalog ?? pricedCatalog,
-    logger: logs,
-    clock: () => new Date(),
-  });
-  return { store, rejections, subscription, handle, logs, publisher, prefix: uniqueName('t') };
+  );
+  if (!h.rejections) throw new Error('the harness was asked for a rejection store');
+  return { ...h, rejections: h.rejections };
 }
 
 /** Puts a file in the bucket folder, with custom metadata in its sidecar when given. */
-async function put(name: string, content: string, metadata?: Record<string, string>): Promise<void> {
-  const path = join(root, name);
-  await mkdir(dirname(path), { recursive: true });
-  if (metadata) await writeFile(`${path}.metadata.json`, JSON.stringify(metadata));
-  await writeFile(path, content);
-}
+const put = (name: string, content: string, metadata?: Record<string, string>) =>
+  putObject(root, name, content, metadata);
 
 /** The finalized CloudEvent Eventarc would deliver for the file as it is now. */
 const finalized = (name: string, overrides: Record<string, unknown> = {}) =>
@@ -152,35 +125,8 @@ const jobIdOf = async (name: string) => {
   return jobIdFor({ bucket, object: name, generation: info!.generation });
 };
 
-/** Resolves with the first message of `type` the subscription delivers (others are acknowledged). */
-function receive(
-  subscription: Subscription,
-  type: string,
-): Promise<CloudEvent & { attributes: Record<string, string> }> {
-  return new Promise((resolve) => {
-    const onMessage = (message: Message) => {
-      message.ack();
-      const event = JSON.parse(message.data.toString('utf8')) as CloudEvent;
-      if (event.type !== type) return;
-      subscription.off('message', onMessage);
-      resolve({ ...event, attributes: message.attributes });
-    };
-    subscription.on('message', onMessage);
-  });
-}
-
-const vertexJobsFor = async (jobId: string) =>
-  (await emulator.jobs()).filter(
-    (job) => (job.labels as Record<string, string> | undefined)?.[jobIdLabel] === jobId,
-  );
-
-const readReport = async (name: string): Promise<IngestReport> =>
-  JSON.parse(await createLocalBlobStore({ root }).readText(bucket, `reports/${name}.report.json`));
-
-const asJob = (outcome: IngestOutcome | undefined): JobRecord => {
-  if (outcome?.outcome !== 'job') throw new Error(`expected a job, got ${JSON.stringify(outcome)}`);
-  return outcome.job;
-};
+const vertexJobsFor = (jobId: string) => emulatorJobsFor(emulator, jobId);
+const readReport = (name: string) => readIngestReport(root, name);
 
 beforeEach(() => {
   emulator.faults.reset();
