@@ -2,6 +2,8 @@
  * Recognises the dataset formats users bring by mistake, so the error names the format instead
  * of saying "missing contents" on every line.
  */
+import { isObject } from './json-values.ts';
+
 export type MistakenFormat =
   | 'openai_chat'
   | 'gemini_1_messages'
@@ -16,10 +18,6 @@ const FORMAT_NAMES: Record<MistakenFormat, string> = {
   openai_completion: 'the OpenAI completion format (`prompt`/`completion`)',
   yandex_text_to_text: "Yandex AI Studio's format (`request`/`response`)",
 };
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** The mistaken format an example without `contents` is in, if it is one we know. */
 export function detectMistakenFormat(example: Record<string, unknown>): MistakenFormat | undefined {

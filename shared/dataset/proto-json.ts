@@ -13,6 +13,7 @@
  * camelCase data (the common case) pays nothing.
  */
 import type { Reporter } from './example-rules.ts';
+import { escapePointer, isObject } from './json-values.ts';
 
 /** Field names of one message level; null: every snake_case key of that level is a field name. */
 type Level = ReadonlySet<string> | null;
@@ -49,14 +50,6 @@ const PART_DATA: Record<string, Level> = {
 
 export function snakeToCamel(name: string): string {
   return name.replace(/_([a-z0-9])/g, (_, letter: string) => letter.toUpperCase());
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function escapePointer(key: string): string {
-  return key.replaceAll('~', '~0').replaceAll('/', '~1');
 }
 
 /**

@@ -9,14 +9,13 @@
  * WARNING_CHARS_PER_TOKEN (closer to Russian text). Messages say that it is an estimate.
  */
 import type { ExampleMetrics, Reporter } from './example-rules.ts';
+import { isObject } from './json-values.ts';
 import type { ModelSpec } from './models.ts';
 
 export const ERROR_CHARS_PER_TOKEN = 4;
 export const WARNING_CHARS_PER_TOKEN = 2.5;
 
 const roles = new Set(['system', 'user', 'assistant']);
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 export function estimateNote(): string {
   return `estimated at ${ERROR_CHARS_PER_TOKEN} characters per token; Yandex's tokenizer is not public`;
