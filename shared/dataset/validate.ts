@@ -20,6 +20,10 @@ export interface ParallelOptions {
   /** Bytes validated on the calling thread before workers start: below a few MB, starting a
    * worker (~100 ms under tsx) costs more than it saves. Default 4 MiB. */
   thresholdBytes?: number;
+  /** Lines validated on the calling thread before workers start, as well: a file of few, long
+   * lines (ten 900 KB examples) waits on the tokenizer, not on parsing, and a worker parsing
+   * 1 MB lines costs ~20 MB of peak RSS for nothing. Default 64. */
+  thresholdLines?: number;
   /** Bytes of whole lines per block, the unit of work. Default 1 MiB. */
   blockBytes?: number;
   /** Whether the calling thread validates blocks itself when every worker is busy or still
@@ -77,6 +81,7 @@ export interface ValidateOptions {
 export const DEFAULT_MAX_LINE_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_ERRORS = 100;
 export const DEFAULT_PARALLEL_THRESHOLD_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_PARALLEL_THRESHOLD_LINES = 64;
 export const DEFAULT_BLOCK_BYTES = 1024 * 1024;
 /** Blocks a worker holds at once: one being validated and one waiting, so it never idles. */
 const WORKER_DEPTH = 2;
@@ -263,13 +268,16 @@ class BlockScheduler {
     return this.spare;
   }
 
-  /** The pool, started once enough bytes have gone by, if workers are wanted and available. */
+  /** The pool, started once enough bytes and lines have gone by, if workers are wanted and available. */
   private startPool(): BlockPool | undefined {
     if (this.pool) {
       if (this.pool.failure) throw this.pool.failure;
       return this.pool;
     }
-    if (this.noWorkers || this.dispatched < this.parallel.thresholdBytes) return undefined;
+    const { thresholdBytes, thresholdLines } = this.parallel;
+    if (this.noWorkers || this.dispatched < thresholdBytes || this.nextLine - 1 < thresholdLines) {
+      return undefined;
+    }
     this.pool = new BlockPool({
       size: this.parallel.workers,
       depth: WORKER_DEPTH,
@@ -329,6 +337,7 @@ export async function validateDataset(
   const scheduler = new BlockScheduler(builder, { model, maxLineBytes, maxErrors }, model, {
     workers: options.parallel?.workers ?? defaultWorkers(),
     thresholdBytes: options.parallel?.thresholdBytes ?? DEFAULT_PARALLEL_THRESHOLD_BYTES,
+    thresholdLines: options.parallel?.thresholdLines ?? DEFAULT_PARALLEL_THRESHOLD_LINES,
     blockBytes: Math.max(1, options.parallel?.blockBytes ?? DEFAULT_BLOCK_BYTES),
     callerValidates: options.parallel?.callerValidates ?? true,
     ...(options.parallel?.counts ? { counts: options.parallel.counts } : {}),
