@@ -28,11 +28,12 @@ interface Request {
  * Bounds on the tokenizer thread's heap, so that a runaway (a library bug, a pathological text)
  * ends that thread with an error, which fails the validation, instead of taking the machine's
  * memory. Measured: the tokenizer keeps ~35 MB of heap once loaded and peaks near 100 MB while
- * loading; its BPE cache holds at most 10,000 short words; the pieces it is sent are ~32 KB.
- * A small young generation: counting's garbage dies within a piece.
+ * loading (the library's own loader, the fallback in gemma-tokenizer.ts, near 250 MB); its BPE
+ * cache holds at most 10,000 short words; the pieces it is sent are ~32 KB. A small young
+ * generation: counting's garbage dies within a piece.
  */
 export const TOKENIZER_RESOURCE_LIMITS: ResourceLimits = {
-  maxOldGenerationSizeMb: 256,
+  maxOldGenerationSizeMb: 512,
   maxYoungGenerationSizeMb: 8,
 };
 
