@@ -1,11 +1,11 @@
 /**
  * The tokenizer on a worker thread of its own, shared by every validation in the process: loading
- * it costs seconds and about 300 MB, so it is loaded once, and counting long examples there keeps
- * the calling thread (a function's event loop, the block scheduler) free. The worker is unref'd
- * while it has nothing to count, so it never keeps a process alive; a worker that fails rejects
- * what it held, and the next count starts a new one. Where no worker can be started, counting
- * falls back to this thread. Texts are sent as batches of pieces (countingPlan), so a long example is
- * never copied whole into that thread.
+ * it costs a second or two and about 100 MB, so it is loaded once, and counting long examples
+ * there keeps the calling thread (a function's event loop, the block scheduler) free. Texts are
+ * sent as batches of pieces (countingPlan), so a long example is never copied whole into that
+ * thread. The worker is unref'd while it has nothing to count, so it never keeps a process alive;
+ * a worker that fails rejects what it held, and the next count starts a new one. Where no worker
+ * can be started, counting falls back to this thread.
  */
 import { type ResourceLimits, Worker } from 'node:worker_threads';
 import {

@@ -65,7 +65,7 @@ export interface ValidateOptions {
   /** A longer line is reported and skipped without being held in memory. Default 1 MiB. */
   maxLineBytes?: number;
   /** Examples counted with the tokenizer to calibrate the cost estimate (0: use a heuristic ratio).
-   * Loading the tokenizer costs about a second and 300 MB, once. Default 0. */
+   * Loading the tokenizer costs a second or two and about 100 MB, once. Default 0. */
   tokenSample?: number;
   onProgress?: (bytesRead: number) => void;
   /** For tests: a tokenizer other than the Gemma 3 one, loaded lazily and run on this thread.
