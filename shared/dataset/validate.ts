@@ -100,6 +100,16 @@ const MAX_QUEUED_RESULTS = 32;
 const WORKER_YOUNG_GENERATION_MB = 4;
 
 /**
+ * A worker's old generation, so a runaway ends that worker (and the validation, with an error)
+ * rather than the machine. A worker holds a block or two of whole lines and their parse: JSON of
+ * tiny objects takes up to ~20 times its bytes, so 64 MB per MiB of the line cap (one line may
+ * fill a block) over a floor far above what a block of short lines needs.
+ */
+export function workerOldGenerationMb(maxLineBytes: number): number {
+  return 256 + 64 * Math.ceil(maxLineBytes / (1024 * 1024));
+}
+
+/**
  * One worker beside the calling thread, which reads, splits, merges, and validates blocks itself
  * whenever the worker is full: the two cores the issue allows, and one extra isolate's memory
  * (a second worker measured +15 MB of peak RSS on a 1 GB file, over the 150 MB budget). None on
@@ -281,7 +291,10 @@ class BlockScheduler {
     this.pool = new BlockPool({
       size: this.parallel.workers,
       depth: WORKER_DEPTH,
-      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+      resourceLimits: {
+        maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB,
+        maxOldGenerationSizeMb: workerOldGenerationMb(this.settings.maxLineBytes),
+      },
       settings: {
         model: this.model,
         maxLineBytes: this.settings.maxLineBytes,
