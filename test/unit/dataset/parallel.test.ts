@@ -29,6 +29,7 @@ async function bothPaths(bytes: Buffer, options: Partial<ValidateOptions> = {}) 
     parallel: {
       workers: 2,
       thresholdBytes: 0,
+      thresholdLines: 0,
       // Every block on a worker thread: the comparison then covers the worker path alone.
       callerValidates: false,
       blockBytes: options.parallel?.blockBytes ?? 64 * 1024,
@@ -93,6 +94,35 @@ function mixedDataset(): Buffer {
 }
 
 describe('parallel validation', { timeout: 60_000 }, () => {
+  it('starts no worker for a file of few long lines, and gives the same report as with one', async () => {
+    // Twelve examples of ~400 KB: past the byte threshold, far under the line threshold.
+    const long = (i: number) => line({ contents: [user(`${'a b c d '.repeat(50_000)}${i}`), model('ok')] });
+    const bytes = Buffer.from(`${Array.from({ length: 12 }, (_, i) => long(i)).join('\n')}\n`);
+    expect(bytes.length).toBeGreaterThan(4 * 1024 * 1024);
+    const options = { model: 'gemini-3.5-flash', loadCounter, maxLineBytes: 1 << 20 };
+    const without = { workerBlocks: 0, callerBlocks: 0 };
+    const report = await validateDataset(chunked(bytes, 1 << 20), {
+      ...options,
+      parallel: { workers: 1, counts: without },
+    });
+    expect(without.workerBlocks).toBe(0);
+    expect(without.callerBlocks).toBeGreaterThan(0);
+    const withWorker = { workerBlocks: 0, callerBlocks: 0 };
+    const onWorker = await validateDataset(chunked(bytes, 1 << 20), {
+      ...options,
+      parallel: {
+        workers: 1,
+        thresholdBytes: 0,
+        thresholdLines: 0,
+        callerValidates: false,
+        counts: withWorker,
+      },
+    });
+    expect(withWorker.workerBlocks).toBeGreaterThan(0);
+    expect(onWorker).toEqual(report);
+    expect(report.warnings.map((issue) => issue.code)).toContain('example_dropped');
+  });
+
   it('gives every fixture the same report on worker threads as on the calling thread', async () => {
     const files = readdirSync(FIXTURES).filter((name) => name.endsWith('.jsonl'));
     expect(files.length).toBeGreaterThan(5);
@@ -185,7 +215,7 @@ describe('parallel validation', { timeout: 60_000 }, () => {
       'const bytes = Buffer.from(line.repeat(Math.ceil((8 << 20) / line.length)));',
       'async function* source() { for (let i = 0; i < bytes.length; i += 1 << 20) yield bytes.subarray(i, i + (1 << 20)); }',
       'const counts = { workerBlocks: 0, callerBlocks: 0 };',
-      "const report = await validateDataset(source(), { model: 'gemini-3.5-flash', parallel: { workers: 1, thresholdBytes: 0, callerValidates: false, counts } });",
+      "const report = await validateDataset(source(), { model: 'gemini-3.5-flash', parallel: { workers: 1, thresholdBytes: 0, thresholdLines: 0, callerValidates: false, counts } });",
       'console.log(JSON.stringify({ valid: report.valid, workerBlocks: counts.workerBlocks }));',
     ].join('\n');
     const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
