@@ -1,3 +1,7 @@
+/**
+ * The end of an ingest: the report is written, then the upload is rejected (dataset.rejected, no
+ * job) or its job record is created and started or drafted (proceed). Shared by every kind of drop.
+ */
 import type { ValidationReport } from '../../shared/dataset/index.ts';
 import {
   buildDatasetRejectedEvent,
