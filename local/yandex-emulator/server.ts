@@ -43,6 +43,10 @@ export interface YandexEmulatorOptions {
   /** Largest single upload this emulator keeps in memory. Default 256 MiB. */
   maxUploadBytes?: number;
   faults?: YandexFaultUpdate;
+  /** Datasets one folder may hold; Create answers RESOURCE_EXHAUSTED beyond. Default 10, as at Yandex. */
+  datasetQuota?: number;
+  /** Implement the draft RPCs (CreateDraft/TuneDraft/DeleteDraft); default false: UNIMPLEMENTED, as upstream. */
+  draftRpcs?: boolean;
   logger?: Logger;
   now?: () => number;
   random?: () => number;
@@ -121,6 +125,8 @@ export async function startYandexEmulator(options: YandexEmulatorOptions = {}): 
     uploadBase: () => uploadBase,
     minPartBytes: options.minPartBytes ?? 5 * 1024 * 1024,
     tunableModels: () => tunable,
+    datasetQuota: options.datasetQuota ?? 10,
+    draftRpcs: options.draftRpcs ?? false,
     stats,
     ...(logger ? { logger } : {}),
   };
