@@ -21,10 +21,12 @@ import {
 import { rejectionRecordFrom } from '../../shared/jobs/rejection.ts';
 import { startDepsFrom, startJob } from '../../shared/jobs/start-job.ts';
 import type { Logger } from '../../shared/logging/index.ts';
+import type { PreparedDatasets } from '../../shared/providers/types.ts';
 import { reportNameFor } from '../../shared/storage/index.ts';
 import type { IngestDeps, IngestOutcome } from './ingest.ts';
 import * as logs from './logs.ts';
 import { type Pins, pinnedSummary } from './pinning.ts';
+import { checkAtProvider } from './provider-check.ts';
 import type { DatasetReport, IngestReport } from './report.ts';
 import { reportFormatVersion } from './report.ts';
 
@@ -112,8 +114,20 @@ export async function conclude(
 ): Promise<IngestOutcome> {
   const { problems, datasets } = findings;
   const reports = [datasets.training, datasets.validation].filter((item): item is DatasetReport => !!item);
-  const rejected =
+  let rejected =
     problems.length > 0 || reports.some((report) => !report.valid) || !findings.spec || !findings.policy;
+  // Valid here: the provider's own check, where it has one (Yandex), before any record exists.
+  // A redelivery for a record that exists already skips it (its datasets are on the record).
+  let prepared: PreparedDatasets | undefined;
+  if (!rejected && findings.spec && !(await deps.store.get(jobId))) {
+    const check = await checkAtProvider(deps.provider, findings.spec, jobId, datasets);
+    if (check.ok) prepared = check.datasets;
+    else {
+      problems.push(...check.problems);
+      rejected = true;
+      logs.logProviderRefused(logger, ref, jobId, check.problems.length);
+    }
+  }
   const report = baseReport(
     deps,
     ref,
@@ -223,7 +237,7 @@ export async function conclude(
         droppableExamples: training.stats.droppable,
       }),
       estimate,
-      provider: { name: spec.provider ?? deps.provider.name },
+      provider: { name: spec.provider ?? deps.provider.name, ...(prepared ? { datasets: prepared } : {}) },
       attempts: 0,
       history: [
         {

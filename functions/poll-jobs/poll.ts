@@ -16,6 +16,7 @@ import type { JobRecord, JobStore } from '../../shared/jobs/index.ts';
 import type { BackoffPolicy, StartJobDeps } from '../../shared/jobs/start-job.ts';
 import type { Logger } from '../../shared/logging/index.ts';
 import type { ListScope, ProviderJob, TuningProvider } from '../../shared/providers/index.ts';
+import { sweepDatasets } from './dataset-sweep.ts';
 import type { Lease } from './lease.ts';
 import { listTracked } from './list-tracked.ts';
 import { logs } from './logs.ts';
@@ -48,6 +49,8 @@ export interface PollConfig {
   maxJobGets?: number;
   /** Jobs one run fetches by name at most when the provider cannot list at all (`per-job` mode). */
   maxJobGetsWithoutList?: number;
+  /** See defaultPollSettings.datasetOrphanGraceMs. */
+  datasetOrphanGraceMs?: number;
   /** Failed reconciliations of a record (job gone, lookup unanswerable) before job.stalled and no more retries. */
   maxRecoveryAttempts?: number;
   /**
@@ -73,6 +76,8 @@ export const defaultPollSettings = {
   leaseMs: 5 * 60_000,
   /** TUNEDROP_DRAFT_TTL_HOURS' default. */
   draftTtlMs: 7 * 24 * 3_600_000,
+  /** A provider dataset with no job record is kept this long (an ingest may still be creating it). */
+  datasetOrphanGraceMs: 6 * 3_600_000,
 } as const;
 
 export interface PollDeps {
@@ -87,6 +92,8 @@ export interface PollDeps {
   startJob?: (deps: StartJobDeps, jobId: string) => Promise<JobRecord>;
   /** Backoff after a 429/5xx from create (startJob's default otherwise). */
   backoff?: BackoffPolicy;
+  /** Dataset ids whose failed delete was logged (kept per instance, so each is logged once). */
+  datasetFailuresLogged?: Set<string>;
 }
 
 export interface PollSummary {
@@ -116,6 +123,11 @@ export interface PollSummary {
   gaveUp: number;
   /** Steps that failed (provider list, a record's transaction, a start, a flush); retried next run. */
   errors: number;
+  /**
+   * Datasets the provider held for tunedrop (Yandex) and those deleted this run because their job
+   * is over; absent where the provider keeps none. Failed deletes are retried next run, not errors.
+   */
+  datasets?: { held: number; deleted: number; failed: number };
 }
 
 export type PollResult = PollSummary | { skipped: string };
@@ -314,6 +326,17 @@ async function run(deps: PollDeps): Promise<PollSummary> {
     summary.errors++;
     logger.error('listing records with pending events failed', { error });
   }
+
+  // 5. Datasets the provider holds for jobs that are over (after the events: never delays them).
+  const swept = await sweepDatasets({
+    provider: deps.provider,
+    store,
+    logger,
+    clock,
+    orphanGraceMs: config.datasetOrphanGraceMs ?? defaultPollSettings.datasetOrphanGraceMs,
+    failuresLogged: deps.datasetFailuresLogged ?? new Set(),
+  });
+  if (swept) summary.datasets = swept;
 
   // HTTP requests where the provider counts them (a fallback or a lookup may take several per call).
   const requestsAfter = deps.provider.requestCount?.();

@@ -205,7 +205,11 @@ export async function startJob(deps: StartJobDeps, jobId: string): Promise<JobRe
   let created: ProviderJob;
   try {
     log.info('creating provider job', { provider: provider.name, attempt: job.attempts });
-    created = await provider.createJob(job.spec, jobId);
+    // Datasets prepared at ingest (Yandex) are reused, not uploaded again.
+    const { datasets } = job.provider;
+    created = datasets
+      ? await provider.createJob(job.spec, jobId, { datasets })
+      : await provider.createJob(job.spec, jobId);
   } catch (error) {
     if (error instanceof ProviderError && !error.transient) {
       await store.update(jobId, (current) => {
