@@ -73,6 +73,8 @@ export interface YandexEmulator {
   /** Calls received per RPC ("TuningService/Tune" …), faulted ones included. */
   stats(): Record<string, number>;
   tasks(): EmulatedTask[];
+  /** Datasets the emulator holds (every folder): what a test counts to see none is left behind. */
+  datasets(): { id: string; folderId: string; labels: Record<string, string> }[];
   reset(): void;
   close(): Promise<void>;
 }
@@ -274,6 +276,8 @@ export async function startYandexEmulator(options: YandexEmulatorOptions = {}): 
     faults,
     stats: () => Object.fromEntries(stats),
     tasks,
+    datasets: () =>
+      [...world.datasets.values()].map(({ id, folderId, labels }) => ({ id, folderId, labels: { ...labels } })),
     reset,
     async close() {
       await new Promise<void>((resolve) => grpc.tryShutdown(() => resolve()));
