@@ -160,6 +160,9 @@ export async function startYandexEmulator(options: YandexEmulatorOptions = {}): 
     if (!dataset || !upload || url.searchParams.get('X-Amz-Signature') !== upload.token) {
       return send(response, 403, s3Error('SignatureDoesNotMatch', 'The request signature does not match.'));
     }
+    // The draft is sealed once Validate has run: its URLs no longer accept bytes.
+    if (dataset.validation)
+      return send(response, 403, s3Error('AccessDenied', 'The dataset is no longer a draft.'));
     const declared = request.headers['content-length'];
     if (declared === undefined) {
       return send(
@@ -277,7 +280,11 @@ export async function startYandexEmulator(options: YandexEmulatorOptions = {}): 
     stats: () => Object.fromEntries(stats),
     tasks,
     datasets: () =>
-      [...world.datasets.values()].map(({ id, folderId, labels }) => ({ id, folderId, labels: { ...labels } })),
+      [...world.datasets.values()].map(({ id, folderId, labels }) => ({
+        id,
+        folderId,
+        labels: { ...labels },
+      })),
     reset,
     async close() {
       await new Promise<void>((resolve) => grpc.tryShutdown(() => resolve()));

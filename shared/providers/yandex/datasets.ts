@@ -188,6 +188,17 @@ async function waitReady(
   }
 }
 
+/** Waits (a bounded while) for a draft another attempt is uploading to leave DRAFT. */
+async function uploadedByAnother(options: EnsureDatasetOptions, datasetId: string): Promise<boolean> {
+  const deadline = options.now() + Math.min(options.validationTimeoutMs, 60_000);
+  for (;;) {
+    const { dataset } = await options.clients.datasets.describe({ datasetId });
+    if (dataset && dataset.status !== DatasetStatus.DRAFT) return true;
+    if (options.now() >= deadline) return false;
+    await options.sleep(options.pollIntervalMs);
+  }
+}
+
 /** The id of a READY dataset holding this record's bytes for this role, creating it if needed. */
 export async function ensureDataset(options: EnsureDatasetOptions): Promise<string> {
   const { clients, folderId, recordId, role, logger } = options;
@@ -222,9 +233,32 @@ export async function ensureDataset(options: EnsureDatasetOptions): Promise<stri
       held = datasetId;
       logger?.info('yandex dataset created', { recordId, datasetId, role });
     }
-    await upload(options, datasetId);
-    const operation = await clients.datasets.validate({ datasetId });
-    await waitReady(options, datasetId, operation.id);
+    try {
+      await upload(options, datasetId);
+    } catch (error) {
+      // A 403 from the upload URL: a concurrent attempt (a duplicate event) asked for a newer URL,
+      // or sealed the draft with Validate. Its upload of the same pinned bytes is as good as ours.
+      if (!(error instanceof ProviderError && error.httpStatus === 403)) throw error;
+      if (await uploadedByAnother(options, datasetId)) {
+        logger?.info('a concurrent attempt uploaded the yandex dataset; waiting for its validation', {
+          recordId,
+          datasetId,
+          role,
+        });
+        await waitReady(options, datasetId);
+        return datasetId;
+      }
+      throw error;
+    }
+    let operationId: string | undefined;
+    try {
+      operationId = (await clients.datasets.validate({ datasetId })).id;
+    } catch (error) {
+      // FAILED_PRECONDITION: a concurrent attempt validated it first; its verdict is ours.
+      if (!isGrpcStatus(error, Status.FAILED_PRECONDITION) || !(await uploadedByAnother(options, datasetId)))
+        throw error;
+    }
+    await waitReady(options, datasetId, operationId);
     return datasetId;
   } catch (error) {
     const failure = providerErrorFrom(error, what);
