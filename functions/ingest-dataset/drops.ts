@@ -151,8 +151,11 @@ export async function ingestManifest(
 ): Promise<IngestOutcome> {
   const problems: FieldIssue[] = [];
   const notes: string[] = [];
+  // The effective catalog: a model only the operator's override knows implies its provider.
+  const { catalog } = await checkContext(deps);
   const parsed = parseManifest(
     await deps.blobs.readText(ref.bucket, ref.object, { generation: ref.generation }),
+    { catalog },
   );
   if (!parsed.ok) {
     return conclude(deps, logger, ref, jobId, {
@@ -179,7 +182,7 @@ export async function ingestManifest(
     const resolved = await resolvePreTunedBase(manifest.preTunedModel, {
       store: deps.store,
       provider: deps.provider,
-      catalog: (await checkContext(deps)).catalog,
+      catalog,
     });
     if (resolved.ok) {
       preTunedBase = resolved.baseModel;
@@ -193,6 +196,7 @@ export async function ingestManifest(
     deps.config.defaults,
     { training: trainingUri ?? '', validation: validationUri },
     preTunedBase,
+    { catalog },
   );
   if (problems.length > 0)
     return conclude(deps, logger, ref, jobId, { kind: 'manifest', problems, notes, datasets: {} });

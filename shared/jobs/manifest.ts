@@ -9,6 +9,7 @@
 import { posix } from 'node:path';
 import { z } from 'zod';
 import { AdapterSize, type ApprovalPolicy, type Config } from '../config/index.ts';
+import type { Catalog } from '../models/index.ts';
 import { closest, escapePointer, toFieldIssues, unescapePointer } from './field-issues.ts';
 import { jobIdLabel, type TuningSpec } from './model.ts';
 import { providerFor, providerIssues } from './provider-rules.ts';
@@ -187,7 +188,11 @@ export type Manifest = z.infer<typeof Manifest>;
 const manifestFields = Object.keys(Manifest.shape);
 
 /** Parses a manifest's text. Unknown fields are errors: a typo must not be silently ignored. */
-export function parseManifest(text: string): Checked<Manifest> {
+export function parseManifest(
+  text: string,
+  /** The effective model catalog: an override-only Yandex model then implies provider yandex. */
+  options: { catalog?: Catalog } = {},
+): Checked<Manifest> {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -211,7 +216,12 @@ export function parseManifest(text: string): Checked<Manifest> {
       ],
     };
   }
-  const wrongProvider = providerIssues(parsed.data, providerFor(parsed.data.provider, parsed.data.baseModel));
+  const { catalog } = options;
+  const wrongProvider = providerIssues(
+    parsed.data,
+    providerFor(parsed.data.provider, parsed.data.baseModel, catalog),
+    catalog,
+  );
   if (wrongProvider.length > 0) return { ok: false, issues: wrongProvider };
   return { ok: true, value: parsed.data };
 }
@@ -236,8 +246,10 @@ export function specFromManifest(
   uris: { training: string; validation?: string | undefined },
   /** With `preTunedModel`: the base model of that tuned model, once resolved (continuous-tuning.ts). */
   preTunedBase?: string,
+  /** The effective model catalog (see parseManifest). */
+  options: { catalog?: Catalog } = {},
 ): TuningSpec {
-  const provider = providerFor(manifest.provider, manifest.baseModel);
+  const provider = providerFor(manifest.provider, manifest.baseModel, options.catalog);
   if (provider === 'yandex') {
     // Vertex defaults (epochs, multiplier, adapter size) do not apply; baseModel is required.
     const yandexSpec: TuningSpec = {

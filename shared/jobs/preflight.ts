@@ -111,7 +111,7 @@ export function preflightSpec(spec: TuningSpec, context: PreflightContext): Pref
   // is refused too: the deployment granted only those, so Vertex AI would refuse the others later.
   const checked = modelChecks(spec, context);
   const issues = checked.issues;
-  issues.push(...specProviderIssues(spec));
+  issues.push(...specProviderIssues(spec, context.catalog));
   if (!parseGcsUri(spec.trainingDatasetUri)) {
     issues.push({ path: '/trainingDatasetUri', message: 'must be a gs://BUCKET/OBJECT URI' });
   }
