@@ -119,7 +119,7 @@ export async function conclude(
   // Valid here: the provider's own check, where it has one (Yandex), before any record exists.
   // A redelivery for a record that exists already skips it (its datasets are on the record).
   let prepared: PreparedDatasets | undefined;
-  if (!rejected && findings.spec && !(await deps.store.get(jobId))) {
+  if (!rejected && findings.spec && deps.provider.prepareDatasets && !(await deps.store.get(jobId))) {
     const check = await checkAtProvider(deps.provider, findings.spec, jobId, datasets);
     if (check.ok) prepared = check.datasets;
     else {

@@ -7,6 +7,8 @@
  * Datasets prepared before a job exists go to the provider the spec names; held datasets are
  * listed at every provider that keeps them and deleted at the one that holds each.
  */
+
+import type { TuningSpec } from '../jobs/model.ts';
 import { type Cursor, decodePageToken, encodePageToken, firstCursors, shareOf } from './composite-page.ts';
 import {
   type HeldDataset,
@@ -58,18 +60,28 @@ export function createProviderRegistry(providers: readonly TuningProvider[]): Pr
     async createJob(spec, recordId, context) {
       return named(spec.provider ?? first.name).createJob(spec, recordId, context);
     },
-    async prepareDatasets(spec, recordId) {
-      return named(spec.provider ?? first.name).prepareDatasets?.(spec, recordId);
-    },
-    async heldDatasets() {
-      const held: HeldDataset[] = [];
-      for (const provider of providers)
-        if (provider.heldDatasets) held.push(...(await provider.heldDatasets()));
-      return held;
-    },
-    async deleteDataset(dataset) {
-      await named(dataset.provider).deleteDataset?.(dataset);
-    },
+    // Only where some provider keeps datasets apart from jobs (Yandex): a Vertex-only deployment
+    // has no such step, and ingest and the poller skip it.
+    ...(providers.some((provider) => provider.prepareDatasets)
+      ? {
+          async prepareDatasets(spec: TuningSpec, recordId: string) {
+            return named(spec.provider ?? first.name).prepareDatasets?.(spec, recordId);
+          },
+        }
+      : {}),
+    ...(providers.some((provider) => provider.heldDatasets)
+      ? {
+          async heldDatasets() {
+            const held: HeldDataset[] = [];
+            for (const provider of providers)
+              if (provider.heldDatasets) held.push(...(await provider.heldDatasets()));
+            return held;
+          },
+          async deleteDataset(dataset: HeldDataset) {
+            await named(dataset.provider).deleteDataset?.(dataset);
+          },
+        }
+      : {}),
     async getJob(name) {
       return named(providerOfJobName(name)).getJob(name);
     },

@@ -149,4 +149,13 @@ describe('registry datasets', () => {
     await registry.deleteDataset?.(held[0]!);
     expect(prepared).toEqual(['r', 'deleted fds1']);
   });
+
+  it('has no dataset steps where no provider keeps datasets (a Vertex-only deployment)', () => {
+    const registry = createProviderRegistry([listing('vertex', 0)]);
+    expect([registry.prepareDatasets, registry.heldDatasets, registry.deleteDataset]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+    ]);
+  });
 });
