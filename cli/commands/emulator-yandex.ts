@@ -19,10 +19,14 @@ Options:
   --fail-next N            the next N tasks fail while in progress
   --stall-next N           the next N tasks never progress (see --stall-in)
   --stall-in STATUS        PENDING or IN_PROGRESS (default IN_PROGRESS)
+  --refuse-validations N   the next N Validate calls refuse a well-formed dataset (row numbers)
+  --dataset-quota N        datasets one folder may hold (default 10, as at Yandex)
+  --draft-rpcs             implement CreateDraft/TuneDraft/DeleteDraft (default: UNIMPLEMENTED,
+                           as upstream)
 
 Faults can also be switched at run time: POST /emulator/faults on the upload port with the same
 settings as JSON ({"rateLimitTunes":1,"unavailableRate":0.1,"failNextTasks":1,"stallNextTasks":1,
-"stallIn":"PENDING","loseNextTuneResponses":1}); GET /emulator/tasks, GET /emulator/stats and
+"stallIn":"PENDING","loseNextTuneResponses":1,"refuseNextValidations":1}); GET /emulator/tasks, GET /emulator/stats and
 POST /emulator/reset help tests.`;
 
 function number(value: string | undefined, name: string, check: (n: number) => boolean): number | undefined {
@@ -49,6 +53,9 @@ export function parseYandexEmulatorArgs(args: string[]): YandexEmulatorOptions |
       'fail-next': { type: 'string' },
       'stall-next': { type: 'string' },
       'stall-in': { type: 'string' },
+      'refuse-validations': { type: 'string' },
+      'dataset-quota': { type: 'string' },
+      'draft-rpcs': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -65,6 +72,7 @@ export function parseYandexEmulatorArgs(args: string[]): YandexEmulatorOptions |
     failNextTasks: number(values['fail-next'], 'fail-next', isCount),
     stallNextTasks: number(values['stall-next'], 'stall-next', isCount),
     stallIn,
+    refuseNextValidations: number(values['refuse-validations'], 'refuse-validations', isCount),
   };
   const options: YandexEmulatorOptions = {
     port: number(values.port, 'port', isPort),
@@ -78,6 +86,9 @@ export function parseYandexEmulatorArgs(args: string[]): YandexEmulatorOptions |
   if (taskSeconds !== undefined) options.taskSeconds = taskSeconds;
   if (validateMs !== undefined) options.validateMs = validateMs;
   if (describeDelayMs !== undefined) options.describeDelayMs = describeDelayMs;
+  const datasetQuota = number(values['dataset-quota'], 'dataset-quota', (n) => Number.isInteger(n) && n > 0);
+  if (datasetQuota !== undefined) options.datasetQuota = datasetQuota;
+  if (values['draft-rpcs']) options.draftRpcs = true;
   return options;
 }
 

@@ -22,7 +22,8 @@ Options:
   --role ROLE            training (default) or validation: which limits apply
   --strict               an example Vertex AI would drop (over the token limit) is an error, not
                          a warning (by default the dataset fails only above 10% dropped)
-  --epochs N             epochs for the cost estimate (default: the model's default)
+  --epochs N             epochs for the cost estimate (default: the model's default; Vertex AI
+                         only: Yandex has no epochs)
   --max-errors N         errors listed before the rest are only counted (default 100)
   --sample N             count N examples with the tokenizer to calibrate the estimate
                          (default 0: a heuristic ratio; loads a 300 MB tokenizer when > 0)
@@ -87,6 +88,11 @@ export const validate: Command = {
     if (provider && known && known.provider !== provider) {
       return usageError(`model ${known.id} is a ${known.provider} model, not ${provider}`);
     }
+    // What applies to the job's provider only: Yandex has no epochs (its size control is n_samples).
+    const yandex = (known?.provider ?? provider) === 'yandex';
+    if (yandex && epochs !== undefined) {
+      return usageError('--epochs does not apply to Yandex AI Studio models (Yandex has no epochs)');
+    }
 
     let size: number;
     try {
@@ -119,7 +125,7 @@ export const validate: Command = {
     progress?.done();
 
     if (values.json) console.log(JSON.stringify(report, null, 2));
-    else printHuman(file, report);
+    else printHuman(file, report, yandex ? 'yandex' : 'vertex');
     return report.valid ? 0 : 1;
   },
 };
@@ -176,7 +182,7 @@ function issueLine(file: string, issue: ValidationIssue, prefix = ''): string {
   return `${where} ${prefix}${issue.code} ${issue.message}${at}`;
 }
 
-function printHuman(file: string, report: ValidationReport): void {
+function printHuman(file: string, report: ValidationReport, provider: 'vertex' | 'yandex'): void {
   const out: string[] = [];
   for (const issue of report.errors) out.push(issueLine(file, issue));
   if (report.errorsOmitted > 0) out.push(`... and ${fmt(report.errorsOmitted)} more errors not listed`);
@@ -194,7 +200,7 @@ function printHuman(file: string, report: ValidationReport): void {
   out.push(
     `  examples     ${fmt(stats.validExamples)} valid of ${fmt(stats.examples)}, ${fmt(stats.lines)} lines, ${mb(stats.bytes)}, ${fmt(stats.characters)} characters, ${fmt(stats.mediaParts)} media parts`,
   );
-  if (stats.droppable > 0) {
+  if (stats.droppable > 0 && provider === 'vertex') {
     out.push(
       `  dropped      ${fmt(stats.droppable)} example${stats.droppable === 1 ? '' : 's'} over the token limit: Vertex AI drops them (not trained on, not billed)`,
     );
@@ -213,7 +219,14 @@ function printHuman(file: string, report: ValidationReport): void {
     `  estimate     ${e.basis || `${e.method}, ${e.tokensPerByte.toFixed(3)} tokens/byte`}`,
   );
   const cost = stats.estimate.cost;
-  if (cost) {
+  if (cost && provider === 'yandex') {
+    // Yandex has no epochs, adapter sizes or learning-rate multiplier: the line shows none.
+    out.push(
+      cost.estimatedUsd === null || cost.upperBoundUsd === null
+        ? `  cost         ${cost.basis ?? `no public price for ${cost.model}`}; ${fmt(e.estimated)} tokens in the dataset (Yandex bills by its own count; n_samples sets the run's size)`
+        : `  cost         about ${usd(cost.estimatedUsd)}, at most ${usd(cost.upperBoundUsd)} (${usd(cost.pricePerMillionTrainingTokens ?? 0)} per 1M tokens; ${cost.basis ?? `prices of ${cost.pricesTakenOn}`})`,
+    );
+  } else if (cost) {
     const basis = `${cost.epochs} epochs${cost.epochsSource === 'model-default' ? ' (default)' : ''}`;
     out.push(
       cost.estimatedUsd === null || cost.upperBoundUsd === null

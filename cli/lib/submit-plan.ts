@@ -148,7 +148,7 @@ export async function manifestPlan(
       2,
     );
   }
-  const parsed = parseManifest(text);
+  const parsed = parseManifest(text, { catalog: context.catalog });
   if (!parsed.ok) {
     plan.problems.push(...parsed.issues.map((issue) => `${manifestPath}: ${formatIssue(issue)}`));
     return plan;
@@ -187,10 +187,13 @@ export async function manifestPlan(
   }
   if (uris.training) {
     // The spec ingest will build from this manifest, checked the way ingest will check it.
-    const spec = specFromManifest(manifest, defaults, {
-      training: uris.training,
-      validation: uris.validation,
-    });
+    const spec = specFromManifest(
+      manifest,
+      defaults,
+      { training: uris.training, validation: uris.validation },
+      undefined,
+      { catalog: context.catalog },
+    );
     checkSpec(plan, manifestPath, spec, context);
   }
   return plan;

@@ -123,3 +123,10 @@ export const logPermanentFailure = (logger: Logger, ref: ObjectRef, error: unkno
     rule,
     error,
   });
+
+export const logProviderRefused = (logger: Logger, ref: ObjectRef, jobId: string, problems: number) =>
+  logger.warn(`the provider refused the datasets of ${ref.object} at its own check`, {
+    ...ref,
+    jobId,
+    problems,
+  });

@@ -136,5 +136,6 @@ export function createPollJobsDeps(
     clock,
     // The ttl is the deployed function's timeout (terraform: poll_timeout_seconds), see lease.ts.
     lease: createFirestoreLease({ firestore, name: 'poll-jobs', ttlMs: defaultPollSettings.leaseMs, clock }),
+    datasetFailuresLogged: new Set(),
   };
 }

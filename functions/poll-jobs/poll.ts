@@ -12,25 +12,16 @@
 
 import type { EventPublisher } from '../../shared/events/index.ts';
 import { flushAllPending, hasPendingEvents, publishPending } from '../../shared/events/index.ts';
-import { isTerminal, type JobRecord, type JobState, type JobStore } from '../../shared/jobs/index.ts';
-import {
-  type BackoffPolicy,
-  planStart,
-  type StartJobDeps,
-  startDepsFrom,
-  startJob,
-} from '../../shared/jobs/start-job.ts';
+import type { JobRecord, JobStore } from '../../shared/jobs/index.ts';
+import type { BackoffPolicy, StartJobDeps } from '../../shared/jobs/start-job.ts';
 import type { Logger } from '../../shared/logging/index.ts';
 import type { ListScope, ProviderJob, TuningProvider } from '../../shared/providers/index.ts';
+import { sweepDatasets } from './dataset-sweep.ts';
 import type { Lease } from './lease.ts';
 import { listTracked } from './list-tracked.ts';
 import { logs } from './logs.ts';
-import {
-  defaultMaxRecoveryAttempts,
-  noteRecoveryFailure,
-  type ReconcileOptions,
-  reconcile,
-} from './reconcile.ts';
+import { defaultMaxRecoveryAttempts, type ReconcileOptions, reconcile } from './reconcile.ts';
+import { countRecoveryFailure, startQueued } from './start-queued.ts';
 
 export interface PollConfig {
   project: string;
@@ -58,6 +49,8 @@ export interface PollConfig {
   maxJobGets?: number;
   /** Jobs one run fetches by name at most when the provider cannot list at all (`per-job` mode). */
   maxJobGetsWithoutList?: number;
+  /** See defaultPollSettings.datasetOrphanGraceMs. */
+  datasetOrphanGraceMs?: number;
   /** Failed reconciliations of a record (job gone, lookup unanswerable) before job.stalled and no more retries. */
   maxRecoveryAttempts?: number;
   /**
@@ -83,6 +76,8 @@ export const defaultPollSettings = {
   leaseMs: 5 * 60_000,
   /** TUNEDROP_DRAFT_TTL_HOURS' default. */
   draftTtlMs: 7 * 24 * 3_600_000,
+  /** A provider dataset with no job record is kept this long (an ingest may still be creating it). */
+  datasetOrphanGraceMs: 6 * 3_600_000,
 } as const;
 
 export interface PollDeps {
@@ -97,6 +92,8 @@ export interface PollDeps {
   startJob?: (deps: StartJobDeps, jobId: string) => Promise<JobRecord>;
   /** Backoff after a 429/5xx from create (startJob's default otherwise). */
   backoff?: BackoffPolicy;
+  /** Dataset ids whose failed delete was logged (kept per instance, so each is logged once). */
+  datasetFailuresLogged?: Set<string>;
 }
 
 export interface PollSummary {
@@ -126,14 +123,17 @@ export interface PollSummary {
   gaveUp: number;
   /** Steps that failed (provider list, a record's transaction, a start, a flush); retried next run. */
   errors: number;
+  /**
+   * Datasets the provider held for tunedrop (Yandex) and those deleted this run because their job
+   * is over; absent where the provider keeps none. Failed deletes are retried next run, not errors.
+   */
+  datasets?: { held: number; deleted: number; failed: number };
 }
 
 export type PollResult = PollSummary | { skipped: string };
 
 /** What a run that finds the lease taken answers, at once: another run is doing the work. */
 export const pollInProgress = 'poll in progress: another run holds the lease';
-
-const busyStates: readonly JobState[] = ['PENDING', 'RUNNING', 'CANCELLING'];
 
 /** Wraps a provider to count its calls: the run reports how many it made. */
 export function countingProvider(provider: TuningProvider): {
@@ -190,124 +190,6 @@ export async function pollJobs(deps: PollDeps): Promise<PollResult> {
   } finally {
     // A failed release only delays the next run until the lease expires.
     await deps.lease.release().catch((error: unknown) => logs.leaseReleaseFailed(deps.logger, error));
-  }
-}
-
-/** Counts a failed reconciliation of one record; at the limit, job.stalled with the reason. */
-async function countRecoveryFailure(
-  deps: PollDeps,
-  jobId: string,
-  reason: string,
-  options: ReconcileOptions,
-  summary: PollSummary,
-  latest: Map<string, JobRecord>,
-  publishNow: (jobId: string) => Promise<void>,
-): Promise<void> {
-  const max = deps.config.maxRecoveryAttempts ?? defaultPollSettings.maxRecoveryAttempts;
-  try {
-    let gaveUp = false;
-    const committed = await deps.store.update(jobId, (current) => {
-      const outcome = noteRecoveryFailure(current, reason, max, options);
-      gaveUp = outcome.gaveUp;
-      return outcome.job;
-    });
-    if (!committed?.recovery) return;
-    latest.set(committed.id, committed);
-    if (gaveUp) {
-      summary.gaveUp++;
-      if (committed.stalledNotified) summary.stalled++;
-      logs.recoveryGaveUp(deps.logger, jobId, committed.recovery.attempts, reason);
-    } else {
-      logs.recoveryFailed(deps.logger, jobId, committed.recovery.attempts, reason);
-    }
-    if (hasPendingEvents(committed)) await publishNow(committed.id);
-  } catch (error) {
-    summary.errors++;
-    logs.jobUpdateFailed(deps.logger, jobId, error);
-  }
-}
-
-/** Error codes of a start attempt that a later run may well get past: not counted as failed recovery. */
-const transientCodes = new Set([
-  'UNAVAILABLE',
-  'INTERNAL',
-  'DEADLINE_EXCEEDED',
-  'RESOURCE_EXHAUSTED',
-  'ABORTED',
-]);
-
-/** Starts due QUEUED jobs (and interrupted starts), oldest first, while capacity allows. */
-async function startQueued(
-  deps: PollDeps,
-  provider: TuningProvider,
-  records: readonly JobRecord[],
-  summary: PollSummary,
-  recoveryFailed: (jobId: string, reason: string) => Promise<void>,
-): Promise<void> {
-  const { config, logger, clock } = deps;
-  const now = clock();
-  const plans = new Map(records.map((job) => [job.id, planStart(job, now, config.intentGraceMs)]));
-  // A create in flight elsewhere (an open intent within the grace period) will occupy a slot too.
-  const busy = records.filter((job) => {
-    const plan = plans.get(job.id);
-    return busyStates.includes(job.state) || (plan?.action === 'recover' && plan.inFlight);
-  }).length;
-  let capacity = config.maxConcurrentJobs - busy;
-  // startJob decides what "startable" means (QUEUED or approved DRAFT, due, no create in flight);
-  // an interrupted earlier attempt ('recover') is looked up by label before anything is created.
-  // A record given up on (its interrupted start could not be looked up) is not retried.
-  const ready = records
-    .filter((job) => {
-      const plan = plans.get(job.id);
-      if (job.recovery?.gaveUpTime) return false;
-      return plan?.action === 'claim' || (plan?.action === 'recover' && !plan.inFlight);
-    })
-    .sort((a, b) => a.createTime.localeCompare(b.createTime) || a.id.localeCompare(b.id));
-  if (ready.length > 0 && capacity <= 0)
-    logs.capacityFull(logger, ready.length, busy, config.maxConcurrentJobs);
-  const start = deps.startJob ?? startJob;
-  const startDeps: StartJobDeps = startDepsFrom({ ...deps, provider });
-  const maxLookups = config.maxRecoveryLookups ?? defaultPollSettings.maxRecoveryLookups;
-  let lookups = 0;
-  for (const job of ready) {
-    if (capacity <= 0) break;
-    // The rest keep their place for the next run.
-    if (plans.get(job.id)?.action === 'recover' && lookups++ >= maxLookups) continue;
-    try {
-      const after = await start(startDeps, job.id);
-      // An interrupted start whose label lookup could not be answered (no usable list, or an
-      // unfiltered scan that could not prove absence): nothing was created, and retrying forever
-      // is not an answer. Counted; at the limit the job is reported stalled and left alone.
-      const lookupFailed =
-        plans.get(job.id)?.action === 'recover' &&
-        after.attempts === job.attempts &&
-        !after.provider.jobName &&
-        after.provider.createIntentTime === job.provider.createIntentTime &&
-        !isTerminal(after.state) &&
-        after.error !== undefined &&
-        !transientCodes.has(String(after.error.code));
-      if (lookupFailed)
-        await recoveryFailed(job.id, `looking up the provider job by label failed: ${after.error?.message}`);
-      if (busyStates.includes(after.state)) {
-        summary.started++;
-        capacity--;
-      } else if (after.attempts > job.attempts && !after.provider.jobName && !isTerminal(after.state)) {
-        // An attempt was made and refused (429/5xx): the provider is throttling, and the
-        // others would only be refused too. They keep their place for the next run.
-        const waitedMs = now.getTime() - Date.parse(after.stateTime);
-        logs.startDeferred(
-          logger,
-          job.id,
-          after.nextAttemptTime,
-          Number.isNaN(waitedMs) ? undefined : Math.round(waitedMs / 1000),
-        );
-        break;
-      }
-    } catch (error) {
-      summary.errors++;
-      logs.startFailed(logger, job.id, error);
-      break;
-    }
   }
 }
 
@@ -444,6 +326,17 @@ async function run(deps: PollDeps): Promise<PollSummary> {
     summary.errors++;
     logger.error('listing records with pending events failed', { error });
   }
+
+  // 5. Datasets the provider holds for jobs that are over (after the events: never delays them).
+  const swept = await sweepDatasets({
+    provider: deps.provider,
+    store,
+    logger,
+    clock,
+    orphanGraceMs: config.datasetOrphanGraceMs ?? defaultPollSettings.datasetOrphanGraceMs,
+    failuresLogged: deps.datasetFailuresLogged ?? new Set(),
+  });
+  if (swept) summary.datasets = swept;
 
   // HTTP requests where the provider counts them (a fallback or a lookup may take several per call).
   const requestsAfter = deps.provider.requestCount?.();

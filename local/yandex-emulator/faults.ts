@@ -18,6 +18,11 @@ export const YandexFaultSettings = z.object({
   /** The next N tasks created never progress past `stallIn`. */
   stallNextTasks: z.number().int().nonnegative().default(0),
   stallIn: z.enum(['PENDING', 'IN_PROGRESS']).default('IN_PROGRESS'),
+  /**
+   * The next N Validate calls refuse a dataset the format check accepts, flagging its first rows
+   * as too long for the model by Yandex's own tokenizer (which tunedrop can only estimate).
+   */
+  refuseNextValidations: z.number().int().nonnegative().default(0),
 });
 export type YandexFaultSettings = z.infer<typeof YandexFaultSettings>;
 export const YandexFaultUpdate = YandexFaultSettings.partial();
@@ -60,6 +65,12 @@ export class YandexFaults {
   takeLostResponse(): boolean {
     if (this.settings.loseNextTuneResponses <= 0) return false;
     this.settings.loseNextTuneResponses--;
+    return true;
+  }
+
+  takeValidationRefusal(): boolean {
+    if (this.settings.refuseNextValidations <= 0) return false;
+    this.settings.refuseNextValidations--;
     return true;
   }
 

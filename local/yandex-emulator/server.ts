@@ -43,6 +43,10 @@ export interface YandexEmulatorOptions {
   /** Largest single upload this emulator keeps in memory. Default 256 MiB. */
   maxUploadBytes?: number;
   faults?: YandexFaultUpdate;
+  /** Datasets one folder may hold; Create answers RESOURCE_EXHAUSTED beyond. Default 10, as at Yandex. */
+  datasetQuota?: number;
+  /** Implement the draft RPCs (CreateDraft/TuneDraft/DeleteDraft); default false: UNIMPLEMENTED, as upstream. */
+  draftRpcs?: boolean;
   logger?: Logger;
   now?: () => number;
   random?: () => number;
@@ -69,6 +73,8 @@ export interface YandexEmulator {
   /** Calls received per RPC ("TuningService/Tune" …), faulted ones included. */
   stats(): Record<string, number>;
   tasks(): EmulatedTask[];
+  /** Datasets the emulator holds (every folder): what a test counts to see none is left behind. */
+  datasets(): { id: string; folderId: string; labels: Record<string, string> }[];
   reset(): void;
   close(): Promise<void>;
 }
@@ -121,6 +127,8 @@ export async function startYandexEmulator(options: YandexEmulatorOptions = {}): 
     uploadBase: () => uploadBase,
     minPartBytes: options.minPartBytes ?? 5 * 1024 * 1024,
     tunableModels: () => tunable,
+    datasetQuota: options.datasetQuota ?? 10,
+    draftRpcs: options.draftRpcs ?? false,
     stats,
     ...(logger ? { logger } : {}),
   };
@@ -152,6 +160,9 @@ export async function startYandexEmulator(options: YandexEmulatorOptions = {}): 
     if (!dataset || !upload || url.searchParams.get('X-Amz-Signature') !== upload.token) {
       return send(response, 403, s3Error('SignatureDoesNotMatch', 'The request signature does not match.'));
     }
+    // The draft is sealed once Validate has run: its URLs no longer accept bytes.
+    if (dataset.validation)
+      return send(response, 403, s3Error('AccessDenied', 'The dataset is no longer a draft.'));
     const declared = request.headers['content-length'];
     if (declared === undefined) {
       return send(
@@ -268,6 +279,12 @@ export async function startYandexEmulator(options: YandexEmulatorOptions = {}): 
     faults,
     stats: () => Object.fromEntries(stats),
     tasks,
+    datasets: () =>
+      [...world.datasets.values()].map(({ id, folderId, labels }) => ({
+        id,
+        folderId,
+        labels: { ...labels },
+      })),
     reset,
     async close() {
       await new Promise<void>((resolve) => grpc.tryShutdown(() => resolve()));

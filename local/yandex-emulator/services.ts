@@ -44,6 +44,10 @@ export interface ServiceContext {
   /** Non-final parts of a multipart upload must be at least this big (S3: 5 MiB). */
   minPartBytes: number;
   tunableModels: () => readonly string[];
+  /** Datasets one folder may hold (Yandex: about 10); Create answers RESOURCE_EXHAUSTED beyond. */
+  datasetQuota?: number;
+  /** Implement CreateDraft/TuneDraft/DeleteDraft (upstream: UNIMPLEMENTED, the default). */
+  draftRpcs: boolean;
   logger?: Logger;
   /** Calls received per RPC, faulted ones included. */
   stats: Map<RpcName, number>;
@@ -148,6 +152,12 @@ export function datasetServiceImpl(context: ServiceContext): datasetService.Data
         );
       if (request.uploadFormat !== 'jsonlines')
         throw invalid(`unknown upload_format ${request.uploadFormat}`);
+      const held = [...world.datasets.values()].filter((item) => item.folderId === request.folderId).length;
+      if (context.datasetQuota !== undefined && held >= context.datasetQuota)
+        throw new GrpcError(
+          GrpcStatus.RESOURCE_EXHAUSTED,
+          `quota exceeded: a folder holds at most ${context.datasetQuota} datasets (it holds ${held}); delete some`,
+        );
       const dataset: DatasetRecord = {
         id: newId('fds'),
         folderId: request.folderId,
@@ -244,7 +254,7 @@ export function datasetServiceImpl(context: ServiceContext): datasetService.Data
     validate: u('Validate', (request: datasetService.ValidateDatasetRequest) => {
       const dataset = requireDataset(context, request.datasetId);
       if (!dataset.bytes) throw new GrpcError(GrpcStatus.FAILED_PRECONDITION, 'dataset has no uploaded data');
-      world.startValidation(dataset);
+      world.startValidation(dataset, context.faults.takeValidationRefusal());
       return world.validationOperation(dataset);
     }),
     update: u('Update', (request: datasetService.UpdateDatasetRequest) => {
@@ -311,21 +321,7 @@ export function tuningServiceImpl(context: ServiceContext): tuningService.Tuning
       const datasets = checkTuningRequest(context, request);
       if (context.faults.takeRateLimit())
         throw new GrpcError(GrpcStatus.RESOURCE_EXHAUSTED, 'quota exceeded: tuning runs per hour');
-      const folderId = modelUriPattern.exec(request.baseModelUri)?.[1] ?? '';
-      const nSamples = request.textToTextCompletion?.nSamples ?? 0;
-      const rows = datasets[0]?.validation?.check.validRows ?? 0;
-      const task: TaskRecord = {
-        id: newId('ftn'),
-        folderId,
-        name: request.name,
-        description: request.description,
-        labels: request.labels,
-        request,
-        createdAt: context.now(),
-        // Steps of 8 samples; by default ten passes over the training rows.
-        totalSteps: Math.max(1, Math.ceil((nSamples > 0 ? nSamples : rows * 10) / 8)),
-        fate: context.faults.takeTaskFate(),
-      };
+      const task = newTask(context, request, datasets);
       world.tasks.set(task.id, task);
       context.logger?.info('yandex emulator tuning task created', { taskId: task.id, labels: task.labels });
       if (context.faults.takeLostResponse())
@@ -376,12 +372,86 @@ export function tuningServiceImpl(context: ServiceContext): tuningService.Tuning
           : [],
       };
     }),
-    createDraft: unimplemented(context, 'TuningService/CreateDraft'),
+    ...(context.draftRpcs ? draftRpcs(context) : upstreamDrafts(context)),
     updateDraft: unimplemented(context, 'TuningService/UpdateDraft'),
-    deleteDraft: unimplemented(context, 'TuningService/DeleteDraft'),
-    tuneDraft: unimplemented(context, 'TuningService/TuneDraft'),
     archive: unimplemented(context, 'TuningService/Archive'),
     enableBilling: unimplemented(context, 'TuningService/EnableBilling'),
+  };
+}
+
+function newTask(
+  context: ServiceContext,
+  request: tuningService.TuningRequest,
+  datasets: DatasetRecord[],
+): TaskRecord {
+  const nSamples = request.textToTextCompletion?.nSamples ?? 0;
+  const rows = datasets[0]?.validation?.check.validRows ?? 0;
+  return {
+    id: newId('ftn'),
+    folderId: modelUriPattern.exec(request.baseModelUri)?.[1] ?? '',
+    name: request.name,
+    description: request.description,
+    labels: request.labels,
+    request,
+    createdAt: context.now(),
+    // Steps of 8 samples; by default ten passes over the training rows.
+    totalSteps: Math.max(1, Math.ceil((nSamples > 0 ? nSamples : rows * 10) / 8)),
+    fate: context.faults.takeTaskFate(),
+  };
+}
+
+/** Upstream today: the draft RPCs are declared and answer UNIMPLEMENTED. */
+function upstreamDrafts(context: ServiceContext) {
+  return {
+    createDraft: unimplemented(context, 'TuningService/CreateDraft'),
+    deleteDraft: unimplemented(context, 'TuningService/DeleteDraft'),
+    tuneDraft: unimplemented(context, 'TuningService/TuneDraft'),
+  };
+}
+
+/**
+ * The draft RPCs as their messages describe them, for the day Yandex implements them: CreateDraft
+ * checks a request like Tune and holds a DRAFT task that costs nothing; TuneDraft starts it (the
+ * same Operation as Tune; a task is tuned once); DeleteDraft removes a task still in DRAFT.
+ */
+function draftRpcs(context: ServiceContext) {
+  const { world } = context;
+  const u = <Req, Res>(name: string, handle: (request: Req) => Res) =>
+    unary<Req, Res>(context, `TuningService/${name}`, handle);
+  const draftTask = (tuningTaskId: string): TaskRecord => {
+    if (!tuningTaskId) throw invalid('tuning_task_id is required');
+    const task = world.tasks.get(tuningTaskId);
+    if (!task) throw notFound(`tuning task ${tuningTaskId} not found`);
+    return task;
+  };
+  return {
+    createDraft: u('CreateDraft', (request: tuningService.CreateTuningDraftRequest) => {
+      const tuning = tuningService.TuningRequest.fromPartial({ ...request });
+      const task = { ...newTask(context, tuning, checkTuningRequest(context, tuning)), draft: true };
+      // A draft is visible at once: nothing runs behind it.
+      task.createdAt = context.now() - context.describeDelayMs;
+      world.tasks.set(task.id, task);
+      return { tuningTaskId: task.id };
+    }),
+    tuneDraft: u('TuneDraft', (request: tuningService.TuneDraftRequest) => {
+      const task = draftTask(request.tuningTaskId);
+      if (!task.draft)
+        throw new GrpcError(GrpcStatus.FAILED_PRECONDITION, `tuning task ${task.id} is not a draft`);
+      if (context.faults.takeRateLimit())
+        throw new GrpcError(GrpcStatus.RESOURCE_EXHAUSTED, 'quota exceeded: tuning runs per hour');
+      task.draft = false;
+      task.createdAt = context.now();
+      if (context.faults.takeLostResponse())
+        throw new GrpcError(GrpcStatus.UNAVAILABLE, 'upstream connect error');
+      return world.tuneOperation(task);
+    }),
+    deleteDraft: u('DeleteDraft', (request: tuningService.DeleteTuningDraftRequest) => {
+      const task = draftTask(request.tuningTaskId);
+      if (!task.draft)
+        throw new GrpcError(GrpcStatus.FAILED_PRECONDITION, `tuning task ${task.id} is not a draft`);
+      world.tasks.delete(task.id);
+      return { tuningTaskId: task.id };
+    }),
   };
 }
 

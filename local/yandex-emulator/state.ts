@@ -61,6 +61,8 @@ export interface TaskRecord {
   totalSteps: number;
   fate: TaskFate;
   cancelledAt?: number;
+  /** Created by CreateDraft and not yet tuned (TuneDraft sets createdAt and clears this). */
+  draft?: boolean;
 }
 
 export interface Timing {
@@ -76,6 +78,7 @@ export function taskProgress(
   now: number,
   timing: Timing,
 ): { status: Status; currentStep: number; startedAt?: number; finishedAt?: number } {
+  if (task.draft) return { status: Status.DRAFT, currentStep: 0 };
   const at = (fraction: number) => task.createdAt + fraction * timing.taskMs;
   const runningFrom = at(0.25);
   const elapsed = task.cancelledAt !== undefined ? Math.min(now, task.cancelledAt) : now;
@@ -118,6 +121,23 @@ export const isFinished = (status: Status) =>
   status === Status.COMPLETED || status === Status.FAILED || status === Status.CANCELED;
 
 export const failureMessage = 'training diverged: loss became NaN at the current step (emulated failure)';
+
+/** What the refuseNextValidations fault answers: rows 1 and 2 over the limit by Yandex's tokenizer. */
+function refusedByTokenizer(check: DatasetCheck): DatasetCheck {
+  const rowNumbers = [1, 2].filter((row) => row <= check.totalRows);
+  return {
+    ...check,
+    isValid: false,
+    validRows: check.validRows - rowNumbers.length,
+    errors: [
+      {
+        error: 'TOO_MANY_TOKENS',
+        errorDescription: 'the example is longer than the model accepts (counted by the model tokenizer)',
+        rowNumbers,
+      },
+    ],
+  };
+}
 
 export class World {
   readonly datasets = new Map<string, DatasetRecord>();
@@ -201,13 +221,14 @@ export class World {
   }
 
   /** Runs the format check once, when Validate is called; the Operation reports it after validateMs. */
-  startValidation(dataset: DatasetRecord): string {
+  startValidation(dataset: DatasetRecord, refuse = false): string {
     if (!dataset.validation) {
       const operationId = newId('fdo');
+      const check = checkTextToTextDataset(dataset.bytes ?? Buffer.alloc(0));
       dataset.validation = {
         operationId,
         startedAt: this.now(),
-        check: checkTextToTextDataset(dataset.bytes ?? Buffer.alloc(0)),
+        check: refuse && check.isValid ? refusedByTokenizer(check) : check,
       };
       this.validations.set(operationId, dataset.id);
     }

@@ -7,19 +7,16 @@
  * Every problem is a FieldIssue naming the field as a JSON pointer: `/epochCount: must be positive`.
  */
 import { posix } from 'node:path';
-import { type ZodError, z } from 'zod';
-import { AdapterSize, type AllowList, type ApprovalPolicy, type Config } from '../config/index.ts';
-import {
-  adapterSizeIssue,
-  type Catalog,
-  type CatalogModel,
-  cmekIssue,
-  regionIssue,
-  resolveModel,
-} from '../models/index.ts';
+import { z } from 'zod';
+import { AdapterSize, type ApprovalPolicy, type Config } from '../config/index.ts';
+import type { Catalog } from '../models/index.ts';
+import { closest, escapePointer, toFieldIssues, unescapePointer } from './field-issues.ts';
 import { jobIdLabel, type TuningSpec } from './model.ts';
-import { providerFor, providerIssues, specProviderIssues } from './provider-rules.ts';
+import { providerFor, providerIssues } from './provider-rules.ts';
 import { YandexTuningParams } from './yandex-params.ts';
+
+export { toFieldIssues } from './field-issues.ts';
+export { adapterSizeRank, type Preflight, type PreflightContext, preflightSpec } from './preflight.ts';
 
 export const manifestFileName = 'tuning.json';
 
@@ -52,8 +49,8 @@ const labelValuePattern = /^[\p{Ll}\p{Lo}\p{Lm}\p{Nd}_-]*$/u;
 // Bucket names: 3-222 characters of lowercase letters, digits, -, _ and ., starting and ending
 // with a letter or digit; the object part must be non-empty and have no empty segment at its start.
 const gcsUriPattern = /^gs:\/\/([a-z0-9][a-z0-9._-]{1,220}[a-z0-9])\/([^\r\n]+)$/;
-const kmsKeyPattern = /^projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+\/cryptoKeys\/[^/]+$/;
-const emailPattern = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+export const kmsKeyPattern = /^projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+\/cryptoKeys\/[^/]+$/;
+export const emailPattern = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 
 const length = (value: string) => [...value].length;
 
@@ -124,153 +121,6 @@ export const Labels = z.record(z.string(), z.string()).superRefine((labels, ctx)
   }
 });
 
-/** The LoRA rank of each AdapterSize name, as the model catalog lists allowed sizes. */
-export const adapterSizeRank: Record<AdapterSize, number> = {
-  ONE: 1,
-  TWO: 2,
-  FOUR: 4,
-  EIGHT: 8,
-  SIXTEEN: 16,
-  THIRTY_TWO: 32,
-};
-
-/** What preflight checks a spec against: the effective model catalog, the day, the location. */
-export interface PreflightContext {
-  catalog: Catalog;
-  /** YYYY-MM-DD (UTC), for retirement dates. */
-  today: string;
-  /** The Vertex AI location jobs are created in (TUNEDROP_REGION); unset: not checked. */
-  region?: string | undefined;
-  /** The deployment's TUNEDROP_ALLOWED_* lists; unset: not checked. */
-  allowed?: AllowList | undefined;
-}
-
-export interface Preflight {
-  /** What Vertex AI would refuse: the job must not be created. */
-  issues: FieldIssue[];
-  /** Worth telling the user, but the provider's own answer stands (unknown or retiring model). */
-  warnings: FieldIssue[];
-  /** The catalog entry the datasets are checked against (conservative limits for an unknown id). */
-  model: CatalogModel;
-  /** The model is retired: validating its datasets is pointless. */
-  retired: boolean;
-  /** The model is not in the catalog: `model` holds conservative limits, which only warn. */
-  unknown: boolean;
-}
-
-/**
- * The base model's checks, from the catalog: a retired model (error, with its date and
- * replacements), an adapter size the model does not offer (error, with the allowed list), a
- * location it cannot be tuned in, a CMEK key it does not support (errors). Where the catalog does
- * not know (an unknown model, a null list), nothing is refused.
- */
-function modelChecks(spec: TuningSpec, context: PreflightContext): Preflight {
-  const resolution = resolveModel(context.catalog, spec.baseModel, { today: context.today });
-  const { model } = resolution;
-  const issues: FieldIssue[] = [];
-  const warnings = resolution.warnings.map((message) => ({ path: '/baseModel', message }));
-  if (resolution.kind === 'retired') issues.push({ path: '/baseModel', message: resolution.message });
-  if (spec.adapterSize !== undefined) {
-    const problem = adapterSizeIssue(model, adapterSizeRank[spec.adapterSize]);
-    if (problem) {
-      const names = (Object.keys(adapterSizeRank) as AdapterSize[]).filter((name) =>
-        model.adapterSizes?.includes(adapterSizeRank[name] as never),
-      );
-      issues.push({ path: '/adapterSize', message: `${spec.adapterSize}: ${problem} (${names.join(', ')})` });
-    }
-  }
-  if (context.region !== undefined && model.provider === 'vertex') {
-    const problem = regionIssue(model, context.region);
-    if (problem) {
-      issues.push({
-        path: '/baseModel',
-        message: `${problem}; this deployment creates tuning jobs in ${context.region} (TUNEDROP_REGION)`,
-      });
-    }
-  }
-  const cmek = cmekIssue(model, spec.kmsKeyName);
-  if (cmek) issues.push({ path: '/kmsKeyName', message: cmek });
-  return {
-    issues,
-    warnings,
-    model,
-    retired: resolution.kind === 'retired',
-    unknown: resolution.kind === 'unknown',
-  };
-}
-
-/**
- * Everything Vertex AI would refuse in a complete spec, and the model warnings. The CLI's
- * `submit`, the manifest and the metadata overrides all end here, so the rules live in one place.
- */
-export function preflightSpec(spec: TuningSpec, context: PreflightContext): Preflight {
-  // With `allowed` (the deployment's TUNEDROP_ALLOWED_*), a service account or key outside its list
-  // is refused too: the deployment granted only those, so Vertex AI would refuse the others later.
-  const checked = modelChecks(spec, context);
-  const issues = checked.issues;
-  issues.push(...specProviderIssues(spec));
-  if (!parseGcsUri(spec.trainingDatasetUri)) {
-    issues.push({ path: '/trainingDatasetUri', message: 'must be a gs://BUCKET/OBJECT URI' });
-  }
-  if (spec.validationDatasetUri !== undefined && !parseGcsUri(spec.validationDatasetUri)) {
-    issues.push({ path: '/validationDatasetUri', message: 'must be a gs://BUCKET/OBJECT URI' });
-  }
-  const fields: [string, z.ZodType, unknown][] = [
-    ['/epochCount', EpochCount, spec.epochCount],
-    ['/learningRateMultiplier', LearningRateMultiplier, spec.learningRateMultiplier],
-    ['/adapterSize', AdapterSize, spec.adapterSize],
-    ['/tunedModelDisplayName', DisplayName, spec.tunedModelDisplayName],
-  ];
-  for (const [path, schema, value] of fields) {
-    if (value === undefined) continue;
-    const result = schema.safeParse(value);
-    if (!result.success)
-      issues.push(...toFieldIssues(result.error).map((i) => ({ ...i, path: path + i.path })));
-  }
-  if (spec.kmsKeyName !== undefined && !kmsKeyPattern.test(spec.kmsKeyName)) {
-    issues.push({
-      path: '/kmsKeyName',
-      message: 'must be projects/P/locations/L/keyRings/R/cryptoKeys/K',
-    });
-  }
-  if (spec.serviceAccount !== undefined && !emailPattern.test(spec.serviceAccount)) {
-    issues.push({ path: '/serviceAccount', message: 'must be a service account email' });
-  }
-  const allowed = context.allowed ?? {};
-  const notAllowed = allowListIssue('/serviceAccount', spec.serviceAccount, allowed.serviceAccounts, {
-    what: 'service account',
-    variable: 'allowed_tuning_service_accounts',
-  });
-  if (notAllowed) issues.push(notAllowed);
-  const keyNotAllowed = allowListIssue('/kmsKeyName', spec.kmsKeyName, allowed.kmsKeys, {
-    what: 'KMS key',
-    variable: 'allowed_kms_keys',
-  });
-  if (keyNotAllowed) issues.push(keyNotAllowed);
-  issues.push(...labelIssues(spec.labels).map((issue) => ({ ...issue, path: `/labels${issue.path}` })));
-  return checked;
-}
-
-function allowListIssue(
-  path: string,
-  value: string | undefined,
-  list: string[] | undefined,
-  names: { what: string; variable: string },
-): FieldIssue | undefined {
-  if (value === undefined || list === undefined) return undefined;
-  // Service account emails are case-insensitive; key names are exact resource names.
-  const wanted = path === '/serviceAccount' ? value.toLowerCase() : value;
-  const listed = list.some((item) => (path === '/serviceAccount' ? item.toLowerCase() : item) === wanted);
-  if (listed) return undefined;
-  return {
-    path,
-    message:
-      list.length === 0
-        ? `this deployment allows no ${names.what} here (an operator adds one to ${names.variable})`
-        : `${names.what} ${value} is not allowed by this deployment (allowed: ${list.join(', ')}; an operator adds one to ${names.variable})`,
-  };
-}
-
 // ---------------------------------------------------------------------------------------------
 // The manifest
 
@@ -338,7 +188,11 @@ export type Manifest = z.infer<typeof Manifest>;
 const manifestFields = Object.keys(Manifest.shape);
 
 /** Parses a manifest's text. Unknown fields are errors: a typo must not be silently ignored. */
-export function parseManifest(text: string): Checked<Manifest> {
+export function parseManifest(
+  text: string,
+  /** The effective model catalog: an override-only Yandex model then implies provider yandex. */
+  options: { catalog?: Catalog } = {},
+): Checked<Manifest> {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -362,7 +216,12 @@ export function parseManifest(text: string): Checked<Manifest> {
       ],
     };
   }
-  const wrongProvider = providerIssues(parsed.data, providerFor(parsed.data.provider, parsed.data.baseModel));
+  const { catalog } = options;
+  const wrongProvider = providerIssues(
+    parsed.data,
+    providerFor(parsed.data.provider, parsed.data.baseModel, catalog),
+    catalog,
+  );
   if (wrongProvider.length > 0) return { ok: false, issues: wrongProvider };
   return { ok: true, value: parsed.data };
 }
@@ -387,8 +246,10 @@ export function specFromManifest(
   uris: { training: string; validation?: string | undefined },
   /** With `preTunedModel`: the base model of that tuned model, once resolved (continuous-tuning.ts). */
   preTunedBase?: string,
+  /** The effective model catalog (see parseManifest). */
+  options: { catalog?: Catalog } = {},
 ): TuningSpec {
-  const provider = providerFor(manifest.provider, manifest.baseModel);
+  const provider = providerFor(manifest.provider, manifest.baseModel, options.catalog);
   if (provider === 'yandex') {
     // Vertex defaults (epochs, multiplier, adapter size) do not apply; baseModel is required.
     const yandexSpec: TuningSpec = {
@@ -552,89 +413,3 @@ export function parseMetadataOverrides(metadata: Record<string, string>): Checke
 
 // ---------------------------------------------------------------------------------------------
 // Issue formatting
-
-function escapePointer(segment: string): string {
-  return segment.replaceAll('~', '~0').replaceAll('/', '~1');
-}
-
-function unescapePointer(segment: string): string {
-  return segment.replaceAll('~1', '/').replaceAll('~0', '~');
-}
-
-function pointer(path: readonly PropertyKey[]): string {
-  return path.map((segment) => `/${escapePointer(String(segment))}`).join('');
-}
-
-function typeName(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return `a ${typeof value}`;
-}
-
-/** zod issues as FieldIssues with short messages; unknown keys get a "did you mean" when close. */
-export function toFieldIssues(error: ZodError, knownFields: readonly string[] = []): FieldIssue[] {
-  const issues: FieldIssue[] = [];
-  for (const issue of error.issues) {
-    const path = pointer(issue.path);
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) {
-        const suggestion = issue.path.length === 0 ? closest(key, knownFields) : undefined;
-        issues.push({
-          path: `${path}/${escapePointer(key)}`,
-          message: suggestion ? `unknown field (did you mean "${suggestion}"?)` : 'unknown field',
-        });
-      }
-    } else if (issue.code === 'invalid_type' && issue.message.startsWith('Invalid input')) {
-      const input = (issue as { input?: unknown }).input;
-      issues.push({
-        path,
-        message:
-          input === undefined && !path.includes('/', 1)
-            ? 'is required'
-            : `must be ${issue.expected === 'object' ? 'an object' : `a ${issue.expected}`}${input === undefined ? '' : `, got ${typeName(input)}`}`,
-      });
-    } else if (issue.code === 'invalid_value') {
-      issues.push({
-        path,
-        message: `must be one of ${issue.values.map((value) => JSON.stringify(value)).join(', ')}`,
-      });
-    } else {
-      issues.push({ path, message: issue.message });
-    }
-  }
-  return issues;
-}
-
-/**
- * The known name `name` most likely meant (case- and separator-insensitive): within edit distance
- * 2, or sharing its first five characters (`epochs` → epochCount), or ending it (`displayName` →
- * tunedModelDisplayName).
- */
-function closest(name: string, known: readonly string[]): string | undefined {
-  const normal = (value: string) => value.toLowerCase().replace(/[-_\s]/g, '');
-  const wanted = normal(name);
-  let best: { name: string; distance: number } | undefined;
-  for (const candidate of known) {
-    const target = normal(candidate);
-    const distance = editDistance(wanted, target);
-    const related =
-      distance <= 2 ||
-      (wanted.length >= 5 && target.slice(0, 5) === wanted.slice(0, 5)) ||
-      (wanted.length >= 4 && target.endsWith(wanted));
-    if (related && (!best || distance < best.distance)) best = { name: candidate, distance };
-  }
-  return best?.name;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
-}

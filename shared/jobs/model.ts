@@ -209,6 +209,11 @@ export const JobRecord = z.object({
     createIntentTime: z.string().optional(),
     jobName: z.string().optional(),
     state: z.string().optional(),
+    /**
+     * The provider's ids of the datasets uploaded and accepted at ingest (Yandex): the start
+     * reuses them instead of uploading again; the poller deletes them once the job is over.
+     */
+    datasets: z.object({ train: z.string(), validation: z.string().optional() }).optional(),
   }),
   attempts: z.number().int().nonnegative().default(0),
   /** Of `attempts`, those refused for quota (429): waiting, not failing; they spend no retry budget. */

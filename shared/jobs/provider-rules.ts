@@ -5,6 +5,7 @@
  * provider is an error naming the field, never silently dropped.
  */
 import { findModel } from '../dataset/models.ts';
+import { type Catalog, findCatalogModel } from '../models/index.ts';
 import type { TuningSpec } from './model.ts';
 
 export type ProviderName = 'vertex' | 'yandex';
@@ -12,11 +13,24 @@ export type ProviderName = 'vertex' | 'yandex';
 /** A full Yandex model URI: gpt://<folder>/<model>/<version>. */
 export const yandexModelUriPattern = /^gpt:\/\/[^/\s]+\/[^/@\s]+\/[^/@\s]+$/;
 
+/**
+ * The provider a model belongs to: a gpt:// URI is Yandex's; a name is looked up in the effective
+ * catalog (the operator's TUNEDROP_MODEL_CATALOG override merged over the built-in one) when one is
+ * given, else in the built-in catalog. Undefined for a model no catalog knows.
+ */
+export function modelProviderOf(model: string, catalog?: Catalog): ProviderName | undefined {
+  if (yandexModelUriPattern.test(model)) return 'yandex';
+  return (catalog ? findCatalogModel(catalog, model)?.provider : undefined) ?? findModel(model)?.provider;
+}
+
 /** The provider a job asks for: the explicit one, else the one its model belongs to (Vertex by default). */
-export function providerFor(explicit: ProviderName | undefined, baseModel: string | undefined): ProviderName {
+export function providerFor(
+  explicit: ProviderName | undefined,
+  baseModel: string | undefined,
+  catalog?: Catalog,
+): ProviderName {
   if (explicit) return explicit;
-  if (baseModel && (yandexModelUriPattern.test(baseModel) || findModel(baseModel)?.provider === 'yandex'))
-    return 'yandex';
+  if (baseModel && modelProviderOf(baseModel, catalog) === 'yandex') return 'yandex';
   return 'vertex';
 }
 
@@ -38,14 +52,11 @@ export interface ProviderIssue {
 export function providerIssues(
   fields: Partial<Record<keyof typeof vertexOnlyFields | 'yandex' | 'baseModel', unknown>>,
   provider: ProviderName,
+  catalog?: Catalog,
 ): ProviderIssue[] {
   const issues: ProviderIssue[] = [];
   const model = typeof fields.baseModel === 'string' ? fields.baseModel : undefined;
-  const modelProvider = model
-    ? yandexModelUriPattern.test(model)
-      ? 'yandex'
-      : findModel(model)?.provider
-    : undefined;
+  const modelProvider = model ? modelProviderOf(model, catalog) : undefined;
   if (provider === 'yandex') {
     for (const [field, why] of Object.entries(vertexOnlyFields)) {
       if (fields[field as keyof typeof vertexOnlyFields] !== undefined)
@@ -74,6 +85,6 @@ export function providerIssues(
 }
 
 /** The same rules on a built spec. */
-export function specProviderIssues(spec: TuningSpec): ProviderIssue[] {
-  return providerIssues(spec, spec.provider ?? 'vertex');
+export function specProviderIssues(spec: TuningSpec, catalog?: Catalog): ProviderIssue[] {
+  return providerIssues(spec, spec.provider ?? 'vertex', catalog);
 }

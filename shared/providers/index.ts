@@ -1,3 +1,4 @@
+export { decodePageToken, encodePageToken, invalidPageToken } from './composite-page.ts';
 export { type ListManagedJobsOptions, listManagedJobs } from './list-managed.ts';
 export {
   createProviderRegistry,
@@ -6,13 +7,18 @@ export {
   providerOfJobName,
 } from './registry.ts';
 export {
+  type CreateJobContext,
+  type DatasetRowErrors,
   type FindJobOptions,
+  type HeldDataset,
+  isDatasetRowErrors,
   type JobPage,
   type ListJobsOptions,
   type ListScope,
   ListUnavailableError,
   LookupInconclusiveError,
   listScopes,
+  type PreparedDatasets,
   ProviderError,
   type ProviderJob,
   type TuningProvider,

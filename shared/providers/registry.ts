@@ -3,9 +3,21 @@
  * the poller and the API need not know there are several: a create goes to the provider its spec
  * names (Vertex AI when none), get and cancel to the provider whose name format the job name has
  * (`folders/<f>/tuningTasks/<id>` is Yandex, anything else Vertex), a label look-up asks each
- * provider in turn, and a list page holds a page of every provider.
+ * provider in turn, and a list page holds every provider's share of the page (composite-page.ts).
+ * Datasets prepared before a job exists go to the provider the spec names; held datasets are
+ * listed at every provider that keeps them and deleted at the one that holds each.
  */
-import { type JobPage, type ListJobsOptions, ProviderError, type TuningProvider } from './types.ts';
+
+import type { TuningSpec } from '../jobs/model.ts';
+import { type Cursor, decodePageToken, encodePageToken, firstCursors, shareOf } from './composite-page.ts';
+import {
+  type HeldDataset,
+  type JobPage,
+  type ListJobsOptions,
+  ProviderError,
+  type TuningProvider,
+} from './types.ts';
+import { maxListPageSize } from './vertex/client.ts';
 
 export type ProviderRegistry = TuningProvider & {
   /** The provider registered under a name, if any. */
@@ -45,9 +57,31 @@ export function createProviderRegistry(providers: readonly TuningProvider[]): Pr
     names: providers.map((provider) => provider.name),
     get: (name) => byName.get(name),
 
-    async createJob(spec, recordId) {
-      return named(spec.provider ?? first.name).createJob(spec, recordId);
+    async createJob(spec, recordId, context) {
+      return named(spec.provider ?? first.name).createJob(spec, recordId, context);
     },
+    // Only where some provider keeps datasets apart from jobs (Yandex): a Vertex-only deployment
+    // has no such step, and ingest and the poller skip it.
+    ...(providers.some((provider) => provider.prepareDatasets)
+      ? {
+          async prepareDatasets(spec: TuningSpec, recordId: string) {
+            return named(spec.provider ?? first.name).prepareDatasets?.(spec, recordId);
+          },
+        }
+      : {}),
+    ...(providers.some((provider) => provider.heldDatasets)
+      ? {
+          async heldDatasets() {
+            const held: HeldDataset[] = [];
+            for (const provider of providers)
+              if (provider.heldDatasets) held.push(...(await provider.heldDatasets()));
+            return held;
+          },
+          async deleteDataset(dataset: HeldDataset) {
+            await named(dataset.provider).deleteDataset?.(dataset);
+          },
+        }
+      : {}),
     async getJob(name) {
       return named(providerOfJobName(name)).getJob(name);
     },
@@ -85,35 +119,32 @@ export function createProviderRegistry(providers: readonly TuningProvider[]): Pr
     listScope: () => first.listScope?.() ?? 'labels',
     requestCount: () => providers.reduce((sum, provider) => sum + (provider.requestCount?.() ?? 0), 0),
 
-    /**
-     * One page holds a page of every provider that has more, so a caller that stops once a page
-     * holds only old jobs (the poller) stops only when every provider has reached old jobs. The
-     * page token carries each provider's own token (null once a provider is exhausted).
-     */
     async listJobs(options: ListJobsOptions = {}): Promise<JobPage> {
       // One provider (the usual deployment): its pages as they are, with its list scope and the
       // states a page covers, which the poller's list fallback reads.
       if (providers.length === 1) return first.listJobs(options);
-      let tokens: (string | null | undefined)[] = providers.map(() => undefined);
-      if (options.pageToken) {
-        try {
-          const parsed: unknown = JSON.parse(Buffer.from(options.pageToken, 'base64url').toString('utf8'));
-          if (!Array.isArray(parsed) || parsed.length !== providers.length) throw new Error('shape');
-          tokens = parsed.map((token) => (typeof token === 'string' ? token : null));
-        } catch {
-          throw new ProviderError('invalid page token', 400, 'INVALID_ARGUMENT', false);
-        }
-      }
-      const { pageToken: _ignored, ...rest } = options;
+      const names = providers.map((provider) => provider.name);
+      const cursors: Cursor[] = options.pageToken
+        ? decodePageToken(options.pageToken, names)
+        : firstCursors(names);
+      const { pageToken: _ignored, pageSize, ...rest } = options;
+      const share = shareOf(
+        pageSize ?? maxListPageSize,
+        cursors.filter((cursor) => cursor.token !== null).length,
+      );
       const merged: JobPage = { jobs: [] };
-      const next: (string | null)[] = [];
+      const next: Cursor[] = [];
       for (const [index, provider] of providers.entries()) {
-        const token = tokens[index];
+        const token = cursors[index]?.token ?? null;
         if (token === null) {
-          next.push(null);
+          next.push({ provider: provider.name, token: null });
           continue;
         }
-        const page = await provider.listJobs({ ...rest, ...(token ? { pageToken: token } : {}) });
+        const page = await provider.listJobs({
+          ...rest,
+          pageSize: share,
+          ...(token ? { pageToken: token } : {}),
+        });
         merged.jobs.push(...page.jobs);
         // The default provider's list scope and covered states speak for the merged page: the
         // others (Yandex) always filter by labels themselves.
@@ -121,11 +152,10 @@ export function createProviderRegistry(providers: readonly TuningProvider[]): Pr
           if (page.scope) merged.scope = page.scope;
           if (page.coveredStates) merged.coveredStates = page.coveredStates;
         }
-        next.push(page.nextPageToken ?? null);
+        next.push({ provider: provider.name, token: page.nextPageToken || null });
       }
-      if (next.some((token) => token !== null)) {
-        merged.nextPageToken = Buffer.from(JSON.stringify(next)).toString('base64url');
-      }
+      const nextPageToken = encodePageToken(next);
+      if (nextPageToken) merged.nextPageToken = nextPageToken;
       return merged;
     },
   };

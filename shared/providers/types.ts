@@ -66,6 +66,25 @@ export interface JobPage {
   coveredStates?: JobState[];
 }
 
+/** The provider's ids of a job's datasets, uploaded and accepted before the job exists (Yandex). */
+export interface PreparedDatasets {
+  train: string;
+  validation?: string;
+}
+
+/** What a create may reuse: datasets prepared (uploaded and validated) at ingest. */
+export interface CreateJobContext {
+  datasets?: PreparedDatasets;
+}
+
+/** A dataset a provider holds for a tunedrop record (what deleteDataset frees). */
+export interface HeldDataset {
+  provider: string;
+  id: string;
+  recordId: string;
+  createTime?: string;
+}
+
 export interface FindJobOptions {
   /**
    * The job cannot be older than this (the record's create intent): a lookup without a label
@@ -76,8 +95,22 @@ export interface FindJobOptions {
 
 export interface TuningProvider {
   readonly name: string;
-  /** Starts a job. Not idempotent: callers record intent first and label the job with `recordId`. */
-  createJob(spec: TuningSpec, recordId: string): Promise<ProviderJob>;
+  /**
+   * Starts a job. Not idempotent: callers record intent first and label the job with `recordId`.
+   * `context.datasets` are datasets prepareDatasets made for this record: reused, not uploaded again.
+   */
+  createJob(spec: TuningSpec, recordId: string, context?: CreateJobContext): Promise<ProviderJob>;
+  /**
+   * Uploads a job's validated datasets to the provider and waits for the provider's own check,
+   * before any job exists (providers that keep datasets apart from jobs: Yandex). A refusal is a
+   * permanent ProviderError whose details carry the rows (DatasetRowErrors); undefined when the
+   * provider reads datasets from the bucket at create (Vertex AI).
+   */
+  prepareDatasets?(spec: TuningSpec, recordId: string): Promise<PreparedDatasets | undefined>;
+  /** Every dataset the provider holds for a tunedrop record (to free those no longer needed). */
+  heldDatasets?(): Promise<HeldDataset[]>;
+  /** Deletes a held dataset; one already gone is not an error. */
+  deleteDataset?(dataset: HeldDataset): Promise<void>;
   getJob(name: string): Promise<ProviderJob>;
   listJobs(options?: ListJobsOptions): Promise<JobPage>;
   /** The job labelled with this record id, if one exists: what a retry adopts instead of creating. */
@@ -94,6 +127,24 @@ export interface TuningProvider {
   listScope?(): ListScope;
   /** HTTP requests made so far by this provider (a fallback or a lookup may take several per method call). */
   requestCount?(): number;
+}
+
+/** One kind of row error in a provider's refusal of a dataset (ProviderError details). */
+export interface DatasetRowErrors {
+  '@type': 'tunedrop.yandex.DatasetValidationError';
+  role: 'train' | 'validation';
+  error: string;
+  description: string;
+  /** As the provider numbers them (the emulator: 1-based lines). */
+  rowNumbers: number[];
+}
+
+export function isDatasetRowErrors(detail: unknown): detail is DatasetRowErrors {
+  return (
+    typeof detail === 'object' &&
+    detail !== null &&
+    (detail as { '@type'?: unknown })['@type'] === 'tunedrop.yandex.DatasetValidationError'
+  );
 }
 
 /**

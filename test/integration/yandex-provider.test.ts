@@ -156,9 +156,61 @@ describe('Yandex provider against the emulator', () => {
     expect((await waitForState(running.name, 'CANCELLED')).providerState).toBe('CANCELED');
   });
 
-  it('learns once that the draft RPCs are unimplemented', async () => {
-    expect(await provider.draftRpcsAvailable()).toBe(false);
-    expect(await provider.draftRpcsAvailable()).toBe(false);
-    expect(emulator.stats()['TuningService/TuneDraft']).toBe(1);
+  it('learns once that the draft RPCs are unimplemented, and starts with Tune', async () => {
+    const fresh = makeProvider();
+    const before = emulator.stats()['TuningService/TuneDraft'] ?? 0;
+    expect(await fresh.draftRpcsAvailable()).toBe(false);
+    expect(await fresh.draftRpcsAvailable()).toBe(false);
+    const tunes = emulator.stats()['TuningService/Tune'] ?? 0;
+    await fresh.createJob(spec(), 'record-tune');
+    expect(emulator.stats()['TuningService/TuneDraft']).toBe(before + 1);
+    expect(emulator.stats()['TuningService/CreateDraft'] ?? 0).toBe(0);
+    expect(emulator.stats()['TuningService/Tune']).toBe(tunes + 1);
+    fresh.close();
+  });
+
+  it('uses CreateDraft + TuneDraft where the server implements them, and tunes a draft a crash left behind', async () => {
+    const drafting = await startYandexEmulator({
+      taskSeconds: 1,
+      validateMs: 20,
+      describeDelayMs: 100,
+      draftRpcs: true,
+    });
+    const client = createYandexProvider({
+      folderId,
+      endpoint: drafting.endpoint,
+      plaintext: true,
+      auth: { kind: 'api-key', apiKey: 'emulator-key' },
+      readDataset: async (uri) => files[uri] ?? Buffer.alloc(0),
+      pollIntervalMs: 20,
+    });
+    try {
+      expect(await client.draftRpcsAvailable()).toBe(true);
+      const job = await client.createJob(spec(), 'record-draft');
+      expect(drafting.stats()['TuningService/CreateDraft']).toBe(1);
+      expect(drafting.stats()['TuningService/Tune'] ?? 0).toBe(0);
+      const task = drafting.tasks().find((item) => item.labels['tunedrop-job-id'] === 'record-draft');
+      expect(job.name).toBe(`folders/${folderId}/tuningTasks/${task?.id}`);
+
+      // TuneDraft refused after CreateDraft (quota; a crash there looks the same): the lookup never
+      // takes the untuned draft for a started job, and the next attempt tunes that draft.
+      drafting.faults.set({ rateLimitTunes: 1 });
+      await expect(client.createJob(spec(), 'record-crash')).rejects.toMatchObject({
+        status: 'RESOURCE_EXHAUSTED',
+        transient: true,
+      });
+      expect(await client.findJobByRecordId('record-crash')).toBeUndefined();
+      const stillDraft = drafting.tasks().filter((item) => item.labels['tunedrop-job-id'] === 'record-crash');
+      expect(stillDraft).toHaveLength(1);
+      const again = await client.createJob(spec(), 'record-crash');
+      expect(
+        drafting.tasks().filter((item) => item.labels['tunedrop-job-id'] === 'record-crash'),
+      ).toHaveLength(1);
+      expect(again.name).toContain(stillDraft[0]?.id);
+      expect(drafting.stats()['TuningService/CreateDraft']).toBe(2);
+    } finally {
+      client.close();
+      await drafting.close();
+    }
   });
 });

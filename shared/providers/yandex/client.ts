@@ -1,8 +1,13 @@
 /**
  * The Yandex AI Studio tuning client behind the TuningProvider contract.
  *
- * createJob: the validated dataset goes up (datasets.ts), then TuningService.Tune with the record
- * id in the task's labels. Tune has no idempotency key, so it is called once per attempt and never
+ * Datasets: prepareDatasets (at ingest, before any job exists) uploads the pinned, validated bytes
+ * and waits for Yandex's Validate, so its row errors reach the report; createJob reuses those ids
+ * (re-uploading by label only if one is gone). heldDatasets/deleteDataset let the poller free the
+ * datasets of finished jobs (a folder holds about ten).
+ *
+ * createJob: TuningService.Tune (or CreateDraft + TuneDraft where the server implements them,
+ * drafts.ts) with the record id in the task's labels. Tune has no idempotency key, so it is called once per attempt and never
  * retried here; start-job records the intent first and, after a crash, findJobByRecordId lists the
  * folder's tasks by label before any re-tune. RESOURCE_EXHAUSTED (few runs per hour and day) is a
  * 429: certainly not created, the job waits QUEUED with backoff.
@@ -13,25 +18,32 @@
  * after Tune: getJob reports that as a 404, which the poller treats as "not visible yet".
  */
 import { tuningService, tuningTask } from '@yandex-cloud/nodejs-sdk/ai-tuning-v1';
-import { Status } from 'nice-grpc';
 import { jobIdLabel, type TuningSpec } from '../../jobs/model.ts';
 import type { YandexTuningParams } from '../../jobs/yandex-params.ts';
 import type { Logger } from '../../logging/index.ts';
 import {
   type JobPage,
   type ListJobsOptions,
+  type PreparedDatasets,
   ProviderError,
   type ProviderJob,
   type TuningProvider,
 } from '../types.ts';
 import { managedLabel, maxListPageSize } from '../vertex/client.ts';
 import { createAuthorizationSource, type YandexAuth } from './auth.ts';
-import { defaultChunkBytes, ensureDataset } from './datasets.ts';
+import {
+  type DatasetRole,
+  defaultChunkBytes,
+  deleteDataset,
+  ensureDataset,
+  listHeldDatasets,
+  readyDataset,
+} from './datasets.ts';
+import { draftProbe, isDraftTask, tuneThroughDraft } from './drafts.ts';
 import {
   createYandexChannel,
   createYandexClients,
   defaultYandexEndpoint,
-  isGrpcStatus,
   providerErrorFrom,
   type YandexClients,
 } from './grpc.ts';
@@ -138,7 +150,7 @@ export function createYandexProvider(options: YandexProviderOptions): YandexProv
   const now = options.now ?? Date.now;
   const doFetch = options.fetch ?? globalThis.fetch;
   const nameOf = (taskId: string) => `folders/${folderId}/tuningTasks/${taskId}`;
-  let drafts: Promise<boolean> | undefined;
+  const draftRpcsAvailable = draftProbe(clients, logger);
 
   function taskIdOf(name: string): string {
     const match = namePattern.exec(name);
@@ -204,6 +216,49 @@ export function createYandexProvider(options: YandexProviderOptions): YandexProv
     return job;
   }
 
+  /** The id of a READY dataset with this record's bytes for a role (datasets.ts). */
+  function ensure(uri: string, recordId: string, role: DatasetRole): Promise<string> {
+    return ensureDataset({
+      clients,
+      folderId,
+      recordId,
+      role,
+      bytes: () => options.readDataset(uri),
+      chunkBytes: options.chunkBytes ?? defaultChunkBytes,
+      validationTimeoutMs: options.validationTimeoutMs ?? 5 * 60_000,
+      pollIntervalMs: options.pollIntervalMs ?? 2_000,
+      fetch: doFetch,
+      now,
+      sleep,
+      ...(logger ? { logger } : {}),
+    });
+  }
+
+  /** Best effort: what is left behind, the poller frees later (heldDatasets). */
+  async function deleteQuietly(datasetId: string): Promise<void> {
+    await deleteDataset(clients, datasetId).catch((error: unknown) =>
+      logger?.warn('yandex dataset not deleted; the poller retries', { datasetId, error }),
+    );
+  }
+
+  /** This record's task still in DRAFT (an interrupted CreateDraft + TuneDraft), if any. */
+  async function ownDraft(recordId: string): Promise<string | undefined> {
+    let pageToken = '';
+    do {
+      const page = await retrying('TuningService.List', () =>
+        clients.tuning.list(
+          tuningService.ListTuningsRequest.fromPartial({ folderId, pageSize: maxListPageSize, pageToken }),
+        ),
+      );
+      const draft = page.tuningTasks.find(
+        (task) => isDraftTask(task) && task.labels[jobIdLabel] === recordId,
+      );
+      if (draft) return draft.taskId;
+      pageToken = page.nextPageToken;
+    } while (pageToken);
+    return undefined;
+  }
+
   async function listJobs(list: ListJobsOptions = {}): Promise<JobPage> {
     const labels = Object.entries(list.labels ?? {});
     const createdAfter = list.createdAfter ? Date.parse(list.createdAfter) : undefined;
@@ -238,42 +293,52 @@ export function createYandexProvider(options: YandexProviderOptions): YandexProv
     name: 'yandex',
     folderId,
 
-    async createJob(spec, recordId) {
-      const common = {
-        clients,
-        folderId,
-        recordId,
-        chunkBytes: options.chunkBytes ?? defaultChunkBytes,
-        validationTimeoutMs: options.validationTimeoutMs ?? 5 * 60_000,
-        pollIntervalMs: options.pollIntervalMs ?? 2_000,
-        fetch: doFetch,
-        now,
-        sleep,
-        ...(logger ? { logger } : {}),
-      };
-      const train = await ensureDataset({
-        ...common,
-        role: 'train',
-        bytes: () => options.readDataset(spec.trainingDatasetUri),
-      });
+    async prepareDatasets(spec, recordId) {
+      const train = await ensure(spec.trainingDatasetUri, recordId, 'train');
+      const validationUri = spec.validationDatasetUri;
+      try {
+        const validation = validationUri ? await ensure(validationUri, recordId, 'validation') : undefined;
+        return { train, ...(validation ? { validation } : {}) };
+      } catch (error) {
+        // Refused for good: the training dataset is of no use without its job.
+        if (error instanceof ProviderError && !error.transient) await deleteQuietly(train);
+        throw error;
+      }
+    },
+
+    heldDatasets: () => retrying('DatasetService.List', () => listHeldDatasets(clients, folderId)),
+
+    async deleteDataset(dataset) {
+      await deleteDataset(clients, dataset.id);
+      logger?.info('yandex dataset deleted', { datasetId: dataset.id, recordId: dataset.recordId });
+    },
+
+    async createJob(spec, recordId, context) {
+      // Datasets prepared at ingest are reused while READY; otherwise found or uploaded by label.
+      const reuse = async (id: string | undefined, uri: string, role: DatasetRole) =>
+        (id ? await readyDataset(clients, id) : undefined) ?? ensure(uri, recordId, role);
+      const prepared: PreparedDatasets | undefined = context?.datasets;
+      const train = await reuse(prepared?.train, spec.trainingDatasetUri, 'train');
       const validationUri = spec.validationDatasetUri;
       const validation = validationUri
-        ? await ensureDataset({
-            ...common,
-            role: 'validation',
-            bytes: () => options.readDataset(validationUri),
-          })
+        ? await reuse(prepared?.validation, validationUri, 'validation')
         : undefined;
       const request = toTuningRequest(spec, recordId, folderId, {
         train,
         ...(validation ? { validation } : {}),
       });
       let operation: Awaited<ReturnType<typeof clients.tuning.tune>>;
-      try {
-        // Deliberately one attempt: a retried Tune can start (and bill) a second task.
-        operation = await clients.tuning.tune(request, { retry: false });
-      } catch (error) {
-        throw providerErrorFrom(error, 'TuningService.Tune');
+      // CreateDraft has no validation dataset: a job with one always uses Tune.
+      if (!validation && (await draftRpcsAvailable())) {
+        const left = await ownDraft(recordId);
+        operation = await tuneThroughDraft(clients, request, left);
+      } else {
+        try {
+          // Deliberately one attempt: a retried Tune can start (and bill) a second task.
+          operation = await clients.tuning.tune(request, { retry: false });
+        } catch (error) {
+          throw providerErrorFrom(error, 'TuningService.Tune');
+        }
       }
       const metadata = operation.metadata?.value?.length
         ? tuningService.TuningMetadata.decode(operation.metadata.value)
@@ -314,7 +379,8 @@ export function createYandexProvider(options: YandexProviderOptions): YandexProv
           pageSize: maxListPageSize,
           ...(pageToken ? { pageToken } : {}),
         });
-        found.push(...page.jobs);
+        // A draft left by an interrupted CreateDraft + TuneDraft was never started: createJob tunes it.
+        found.push(...page.jobs.filter((job) => job.providerState !== 'DRAFT'));
         pageToken = page.nextPageToken;
       } while (pageToken);
       if (found.length > 1)
@@ -330,18 +396,7 @@ export function createYandexProvider(options: YandexProviderOptions): YandexProv
       await retrying('TuningService.Cancel', () => clients.tuning.cancel({ tuningTaskId }));
     },
 
-    draftRpcsAvailable() {
-      // An empty TuneDraft creates nothing: UNIMPLEMENTED (today) or a validation error (some day).
-      drafts ??= clients.tuning.tuneDraft({ tuningTaskId: '' }).then(
-        () => true,
-        (error: unknown) => {
-          const available = !isGrpcStatus(error, Status.UNIMPLEMENTED);
-          logger?.info('yandex draft RPCs probed', { available });
-          return available;
-        },
-      );
-      return drafts;
-    },
+    draftRpcsAvailable,
 
     close() {
       channel?.close();

@@ -7,10 +7,11 @@
  * upload again) instead of creating another (Yandex allows few datasets per folder).
  */
 import { datasetService, dataset as datasetTypes } from '@yandex-cloud/nodejs-sdk/ai-dataset-v1';
+import { Status } from 'nice-grpc';
 import { jobIdLabel } from '../../jobs/model.ts';
 import type { Logger } from '../../logging/index.ts';
-import { ProviderError } from '../types.ts';
-import { providerErrorFrom, type YandexClients } from './grpc.ts';
+import { type DatasetRowErrors, type HeldDataset, isDatasetRowErrors, ProviderError } from '../types.ts';
+import { isGrpcStatus, providerErrorFrom, type YandexClients } from './grpc.ts';
 
 export const datasetRoleLabel = 'tunedrop-dataset-role';
 export type DatasetRole = 'train' | 'validation';
@@ -37,18 +38,14 @@ export interface EnsureDatasetOptions {
 
 const { DatasetInfo_Status: DatasetStatus } = datasetTypes;
 
-export interface RowErrors {
-  error: string;
-  description: string;
-  rowNumbers: number[];
-}
-
 /** Yandex refused the dataset: permanent, with the row numbers of every error for the report. */
 export function rejectedDataset(
   role: DatasetRole,
   errors: readonly datasetTypes.ValidationError[],
 ): ProviderError {
-  const details: RowErrors[] = errors.map((error) => ({
+  const details: DatasetRowErrors[] = errors.map((error) => ({
+    '@type': 'tunedrop.yandex.DatasetValidationError',
+    role,
     error: error.error,
     description: error.errorDescription,
     rowNumbers: error.rowNumbers,
@@ -64,7 +61,7 @@ export function rejectedDataset(
     400,
     'INVALID_ARGUMENT',
     false,
-    details.map((detail) => ({ '@type': 'tunedrop.yandex.DatasetValidationError', ...detail })),
+    details,
   );
 }
 
@@ -191,12 +188,25 @@ async function waitReady(
   }
 }
 
+/** Waits (a bounded while) for a draft another attempt is uploading to leave DRAFT. */
+async function uploadedByAnother(options: EnsureDatasetOptions, datasetId: string): Promise<boolean> {
+  const deadline = options.now() + Math.min(options.validationTimeoutMs, 60_000);
+  for (;;) {
+    const { dataset } = await options.clients.datasets.describe({ datasetId });
+    if (dataset && dataset.status !== DatasetStatus.DRAFT) return true;
+    if (options.now() >= deadline) return false;
+    await options.sleep(options.pollIntervalMs);
+  }
+}
+
 /** The id of a READY dataset holding this record's bytes for this role, creating it if needed. */
 export async function ensureDataset(options: EnsureDatasetOptions): Promise<string> {
   const { clients, folderId, recordId, role, logger } = options;
   const what = `DatasetService (${role} dataset)`;
+  let held: string | undefined;
   try {
     const existing = await findOwnDataset(options);
+    held = existing?.datasetId;
     if (existing && existing.status !== DatasetStatus.DRAFT) {
       logger?.info('reusing the yandex dataset of an earlier attempt', {
         recordId,
@@ -220,13 +230,97 @@ export async function ensureDataset(options: EnsureDatasetOptions): Promise<stri
         }),
       );
       datasetId = created.datasetId;
+      held = datasetId;
       logger?.info('yandex dataset created', { recordId, datasetId, role });
     }
-    await upload(options, datasetId);
-    const operation = await clients.datasets.validate({ datasetId });
-    await waitReady(options, datasetId, operation.id);
+    try {
+      await upload(options, datasetId);
+    } catch (error) {
+      // A 403 from the upload URL: a concurrent attempt (a duplicate event) asked for a newer URL,
+      // or sealed the draft with Validate. Its upload of the same pinned bytes is as good as ours.
+      if (!(error instanceof ProviderError && error.httpStatus === 403)) throw error;
+      if (await uploadedByAnother(options, datasetId)) {
+        logger?.info('a concurrent attempt uploaded the yandex dataset; waiting for its validation', {
+          recordId,
+          datasetId,
+          role,
+        });
+        await waitReady(options, datasetId);
+        return datasetId;
+      }
+      throw error;
+    }
+    let operationId: string | undefined;
+    try {
+      operationId = (await clients.datasets.validate({ datasetId })).id;
+    } catch (error) {
+      // FAILED_PRECONDITION: a concurrent attempt validated it first; its verdict is ours.
+      if (!isGrpcStatus(error, Status.FAILED_PRECONDITION) || !(await uploadedByAnother(options, datasetId)))
+        throw error;
+    }
+    await waitReady(options, datasetId, operationId);
     return datasetId;
   } catch (error) {
-    throw providerErrorFrom(error, what);
+    const failure = providerErrorFrom(error, what);
+    // Refused by Validate: of no use to anyone, and a folder holds only about ten datasets.
+    if (held && !failure.transient && failure.details.some(isDatasetRowErrors)) {
+      await deleteDataset(clients, held).then(
+        () => logger?.info('yandex dataset refused by Validate deleted', { recordId, datasetId: held, role }),
+        (deleteError: unknown) =>
+          logger?.warn('yandex dataset refused by Validate not deleted; the poller retries', {
+            recordId,
+            datasetId: held,
+            error: deleteError,
+          }),
+      );
+    }
+    throw failure;
+  }
+}
+
+/** Every dataset in the folder that carries a tunedrop record id (what the poller may free). */
+export async function listHeldDatasets(clients: YandexClients, folderId: string): Promise<HeldDataset[]> {
+  const held: HeldDataset[] = [];
+  let pageToken = '';
+  do {
+    const page = await clients.datasets.list(
+      datasetService.ListDatasetsRequest.fromPartial({ folderId, pageSize: 100, pageToken }),
+    );
+    for (const info of page.datasets) {
+      const recordId = info.labels[jobIdLabel];
+      if (!recordId || info.status === DatasetStatus.DELETING) continue;
+      held.push({
+        provider: 'yandex',
+        id: info.datasetId,
+        recordId,
+        ...(info.createdAt ? { createTime: info.createdAt.toISOString() } : {}),
+      });
+    }
+    pageToken = page.nextPageToken;
+  } while (pageToken);
+  return held;
+}
+
+/** DatasetService.Delete; a dataset already gone is what was wanted. */
+export async function deleteDataset(clients: YandexClients, datasetId: string): Promise<void> {
+  try {
+    await clients.datasets.delete({ datasetId });
+  } catch (error) {
+    if (isGrpcStatus(error, Status.NOT_FOUND)) return;
+    throw providerErrorFrom(error, `DatasetService.Delete ${datasetId}`);
+  }
+}
+
+/**
+ * A prepared dataset still usable for Tune (READY) by its id; undefined when it is gone or not
+ * READY, and the caller falls back to ensureDataset (which finds or re-uploads it by label).
+ */
+export async function readyDataset(clients: YandexClients, datasetId: string): Promise<string | undefined> {
+  try {
+    const { dataset } = await clients.datasets.describe({ datasetId });
+    return dataset?.status === DatasetStatus.READY ? datasetId : undefined;
+  } catch (error) {
+    if (isGrpcStatus(error, Status.NOT_FOUND)) return undefined;
+    throw providerErrorFrom(error, `DatasetService.Describe ${datasetId}`);
   }
 }

@@ -37,6 +37,20 @@ describe('tunedrop validate', { timeout: 60_000 }, () => {
     );
   });
 
+  it('shows a Yandex model only what applies to Yandex: no epochs, and refuses --epochs', () => {
+    const file = join(scratch, 'yandex.jsonl');
+    const row = (i: number) => JSON.stringify({ request: [{ role: 'user', text: `q${i}` }], response: 'a' });
+    writeFileSync(file, `${Array.from({ length: 12 }, (_, i) => row(i)).join('\n')}\n`);
+    const result = tunedrop('--provider', 'yandex', file);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('valid: 12 examples for yandexgpt-lite (training)');
+    expect(result.stdout).toMatch(/cost\s+no public price for yandexgpt-lite .*tokens in the dataset/);
+    expect(result.stdout).not.toMatch(/epoch|adapter|multiplier/i);
+    const refused = tunedrop('--provider', 'yandex', '--epochs', '2', file);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('--epochs does not apply to Yandex AI Studio models');
+  });
+
   it('accepts CRLF endings and a missing final newline', () => {
     expect(tunedrop(fixture('valid-crlf-no-final-newline.jsonl')).code).toBe(0);
   });

@@ -5,7 +5,7 @@ import {
   preflightSpec,
   specFromManifest,
 } from '../../../shared/jobs/manifest.ts';
-import { builtinCatalog } from '../../../shared/models/index.ts';
+import { builtinCatalog, mergeCatalog } from '../../../shared/models/index.ts';
 
 const messages = (fields: Record<string, unknown>) => {
   const result = parseManifest(JSON.stringify({ trainingDataset: 'train.jsonl', ...fields }));
@@ -91,5 +91,45 @@ describe('tuning.json manifest for Yandex AI Studio', () => {
     expect(messages({ ...base, yandex: { scheduler: { linear: {}, cosine: {} } } })[0]).toMatch(
       /at most one of linear, constant, cosine/,
     );
+  });
+});
+
+describe('a Yandex model only the operator catalog override knows', () => {
+  const base = builtinCatalog();
+  const lite = base.models.find((model) => model.id === 'yandexgpt-lite');
+  const catalog = mergeCatalog(
+    base,
+    { models: [{ ...lite, id: 'yandexgpt-custom', aliases: [], displayName: 'Custom' }] },
+    'the test override',
+  );
+  const manifest = JSON.stringify({ trainingDataset: 'train.jsonl', baseModel: 'yandexgpt-custom' });
+
+  it('implies provider yandex when the effective catalog is passed in', () => {
+    const parsed = parseManifest(manifest, { catalog });
+    expect(parsed.ok).toBe(true);
+    if (!parsed.ok) return;
+    const spec = specFromManifest(parsed.value, defaults, { training: 'gs://bucket/t.jsonl' }, undefined, {
+      catalog,
+    });
+    expect(spec).toMatchObject({ provider: 'yandex', baseModel: 'yandexgpt-custom' });
+    expect(spec.epochCount).toBeUndefined();
+    expect(preflightSpec(spec, { catalog, today: '2026-12-03' }).issues.map(formatIssue)).toEqual([]);
+  });
+
+  it('refuses Vertex settings for it, naming the field', () => {
+    const parsed = parseManifest(
+      JSON.stringify({ trainingDataset: 'train.jsonl', baseModel: 'yandexgpt-custom', epochCount: 2 }),
+      { catalog },
+    );
+    expect(parsed.ok ? [] : parsed.issues.map(formatIssue)).toEqual([
+      expect.stringMatching(/^\/epochCount: is a Vertex AI setting/),
+    ]);
+  });
+
+  it('is a Vertex model to the built-in catalog alone (what ingest did before)', () => {
+    const parsed = parseManifest(manifest);
+    expect(
+      parsed.ok && specFromManifest(parsed.value, defaults, { training: 'gs://bucket/t.jsonl' }).provider,
+    ).toBe(undefined);
   });
 });
