@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { builtinCatalog, type Catalog, todayUtc } from '../models/index.ts';
+import { builtinCatalog, type Catalog, todayUtc } from '../models/runtime.ts';
 import { type BlockResult, type BlockSettings, countLines, validateBlock } from './block-validator.ts';
 import { estimateCost } from './cost.ts';
 import { type ByteSource, type Segment, splitLines } from './line-splitter.ts';
@@ -64,6 +64,12 @@ export interface ValidateOptions {
    * Loading the tokenizer costs about a second and 300 MB, once. Default 0. */
   tokenSample?: number;
   onProgress?: (bytesRead: number) => void;
+  /**
+   * The source's size in bytes, when the caller knows it (a file's, an object's): a source at or
+   * above the parallel threshold has its workers started with its first block, not after
+   * thresholdBytes went by on the calling thread, so a worker is ready that much sooner.
+   */
+  sizeBytes?: number;
   /** For tests: a tokenizer other than the Gemma 3 one, loaded lazily and run on this thread.
    * By default the Gemma 3 tokenizer runs on a worker thread of its own (tokenizer-thread.ts). */
   loadCounter?: () => Promise<TokenCounter>;
@@ -326,9 +332,10 @@ export async function validateDataset(
     modelIssues: resolved,
     guessedLimits: resolved.unknown,
   });
+  const thresholdBytes = options.parallel?.thresholdBytes ?? DEFAULT_PARALLEL_THRESHOLD_BYTES;
   const scheduler = new BlockScheduler(builder, { model, maxLineBytes, maxErrors }, model, {
     workers: options.parallel?.workers ?? defaultWorkers(),
-    thresholdBytes: options.parallel?.thresholdBytes ?? DEFAULT_PARALLEL_THRESHOLD_BYTES,
+    thresholdBytes: (options.sizeBytes ?? 0) >= thresholdBytes ? 0 : thresholdBytes,
     blockBytes: Math.max(1, options.parallel?.blockBytes ?? DEFAULT_BLOCK_BYTES),
     callerValidates: options.parallel?.callerValidates ?? true,
     ...(options.parallel?.counts ? { counts: options.parallel.counts } : {}),
