@@ -174,10 +174,9 @@ console.log(
 console.log(
   `${label('npx tunedrop validate --json')}${ms(median(e2e.npx))} ${rate(median(e2e.npx))}  ${npxRatio.median.toFixed(2)}× the floor (runs ${spread(npxRatio)})  ${verdict(npxRatio.median >= 1)} ≥ 1.0×`,
 );
-// What npx itself costs, measured above: the same command without npx's share would take this.
-const npxOwn = median(e2e.npx) - npxAdds;
+// Whose time the npx run is: what npx adds here beside what it added to --help above.
 console.log(
-  `    of which npm's own start-up ~${npxAdds.toFixed(0)} ms (npx tunedrop --help − tunedrop --help, above); the floor plus that much is ${((median(e2e.floor) + npxAdds) / median(e2e.npx)).toFixed(2)}× the npx run, tunedrop's part ${(median(e2e.floor) / npxOwn).toFixed(2)}× the floor`,
+  `    npx adds ${(median(e2e.npx) - median(e2e.bin)).toFixed(0)} ms to tunedrop validate here, ${npxAdds.toFixed(0)} ms to tunedrop --help above (npm's start-up ${npmFixed.toFixed(0)} ms, its load of the dependency tree the rest)`,
 );
 console.log(
   `load average at the end: ${loadavg()
