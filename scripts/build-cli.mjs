@@ -14,6 +14,8 @@
  *   (shared/dataset/worker-pool.ts looks for them beside the chunk that starts them).
  * npm packages stay external: they resolve from the repository's node_modules, and the Google
  * clients read proto files from their package folders.
+ * The built-in model catalog is checked against its schema first (scripts/check-catalog.mjs): the
+ * CLI reads it without zod at run time, so a broken catalog.json fails the build instead.
  *
  * `--if-stale` rebuilds only when an input's content changed since the last build (build-info.json
  * records a hash per input), or an output is missing. Files are written only when their content
@@ -25,6 +27,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { builtinCatalogProblem } from './check-catalog.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const thisScript = fileURLToPath(import.meta.url);
@@ -88,22 +91,27 @@ export async function buildCli({ outdir = join(root, 'dist', 'cli'), ifStale = f
     if (existsSync(join(outdir, 'tunedrop.js'))) return { built: false, note: 'esbuild is not installed' };
     throw new Error('esbuild is not installed: run `npm install` (with dev dependencies) to build the CLI');
   }
-  const result = await esbuild.build({
-    entryPoints,
-    outdir,
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    packages: 'external',
-    metafile: true,
-    write: false,
-    logLevel: 'warning',
-    legalComments: 'none',
-    // Chunks sit beside the entries: code in any of them finds the workers' files as `./`.
-    chunkNames: '[name]-[hash]',
-  });
+  const [result, catalogProblem] = await Promise.all([
+    esbuild.build({
+      entryPoints,
+      outdir,
+      bundle: true,
+      splitting: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      packages: 'external',
+      metafile: true,
+      write: false,
+      logLevel: 'warning',
+      legalComments: 'none',
+      // Chunks sit beside the entries: code in any of them finds the workers' files as `./`.
+      chunkNames: '[name]-[hash]',
+    }),
+    // The built-in catalog is handed out unparsed at run time (shared/models/builtin.ts).
+    builtinCatalogProblem(esbuild, root),
+  ]);
+  if (catalogProblem) throw new Error(`${catalogProblem} (shared/models/catalog.json)`);
 
   mkdirSync(outdir, { recursive: true });
   const written = [];
@@ -119,7 +127,11 @@ export async function buildCli({ outdir = join(root, 'dist', 'cli'), ifStale = f
   }
 
   const inputs = {};
-  for (const input of [...Object.keys(result.metafile.inputs), relative(root, thisScript)].sort()) {
+  const scripts = [thisScript, fileURLToPath(new URL('./check-catalog.mjs', import.meta.url))];
+  for (const input of [
+    ...Object.keys(result.metafile.inputs),
+    ...scripts.map((path) => relative(root, path)),
+  ].sort()) {
     const path = resolve(root, input);
     inputs[relative(root, path)] = sha256(readFileSync(path));
   }

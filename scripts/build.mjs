@@ -18,6 +18,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
+import { builtinCatalogProblem } from './check-catalog.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -118,6 +119,10 @@ async function main() {
         'deliverWebhooks and api with the Functions Framework',
     );
   }
+
+  // The functions hand the built-in catalog out unparsed at run time (shared/models/builtin.ts).
+  const catalogProblem = await builtinCatalogProblem({ build }, root);
+  if (catalogProblem) throw new BuildError(`${catalogProblem} (shared/models/catalog.json)`);
 
   // A stale file from an earlier build would end up in the uploaded bundle and change its hash.
   rmSync(outdir, { recursive: true, force: true });

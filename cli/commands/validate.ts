@@ -1,7 +1,10 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { type ValidationIssue, type ValidationReport, validateDataset } from '../../shared/dataset/index.ts';
-import { type Catalog, findCatalogModel, todayUtc } from '../../shared/models/index.ts';
+// The validator's own modules, not the dataset and models indexes: those also export zod schemas
+// (reports, catalog), and loading zod would cost this command ~60–80 ms at every start.
+import type { ValidationIssue, ValidationReport } from '../../shared/dataset/index.ts';
+import { validateDataset } from '../../shared/dataset/validate.ts';
+import { type Catalog, findCatalogModel, todayUtc } from '../../shared/models/runtime.ts';
 import { loadCliCatalog } from '../lib/model-catalog.ts';
 import { parseCommandArgs, printUsageError } from '../lib/usage.ts';
 import type { Command } from './index.ts';
@@ -113,6 +116,7 @@ export const validate: Command = {
         strict: values.strict ?? false,
         role,
         fileName: file,
+        sizeBytes: size,
         ...(typeof epochs === 'number' ? { epochs } : {}),
         ...(typeof maxErrors === 'number' ? { maxErrors } : {}),
         ...(typeof sample === 'number' ? { tokenSample: sample } : {}),

@@ -4,16 +4,18 @@
  * (retired: an error; unknown, retiring or preview: a warning). findModel/requireModel look ids up
  * in the built-in catalog for callers with no catalog of their own (tests, benchmarks).
  */
+// runtime.ts, not the models index: this is on the validator's hot path and in its worker
+// threads, which should not load zod (see shared/models/runtime.ts).
 import {
   builtinCatalog,
   type Catalog,
   type CatalogModel,
   findCatalogModel,
   resolveModel,
-} from '../models/index.ts';
+} from '../models/runtime.ts';
 import type { ValidationIssue } from './report.ts';
 
-export { PART_KINDS, type PartKind } from '../models/index.ts';
+export { PART_KINDS, type PartKind } from '../models/runtime.ts';
 
 export type ModelSpec = CatalogModel;
 

@@ -178,6 +178,11 @@ export class BlockPool {
     return slot;
   }
 
+  /** Whether a worker is ready and alive (possibly with no room for another block). */
+  running(): boolean {
+    return this.workers.some((slot) => slot.ready && !slot.dead);
+  }
+
   /** The least busy ready worker with room for another block, if any. */
   available(): PoolWorker | undefined {
     let best: PoolWorker | undefined;

@@ -3,9 +3,12 @@
  * override (TUNEDROP_MODEL_CATALOG), both schema-checked. A model's knowledge (limits, dates,
  * prices) is data here so that the next retirement is a data change, not a release.
  */
+import { isDeepStrictEqual } from 'node:util';
 import { PermanentError } from '../errors/index.ts';
-import builtinJson from './catalog.json' with { type: 'json' };
+import { builtinCatalog, builtinCatalogJson } from './builtin.ts';
 import { type Catalog, type CatalogModel, CatalogOverrideSchema, CatalogSchema } from './schema.ts';
+
+export { builtinCatalog } from './builtin.ts';
 
 export class CatalogError extends PermanentError {
   constructor(message: string, details?: unknown) {
@@ -13,12 +16,18 @@ export class CatalogError extends PermanentError {
   }
 }
 
-let builtin: Catalog | undefined;
-
-/** The catalog shipped with this release, parsed once per process. */
-export function builtinCatalog(): Catalog {
-  builtin ??= parseCatalog(builtinJson, 'the built-in model catalog');
-  return builtin;
+/**
+ * What is wrong with the built-in catalog.json, or undefined when it passes CatalogSchema and is
+ * exactly what the schema returns for it (so builtin.ts may hand it out unparsed). Run by every
+ * build and by the unit suite, not at run time. `json` is for tests.
+ */
+export function checkBuiltinCatalog(json: unknown = builtinCatalogJson): string | undefined {
+  const parsed = CatalogSchema.safeParse(json);
+  if (!parsed.success) return `the built-in model catalog is invalid: ${describeIssues(parsed.error.issues)}`;
+  if (!isDeepStrictEqual(parsed.data, json)) {
+    return 'the built-in model catalog differs from its parsed form (a default or transform in the schema?): builtin.ts would hand out unparsed data';
+  }
+  return undefined;
 }
 
 export function parseCatalog(value: unknown, what: string): Catalog {

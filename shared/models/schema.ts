@@ -3,23 +3,12 @@
  * load so a typo in a date or a limit is an error naming its path, never a silently wrong rule.
  */
 import { z } from 'zod';
+import { PART_KINDS, PROVIDERS } from './kinds.ts';
 
-/** The data fields of Vertex AI's `Part` oneof; a part carries exactly one of them. */
-export const PART_KINDS = [
-  'text',
-  'inlineData',
-  'fileData',
-  'functionCall',
-  'functionResponse',
-  'executableCode',
-  'codeExecutionResult',
-] as const;
+export { PART_KINDS, type PartKind, PROVIDERS, type Provider } from './kinds.ts';
+
 export const PartKindSchema = z.enum(PART_KINDS);
-export type PartKind = z.infer<typeof PartKindSchema>;
-
-export const PROVIDERS = ['vertex', 'yandex'] as const;
 export const ProviderSchema = z.enum(PROVIDERS);
-export type Provider = z.infer<typeof ProviderSchema>;
 
 const IsoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD');
 const Count = z.number().int().positive();

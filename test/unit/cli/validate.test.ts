@@ -159,6 +159,21 @@ describe('tunedrop validate', { timeout: 60_000 }, () => {
     expect(broken.stderr).toContain('missing.json');
   });
 
+  it('refuses an override that breaks the catalog schema, naming the field, exit 2', () => {
+    // The built-in catalog is checked when built; an operator's override is checked at each run.
+    const catalog = join(scratch, 'negative-limit.json');
+    writeFileSync(
+      catalog,
+      JSON.stringify({ models: [{ id: 'gemini-3.5-flash', limits: { maxTokensPerExample: -5 } }] }),
+    );
+    const result = tunedropWith({ TUNEDROP_MODEL_CATALOG: catalog }, fixture('valid.jsonl'));
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(
+      /^tunedrop validate: .*negative-limit\.json.*models\.\d+\.limits\.maxTokensPerExample/,
+    );
+  });
+
   it('prints the report alone as JSON with --json', () => {
     const result = tunedrop(fixture('invalid.jsonl'), '--json');
     expect(result.code).toBe(1);

@@ -3,6 +3,7 @@ import {
   adapterSizeIssue,
   builtinCatalog,
   CatalogError,
+  checkBuiltinCatalog,
   cmekIssue,
   findCatalogModel,
   mergeCatalog,
@@ -17,6 +18,22 @@ describe('the built-in model catalog', () => {
   it('is schema-checked data with its own facts date and both providers', () => {
     expect(catalog.factsAsOf).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     expect(new Set(catalog.models.map((model) => model.provider))).toEqual(new Set(['vertex', 'yandex']));
+  });
+
+  it('passes its schema exactly as shipped, so it is handed out without a parse at run time', () => {
+    // The builds run the same check (scripts/check-catalog.mjs) and refuse a broken catalog.
+    expect(checkBuiltinCatalog()).toBeUndefined();
+  });
+
+  it('fails the check with the path of what is wrong, or of a field the schema does not know', () => {
+    const copy = structuredClone(catalog);
+    (copy.models[0]!.limits as { maxTokensPerExample: number }).maxTokensPerExample = -1;
+    expect(checkBuiltinCatalog(copy)).toMatch(
+      /^the built-in model catalog is invalid: models\.0\.limits\.maxTokensPerExample: /,
+    );
+    const extra = structuredClone(catalog) as Record<string, unknown>;
+    extra.colour = 'blue';
+    expect(checkBuiltinCatalog(extra)).toMatch(/^the built-in model catalog is invalid: .*colour/);
   });
 
   it('records a price only with its source and date, and no price it could not source', () => {
