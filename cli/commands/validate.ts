@@ -29,7 +29,7 @@ Options:
                          only: Yandex has no epochs)
   --max-errors N         errors listed before the rest are only counted (default 100)
   --sample N             count N examples with the tokenizer to calibrate the estimate
-                         (default 0: a heuristic ratio; loads a 300 MB tokenizer when > 0)
+                         (default 0: a heuristic ratio; loads a ~100 MB tokenizer when > 0)
   --json                 print the report as JSON on stdout, nothing else
 
 Exit status: 0 valid, 1 invalid, 2 usage or I/O error.`;

@@ -102,7 +102,14 @@ export async function startEmulator(
   if (kind === 'firestore' && options.importData) args.push(`--import-data=${options.importData}`);
   const child = spawnInProcessGroup('gcloud', args, {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, CLOUDSDK_CORE_DISABLE_PROMPTS: '1', METADATA_SERVER_DETECTION: 'none' },
+    env: {
+      ...process.env,
+      CLOUDSDK_CORE_DISABLE_PROMPTS: '1',
+      METADATA_SERVER_DETECTION: 'none',
+      // The JVM keeps a perf-data file in the temp folder (hsperfdata_<user>/<pid>) that a killed
+      // process group never removes: without it, a stop leaves nothing behind there.
+      JAVA_TOOL_OPTIONS: [process.env.JAVA_TOOL_OPTIONS, '-XX:-UsePerfData'].filter(Boolean).join(' '),
+    },
   });
   const output = collectOutput(child, options.onOutput);
   const stop = async () => {
