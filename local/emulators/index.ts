@@ -37,10 +37,21 @@ export class EmulatorStartError extends Error {
   override readonly name = 'EmulatorStartError';
 }
 
+/**
+ * The JVM keeps a perf-data file in the temp folder (hsperfdata_<user>/<pid>) that a killed process
+ * group never removes: every Java this module starts runs without it, so nothing is left there.
+ */
+function withoutJvmPerfData(): { JAVA_TOOL_OPTIONS: string } {
+  return {
+    JAVA_TOOL_OPTIONS: [process.env.JAVA_TOOL_OPTIONS, '-XX:-UsePerfData'].filter(Boolean).join(' '),
+  };
+}
+
 /** Fails fast, with what to install, when gcloud, an emulator component or Java is missing. */
 export function checkEmulatorPrerequisites(): void {
   const probe = (command: string, args: string[]) =>
-    spawnSync(command, args, { stdio: 'ignore' }).status === 0;
+    spawnSync(command, args, { stdio: 'ignore', env: { ...process.env, ...withoutJvmPerfData() } }).status ===
+    0;
   if (!probe('gcloud', ['--version'])) {
     throw new EmulatorStartError(
       'the Google Cloud CLI (gcloud) is not on PATH: install it with its Pub/Sub and Firestore emulator components (https://cloud.google.com/sdk/docs/install)',
@@ -106,9 +117,7 @@ export async function startEmulator(
       ...process.env,
       CLOUDSDK_CORE_DISABLE_PROMPTS: '1',
       METADATA_SERVER_DETECTION: 'none',
-      // The JVM keeps a perf-data file in the temp folder (hsperfdata_<user>/<pid>) that a killed
-      // process group never removes: without it, a stop leaves nothing behind there.
-      JAVA_TOOL_OPTIONS: [process.env.JAVA_TOOL_OPTIONS, '-XX:-UsePerfData'].filter(Boolean).join(' '),
+      ...withoutJvmPerfData(),
     },
   });
   const output = collectOutput(child, options.onOutput);
