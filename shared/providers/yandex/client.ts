@@ -39,7 +39,7 @@ import {
   listHeldDatasets,
   readyDataset,
 } from './datasets.ts';
-import { draftProbe, isDraftTask, tuneThroughDraft } from './drafts.ts';
+import { DraftRpcsUnimplemented, draftProbe, isDraftTask, tuneThroughDraft } from './drafts.ts';
 import {
   createYandexChannel,
   createYandexClients,
@@ -72,7 +72,7 @@ export interface YandexProviderOptions {
 
 export type YandexProvider = TuningProvider & {
   readonly folderId: string;
-  /** True once the server answered a draft RPC with anything but UNIMPLEMENTED; asked once. */
+  /** True when the server parsed a draft RPC (drafts.ts); only UNIMPLEMENTED is remembered. */
   draftRpcsAvailable(): Promise<boolean>;
   close(): void;
 };
@@ -271,9 +271,13 @@ export function createYandexProvider(options: YandexProviderOptions): YandexProv
         }),
       ),
     );
-    // List filters only by status; labels, states and the creation time are checked here.
+    // List filters only by status; labels, states and the creation time are checked here. A DRAFT
+    // (left by an interrupted CreateDraft + TuneDraft) was never started and is createJob's to
+    // tune: a poller adopting it as a record's job would never start it, or would track it
+    // instead of the billed task.
     const wanted = page.tuningTasks.filter(
       (task) =>
+        !isDraftTask(task) &&
         labels.every(([key, value]) => task.labels[key] === value) &&
         (!list.states || list.states.includes(yandexToJobState(statusName(task.status)))) &&
         (createdAfter === undefined || !task.createdAt || task.createdAt.getTime() >= createdAfter),
@@ -327,12 +331,18 @@ export function createYandexProvider(options: YandexProviderOptions): YandexProv
         train,
         ...(validation ? { validation } : {}),
       });
-      let operation: Awaited<ReturnType<typeof clients.tuning.tune>>;
-      // CreateDraft has no validation dataset: a job with one always uses Tune.
-      if (!validation && (await draftRpcsAvailable())) {
+      let operation: Awaited<ReturnType<typeof clients.tuning.tune>> | undefined;
+      if (await draftRpcsAvailable()) {
         const left = await ownDraft(recordId);
-        operation = await tuneThroughDraft(clients, request, left);
-      } else {
+        try {
+          operation = await tuneThroughDraft(clients, request, left);
+        } catch (error) {
+          if (!(error instanceof DraftRpcsUnimplemented)) throw error;
+          // The probe was wrong (or the server changed): nothing was created, Tune instead.
+          draftRpcsAvailable.markUnavailable();
+        }
+      }
+      if (!operation) {
         try {
           // Deliberately one attempt: a retried Tune can start (and bill) a second task.
           operation = await clients.tuning.tune(request, { retry: false });
@@ -379,8 +389,8 @@ export function createYandexProvider(options: YandexProviderOptions): YandexProv
           pageSize: maxListPageSize,
           ...(pageToken ? { pageToken } : {}),
         });
-        // A draft left by an interrupted CreateDraft + TuneDraft was never started: createJob tunes it.
-        found.push(...page.jobs.filter((job) => job.providerState !== 'DRAFT'));
+        // listJobs leaves out drafts (never started: createJob tunes them).
+        found.push(...page.jobs);
         pageToken = page.nextPageToken;
       } while (pageToken);
       if (found.length > 1)
