@@ -22,6 +22,7 @@ import { jobIdLabel, type TuningSpec } from '../../jobs/model.ts';
 import type { YandexTuningParams } from '../../jobs/yandex-params.ts';
 import type { Logger } from '../../logging/index.ts';
 import {
+  isDatasetRowErrors,
   type JobPage,
   type ListJobsOptions,
   type PreparedDatasets,
@@ -304,8 +305,11 @@ export function createYandexProvider(options: YandexProviderOptions): YandexProv
         const validation = validationUri ? await ensure(validationUri, recordId, 'validation') : undefined;
         return { train, ...(validation ? { validation } : {}) };
       } catch (error) {
-        // Refused for good: the training dataset is of no use without its job.
-        if (error instanceof ProviderError && !error.transient) await deleteQuietly(train);
+        // Validate refused the rows: the training dataset is of no use without its job. Any other
+        // failure (a duplicate delivery's race, a deployment problem) may still end in a job that
+        // needs it; the poller frees what no job holds.
+        if (error instanceof ProviderError && !error.transient && error.details.some(isDatasetRowErrors))
+          await deleteQuietly(train);
         throw error;
       }
     },

@@ -131,3 +131,58 @@ describe('the Yandex client', () => {
     expect(calls.tuneDraft).toEqual(['', 'draft1']);
   });
 });
+
+describe('the Yandex client preparing datasets at ingest', () => {
+  /** `validation`: the validation dataset's status (2 VALIDATING, 4 INVALID); Describe of it fails with `failure`. */
+  function folder(validation: number, failure: Status) {
+    const deleted: string[] = [];
+    const fake = {
+      datasets: {
+        async list() {
+          // Both datasets were uploaded and validated before (an earlier attempt).
+          return {
+            datasets: [
+              {
+                datasetId: 'fdsT',
+                status: 3,
+                labels: { 'tunedrop-job-id': 'rec1', 'tunedrop-dataset-role': 'train' },
+              },
+              {
+                datasetId: 'fdsV',
+                status: validation,
+                validationError: [{ error: 'bad', errorDescription: 'bad row', rowNumbers: [3] }],
+                labels: { 'tunedrop-job-id': 'rec1', 'tunedrop-dataset-role': 'validation' },
+              },
+            ],
+            nextPageToken: '',
+          };
+        },
+        async describe({ datasetId }: { datasetId: string }) {
+          if (datasetId === 'fdsV') throw new ClientError('/Describe', failure, 'x');
+          return { dataset: { datasetId, status: 3 } };
+        },
+        async delete({ datasetId }: { datasetId: string }) {
+          deleted.push(datasetId);
+          return {};
+        },
+      },
+    } as unknown as YandexClients;
+    return { fake, deleted };
+  }
+
+  it('keeps the training dataset when the validation dataset fails for a reason other than its rows', async () => {
+    const { fake, deleted } = folder(2, Status.PERMISSION_DENIED);
+    await expect(provider(fake).prepareDatasets?.(spec(true), 'rec1')).rejects.toMatchObject({
+      httpStatus: 403,
+    });
+    expect(deleted).toEqual([]);
+  });
+
+  it("deletes the training dataset when Validate refused the validation dataset's rows", async () => {
+    const { fake, deleted } = folder(4, Status.PERMISSION_DENIED);
+    await expect(provider(fake).prepareDatasets?.(spec(true), 'rec1')).rejects.toMatchObject({
+      httpStatus: 400,
+    });
+    expect(deleted).toContain('fdsT');
+  });
+});
