@@ -57,6 +57,13 @@ afterAll(async () => {
 });
 
 // Enough text for an estimate of at least a cent, so approval by budget has something to weigh.
+/** A dataset in Yandex AI Studio's format (request/response rows). */
+const yandexDataset = `${Array.from({ length: 20 }, (_, i) =>
+  JSON.stringify({
+    request: [{ role: 'user', text: `How do I reset password number ${i}?` }],
+    response: `Open settings and follow step ${i}.`,
+  }),
+).join('\n')}\n`;
 const goodDataset = `${Array.from({ length: 200 }, (_, i) =>
   example(`What is ${i} + 1? Explain the steps.`, `${i + 1}. ${'Add one to the number. '.repeat(12)}`),
 ).join('\n')}\n`;
@@ -259,6 +266,52 @@ describe('ingest-dataset', () => {
     const job = asJob(await h.handle(await finalized(`${folder}/train.jsonl`)));
     expect(job.id).toBe(await jobIdOf(`${folder}/tuning.json`));
     expect(job.state).toBe('PENDING');
+    await h.subscription.close();
+  });
+
+  it('completes a waiting manifest whose model only the operator catalog override knows', async () => {
+    // Parsed without the effective catalog, this manifest's yandex settings would be refused
+    // (a "Vertex" model), and its dataset's upload would never re-trigger it.
+    const lite = pricedCatalog.models.find((model) => model.id === 'yandexgpt-lite');
+    const catalog = mergeCatalog(
+      pricedCatalog,
+      { models: [{ ...lite, id: 'yandexgpt-custom', aliases: [], displayName: 'Custom' }] },
+      'the test override',
+    );
+    const h = await createIngestHarness(
+      { firestore, pubsub },
+      {
+        prefix: 't',
+        provider,
+        blobs: createLocalBlobStore({ root }),
+        catalog,
+        config: {
+          // Held for approval: nothing is started (this deployment's provider is the Vertex emulator).
+          approval: { mode: 'manual' },
+          yandex: {
+            folderId: 'b1gtest',
+            endpoint: 'localhost:1',
+            plaintext: true,
+            auth: { kind: 'api-key', apiKey: 'unused' },
+          },
+        },
+      },
+    );
+    const folder = `incoming/${h.prefix}-custom`;
+    const manifest = {
+      trainingDataset: 'train.jsonl',
+      baseModel: 'yandexgpt-custom',
+      yandex: { lr: 0.0001 },
+    };
+    await put(`${folder}/tuning.json`, JSON.stringify(manifest));
+    expect(await h.handle(await finalized(`${folder}/tuning.json`))).toMatchObject({ outcome: 'waiting' });
+
+    await put(`${folder}/train.jsonl`, yandexDataset);
+    const outcome = await h.handle(await finalized(`${folder}/train.jsonl`));
+    expect(outcome).not.toMatchObject({ outcome: 'ignored' });
+    expect(h.logs.entries.map((entry) => entry.message)).toContain(
+      `${folder}/train.jsonl completes manifest ${folder}/tuning.json; processing the manifest`,
+    );
     await h.subscription.close();
   });
 
