@@ -518,6 +518,41 @@ describe('ingest-dataset', () => {
     await h.subscription.close();
   });
 
+  it('goes on as a duplicate delivery when the provider check fails after the other delivery made the job: no rejection', async () => {
+    let h: Harness | undefined;
+    let duplicate: Promise<unknown> | undefined;
+    let ownEvent: Awaited<ReturnType<typeof finalized>> | undefined;
+    // The provider's own check (Yandex: upload + Validate) loses a race with a duplicate delivery
+    // of the same event, which prepared the datasets and made the job meanwhile.
+    const racing: TuningProvider = {
+      ...provider,
+      name: provider.name,
+      async prepareDatasets() {
+        if (duplicate) return undefined;
+        duplicate = h!.handle(ownEvent!);
+        await duplicate;
+        throw new ProviderError(
+          'DatasetService: dataset is no longer a draft',
+          400,
+          'FAILED_PRECONDITION',
+          false,
+        );
+      },
+    };
+    h = await harness({ provider: racing });
+    const name = `incoming/${h.prefix}-race.jsonl`;
+    await put(name, goodDataset);
+    ownEvent = await finalized(name);
+    const outcome = await h.handle(ownEvent);
+    const jobId = await jobIdOf(name);
+    expect(await duplicate).toMatchObject({ outcome: 'job', created: true });
+    expect(outcome).toMatchObject({ outcome: 'job', created: false });
+    expect((await readReport(name)).status).toBe('accepted');
+    expect(await h.rejections.get(jobId)).toBeUndefined();
+    expect(await vertexJobsFor(jobId)).toHaveLength(1);
+    await h.subscription.close();
+  });
+
   it('rejects a manifest whose dataset tunedrop may not read (403) with what to grant; keeps a 503 transient', async () => {
     const local = createLocalBlobStore({ root });
     const refusing = (status: number) => ({
