@@ -69,7 +69,9 @@ export class DraftRpcsUnimplemented extends Error {
 /**
  * Starts a task through CreateDraft + TuneDraft; `leftDraft` is this record's draft from an
  * interrupted earlier attempt, tuned instead of creating another. The Tune request's fields are
- * the draft's; its validation dataset goes in CreateTuningDraftRequest.validationDatasets.
+ * the draft's; its validation dataset goes in CreateTuningDraftRequest.validationDatasets (the
+ * draft request's only validation field; deprecated on TuningRequest, yet what Yandex's Python SDK
+ * fills for Tune, reference section 1).
  * Throws DraftRpcsUnimplemented when CreateDraft answers UNIMPLEMENTED.
  */
 export async function tuneThroughDraft(
