@@ -120,9 +120,17 @@ export async function conclude(
   // A redelivery for a record that exists already skips it (its datasets are on the record).
   let prepared: PreparedDatasets | undefined;
   if (!rejected && findings.spec && deps.provider.prepareDatasets && !(await deps.store.get(jobId))) {
-    const check = await checkAtProvider(deps.provider, findings.spec, jobId, datasets);
+    const check = await checkAtProvider(deps.provider, findings.spec, jobId, datasets, logger);
     if (check.ok) prepared = check.datasets;
-    else {
+    else if (!check.rows && (await deps.store.get(jobId))) {
+      // A duplicate delivery lost a race with the one that prepared the datasets and created the
+      // record: the job stands, and this delivery goes on as the duplicate it is (no rejection).
+      logger.info(`the provider check of ${ref.object} failed after its job was created; continuing`, {
+        ...ref,
+        jobId,
+        problems: check.problems.map((problem) => problem.message),
+      });
+    } else {
       problems.push(...check.problems);
       rejected = true;
       logs.logProviderRefused(logger, ref, jobId, check.problems.length);

@@ -22,7 +22,7 @@ import type { Catalog } from '../../shared/models/index.ts';
 import type { TuningProvider } from '../../shared/providers/types.ts';
 import type { BlobInfo, BlobStore } from '../../shared/storage/index.ts';
 import { gsUri, proceed, type Ref } from './conclude.ts';
-import { ingestManifest, ingestSingleFile, isStale } from './drops.ts';
+import { checkContext, ingestManifest, ingestSingleFile, isStale } from './drops.ts';
 import * as logs from './logs.ts';
 import { routeObject } from './routing.ts';
 import type { StorageObjectData } from './storage-event.ts';
@@ -161,7 +161,10 @@ async function datasetInManifestFolder(
       logs.logPartOfManifest(logger, ref, manifest.name);
       return { outcome: 'ignored', reason: `part of manifest ${manifest.name}` };
     }
-    const parsed = parseManifest(text);
+    // The effective catalog, as when the manifest itself was checked: without it a model only the
+    // operator's override knows fails to parse, and the manifest would never be re-triggered.
+    const { catalog } = await checkContext(deps);
+    const parsed = parseManifest(text, { catalog });
     const uris = parsed.ok
       ? [parsed.value.trainingDataset, parsed.value.validationDataset]
           .filter((item): item is string => item !== undefined)

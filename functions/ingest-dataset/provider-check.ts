@@ -4,9 +4,14 @@
  * like a local validation error, and the upload is rejected (dataset.rejected, no job, no retry).
  * A transient failure (quota, unavailable, validation still running) throws: the event is
  * redelivered and the next attempt resumes (the provider finds its dataset by the record id).
+ * So does a refusal of tunedrop's own credentials (401 UNAUTHENTICATED, 403 PERMISSION_DENIED):
+ * nothing in the upload is wrong, fixing IAM makes the retry succeed (as classify.ts treats gRPC
+ * PERMISSION_DENIED from Firestore), so it is an ERROR log for the operator, not a rejection.
  */
+import { TransientError } from '../../shared/errors/index.ts';
 import type { FieldIssue } from '../../shared/jobs/manifest.ts';
 import type { TuningSpec } from '../../shared/jobs/model.ts';
+import type { Logger } from '../../shared/logging/index.ts';
 import {
   type DatasetRowErrors,
   isDatasetRowErrors,
@@ -19,7 +24,13 @@ import type { IngestReport } from './report.ts';
 /** Rows listed per refusal at most: the rest are counted in errorsOmitted. */
 const maxRowsListed = 100;
 
-export type ProviderCheck = { ok: true; datasets?: PreparedDatasets } | { ok: false; problems: FieldIssue[] };
+/** `rows`: the provider refused rows of the datasets (not some other permanent failure). */
+export type ProviderCheck =
+  | { ok: true; datasets?: PreparedDatasets }
+  | { ok: false; problems: FieldIssue[]; rows: boolean };
+
+/** tunedrop's deployment, not the upload: its credentials or IAM roles at the provider. */
+const configurationStatuses = new Set([401, 403]);
 
 /**
  * Folds a provider's refusal into the dataset reports: one error per refused row, 1-based line
@@ -60,6 +71,7 @@ export async function checkAtProvider(
   spec: TuningSpec,
   jobId: string,
   datasets: IngestReport['datasets'],
+  logger?: Logger,
 ): Promise<ProviderCheck> {
   if (!provider.prepareDatasets) return { ok: true };
   try {
@@ -69,7 +81,17 @@ export async function checkAtProvider(
     if (!(error instanceof ProviderError) || error.transient) throw error;
     const name = spec.provider ?? provider.name;
     const refusals = error.details.filter(isDatasetRowErrors);
-    if (refusals.length === 0) return { ok: false, problems: [{ path: '', message: error.message }] };
-    return { ok: false, problems: applyRowErrors(datasets, refusals, name) };
+    if (refusals.length > 0)
+      return { ok: false, problems: applyRowErrors(datasets, refusals, name), rows: true };
+    if (configurationStatuses.has(error.httpStatus)) {
+      logger?.error(
+        `${name} refused tunedrop's credentials (a configuration problem, not the upload); retried until IAM is fixed`,
+        { jobId, provider: name, status: error.status, error: error.message },
+      );
+      throw new TransientError(`${error.message} (a configuration problem)`, 'provider-configuration', {
+        cause: error,
+      });
+    }
+    return { ok: false, problems: [{ path: '', message: error.message }], rows: false };
   }
 }

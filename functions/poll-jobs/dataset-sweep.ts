@@ -3,7 +3,9 @@
  * holds only about ten) once nothing needs them: the record is terminal (SUCCEEDED, FAILED,
  * CANCELLED, EXPIRED: a finished job, a cancelled or expired draft), or there is no record and the
  * dataset is older than the grace period (refused by Validate, or an ingest that never finished;
- * a younger one may belong to an ingest still running). One sweep per poll run, after the events:
+ * a younger one may belong to an ingest still running: the grace outlasts ingest's retries, event
+ * max age + function timeout). A dataset without a creation time cannot be shown old enough: it is
+ * kept (an operator deletes it) and logged once per process. One sweep per poll run, after the events:
  * it never delays a job's event, a failed delete is logged once per dataset and retried by the
  * next run, and a dataset already gone is what was wanted.
  */
@@ -18,7 +20,10 @@ export interface SweepDeps {
   clock: () => Date;
   /** A dataset with no record is kept this long (an ingest may be creating its record). */
   orphanGraceMs: number;
-  /** Dataset ids whose failed delete was logged already (per process): logged once. */
+  /**
+   * Dataset ids whose failed delete, or whose keeping for want of a creation time (`undated:<id>`),
+   * was logged already (per process): logged once.
+   */
   failuresLogged: Set<string>;
 }
 
@@ -33,7 +38,22 @@ async function needed(deps: SweepDeps, dataset: HeldDataset): Promise<boolean> {
   const record = await deps.store.get(dataset.recordId);
   if (record) return !isTerminal(record.state);
   const created = dataset.createTime ? Date.parse(dataset.createTime) : Number.NaN;
-  return Number.isNaN(created) || deps.clock().getTime() - created < deps.orphanGraceMs;
+  if (Number.isNaN(created)) {
+    const key = `undated:${dataset.id}`;
+    if (!deps.failuresLogged.has(key)) {
+      deps.failuresLogged.add(key);
+      deps.logger.warn(
+        'a provider dataset without a job record has no creation time; kept (delete it by hand if unused)',
+        {
+          provider: dataset.provider,
+          datasetId: dataset.id,
+          jobId: dataset.recordId,
+        },
+      );
+    }
+    return true;
+  }
+  return deps.clock().getTime() - created < deps.orphanGraceMs;
 }
 
 export async function sweepDatasets(deps: SweepDeps): Promise<SweepResult | undefined> {

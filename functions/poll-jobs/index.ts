@@ -15,7 +15,7 @@
 
 import type { Firestore } from '@google-cloud/firestore';
 import { PubSub } from '@google-cloud/pubsub';
-import type { Config } from '../../shared/config/index.ts';
+import { type Config, datasetOrphanGraceMs } from '../../shared/config/index.ts';
 import { createPubSubPublisher } from '../../shared/events/index.ts';
 import { createFirestore, createFirestoreJobStore } from '../../shared/jobs/index.ts';
 import { createLogger, type Logger } from '../../shared/logging/index.ts';
@@ -115,6 +115,7 @@ export function createPollJobsDeps(
       intentGraceMs: defaultPollSettings.intentGraceMs,
       createTimeMarginMs: defaultPollSettings.createTimeMarginMs,
       concurrency: defaultPollSettings.concurrency,
+      datasetOrphanGraceMs: datasetOrphanGraceMs(config.eventMaxAgeMs),
     },
     store: clients.store ?? createFirestoreJobStore({ firestore, collection: config.jobsCollection, logger }),
     provider:

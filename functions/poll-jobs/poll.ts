@@ -10,6 +10,7 @@
  * takes a short lease (lease.ts) so a second run exits early instead of repeating the work.
  */
 
+import { datasetOrphanGraceMs, defaultEventMaxAgeMinutes } from '../../shared/config/index.ts';
 import type { EventPublisher } from '../../shared/events/index.ts';
 import { flushAllPending, hasPendingEvents, publishPending } from '../../shared/events/index.ts';
 import type { JobRecord, JobStore } from '../../shared/jobs/index.ts';
@@ -76,8 +77,12 @@ export const defaultPollSettings = {
   leaseMs: 5 * 60_000,
   /** TUNEDROP_DRAFT_TTL_HOURS' default. */
   draftTtlMs: 7 * 24 * 3_600_000,
-  /** A provider dataset with no job record is kept this long (an ingest may still be creating it). */
-  datasetOrphanGraceMs: 6 * 3_600_000,
+  /**
+   * A provider dataset with no job record is kept this long (an ingest may still be creating it):
+   * the default event max age + the ingest timeout + an hour (config's datasetOrphanGraceMs).
+   * The deployed poller derives it from its own TUNEDROP_EVENT_MAX_AGE_MINUTES (index.ts).
+   */
+  datasetOrphanGraceMs: datasetOrphanGraceMs(defaultEventMaxAgeMinutes * 60_000),
 } as const;
 
 export interface PollDeps {

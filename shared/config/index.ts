@@ -37,6 +37,18 @@ const bool = (fallback: boolean) =>
 /** A modest ceiling: a few typical tuning runs, far below what a mistaken upload could cost. */
 export const defaultAutoApproveMaxUsd = 50;
 
+/** TUNEDROP_EVENT_MAX_AGE_MINUTES' default: how long ingest keeps retrying an event. */
+export const defaultEventMaxAgeMinutes = 24 * 60;
+/** The deployed ingest function's timeout (terraform/functions.tf, ingest_timeout_seconds). */
+export const ingestTimeoutMs = 540_000;
+
+/**
+ * How long a provider dataset with no job record is kept: an ingest retries its event for up to
+ * the event max age, and its last attempt may run a whole timeout before it creates the record.
+ * An hour more absorbs clock skew between tunedrop and the provider.
+ */
+export const datasetOrphanGraceMs = (eventMaxAgeMs: number) => eventMaxAgeMs + ingestTimeoutMs + 3_600_000;
+
 const EnvSchema = z.object({
   GOOGLE_CLOUD_PROJECT: z.string().min(1).default('tunedrop-local'),
   TUNEDROP_REGION: z.string().min(1).default('us-central1'),
@@ -80,7 +92,7 @@ const EnvSchema = z.object({
     .positive()
     .default(7 * 24),
   /** Events older than this are acknowledged and logged instead of retried forever. */
-  TUNEDROP_EVENT_MAX_AGE_MINUTES: int(24 * 60),
+  TUNEDROP_EVENT_MAX_AGE_MINUTES: int(defaultEventMaxAgeMinutes),
   /** JSON array of {url, secrets, types}; secrets may be given by env name as {secretEnv: NAME}. */
   TUNEDROP_WEBHOOKS: z.string().default('[]'),
   TUNEDROP_WEBHOOK_REQUIRE_HTTPS: bool(true),

@@ -2,8 +2,13 @@
  * The page token of a listing across several providers: each provider's own cursor, by name, in
  * the registry's order. A page asks every provider that still has jobs for its share of the page
  * size, so a page holds at most `pageSize` jobs (the size rounded up to one per provider) and every
- * provider advances on every page: a caller that stops once a page holds only old jobs (the
- * poller, each provider listing newest first) stops only when every provider has reached them.
+ * provider advances on every page. That does not make "a page holding only old jobs" mean every
+ * provider reached old jobs: a provider that filters client-side (Yandex: List filters only by
+ * status, so labels, states and the creation time are checked after the page is read, and drafts
+ * are left out) may contribute few or no jobs to a page while newer matching tasks lie further
+ * along its list; only a null cursor says a provider is done. The poller (list-tracked.ts) does
+ * stop on such a page: the tracked jobs it has not seen yet are then fetched by name, within
+ * their budget, so a stop too early costs calls, not a job.
  *
  * The token is opaque to callers (base64url JSON, versioned). One that does not decode, names
  * other providers than this deployment has, or has the wrong shape is a 400 INVALID_ARGUMENT

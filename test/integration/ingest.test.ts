@@ -57,6 +57,13 @@ afterAll(async () => {
 });
 
 // Enough text for an estimate of at least a cent, so approval by budget has something to weigh.
+/** A dataset in Yandex AI Studio's format (request/response rows). */
+const yandexDataset = `${Array.from({ length: 20 }, (_, i) =>
+  JSON.stringify({
+    request: [{ role: 'user', text: `How do I reset password number ${i}?` }],
+    response: `Open settings and follow step ${i}.`,
+  }),
+).join('\n')}\n`;
 const goodDataset = `${Array.from({ length: 200 }, (_, i) =>
   example(`What is ${i} + 1? Explain the steps.`, `${i + 1}. ${'Add one to the number. '.repeat(12)}`),
 ).join('\n')}\n`;
@@ -262,6 +269,52 @@ describe('ingest-dataset', () => {
     await h.subscription.close();
   });
 
+  it('completes a waiting manifest whose model only the operator catalog override knows', async () => {
+    // Parsed without the effective catalog, this manifest's yandex settings would be refused
+    // (a "Vertex" model), and its dataset's upload would never re-trigger it.
+    const lite = pricedCatalog.models.find((model) => model.id === 'yandexgpt-lite');
+    const catalog = mergeCatalog(
+      pricedCatalog,
+      { models: [{ ...lite, id: 'yandexgpt-custom', aliases: [], displayName: 'Custom' }] },
+      'the test override',
+    );
+    const h = await createIngestHarness(
+      { firestore, pubsub },
+      {
+        prefix: 't',
+        provider,
+        blobs: createLocalBlobStore({ root }),
+        catalog,
+        config: {
+          // Held for approval: nothing is started (this deployment's provider is the Vertex emulator).
+          approval: { mode: 'manual' },
+          yandex: {
+            folderId: 'b1gtest',
+            endpoint: 'localhost:1',
+            plaintext: true,
+            auth: { kind: 'api-key', apiKey: 'unused' },
+          },
+        },
+      },
+    );
+    const folder = `incoming/${h.prefix}-custom`;
+    const manifest = {
+      trainingDataset: 'train.jsonl',
+      baseModel: 'yandexgpt-custom',
+      yandex: { lr: 0.0001 },
+    };
+    await put(`${folder}/tuning.json`, JSON.stringify(manifest));
+    expect(await h.handle(await finalized(`${folder}/tuning.json`))).toMatchObject({ outcome: 'waiting' });
+
+    await put(`${folder}/train.jsonl`, yandexDataset);
+    const outcome = await h.handle(await finalized(`${folder}/train.jsonl`));
+    expect(outcome).not.toMatchObject({ outcome: 'ignored' });
+    expect(h.logs.entries.map((entry) => entry.message)).toContain(
+      `${folder}/train.jsonl completes manifest ${folder}/tuning.json; processing the manifest`,
+    );
+    await h.subscription.close();
+  });
+
   it('turns the upload order of tunedrop submit (manifest, training, validation) into one job, once the last dataset is in', async () => {
     const h = await harness();
     const folder = `incoming/${h.prefix}`;
@@ -462,6 +515,41 @@ describe('ingest-dataset', () => {
     ]);
     expect(await h.store.get(jobId)).toBeUndefined();
     expect(await vertexJobsFor(jobId)).toEqual([]);
+    await h.subscription.close();
+  });
+
+  it('goes on as a duplicate delivery when the provider check fails after the other delivery made the job: no rejection', async () => {
+    let h: Harness | undefined;
+    let duplicate: Promise<unknown> | undefined;
+    let ownEvent: Awaited<ReturnType<typeof finalized>> | undefined;
+    // The provider's own check (Yandex: upload + Validate) loses a race with a duplicate delivery
+    // of the same event, which prepared the datasets and made the job meanwhile.
+    const racing: TuningProvider = {
+      ...provider,
+      name: provider.name,
+      async prepareDatasets() {
+        if (duplicate) return undefined;
+        duplicate = h!.handle(ownEvent!);
+        await duplicate;
+        throw new ProviderError(
+          'DatasetService: dataset is no longer a draft',
+          400,
+          'FAILED_PRECONDITION',
+          false,
+        );
+      },
+    };
+    h = await harness({ provider: racing });
+    const name = `incoming/${h.prefix}-race.jsonl`;
+    await put(name, goodDataset);
+    ownEvent = await finalized(name);
+    const outcome = await h.handle(ownEvent);
+    const jobId = await jobIdOf(name);
+    expect(await duplicate).toMatchObject({ outcome: 'job', created: true });
+    expect(outcome).toMatchObject({ outcome: 'job', created: false });
+    expect((await readReport(name)).status).toBe('accepted');
+    expect(await h.rejections.get(jobId)).toBeUndefined();
+    expect(await vertexJobsFor(jobId)).toHaveLength(1);
     await h.subscription.close();
   });
 

@@ -200,6 +200,8 @@ describe('Yandex provider against the emulator', () => {
         transient: true,
       });
       expect(await client.findJobByRecordId('record-crash')).toBeUndefined();
+      // Nor does the poller's list: a draft adopted as the record's job would never be started.
+      expect((await client.listJobs({ labels: { 'tunedrop-job-id': 'record-crash' } })).jobs).toEqual([]);
       const stillDraft = drafting.tasks().filter((item) => item.labels['tunedrop-job-id'] === 'record-crash');
       expect(stillDraft).toHaveLength(1);
       const again = await client.createJob(spec(), 'record-crash');

@@ -22,6 +22,7 @@ import { jobIdLabel, type TuningSpec } from '../../jobs/model.ts';
 import type { YandexTuningParams } from '../../jobs/yandex-params.ts';
 import type { Logger } from '../../logging/index.ts';
 import {
+  isDatasetRowErrors,
   type JobPage,
   type ListJobsOptions,
   type PreparedDatasets,
@@ -39,7 +40,7 @@ import {
   listHeldDatasets,
   readyDataset,
 } from './datasets.ts';
-import { draftProbe, isDraftTask, tuneThroughDraft } from './drafts.ts';
+import { DraftRpcsUnimplemented, draftProbe, isDraftTask, tuneThroughDraft } from './drafts.ts';
 import {
   createYandexChannel,
   createYandexClients,
@@ -72,7 +73,7 @@ export interface YandexProviderOptions {
 
 export type YandexProvider = TuningProvider & {
   readonly folderId: string;
-  /** True once the server answered a draft RPC with anything but UNIMPLEMENTED; asked once. */
+  /** True when the server parsed a draft RPC (drafts.ts); only UNIMPLEMENTED is remembered. */
   draftRpcsAvailable(): Promise<boolean>;
   close(): void;
 };
@@ -271,9 +272,13 @@ export function createYandexProvider(options: YandexProviderOptions): YandexProv
         }),
       ),
     );
-    // List filters only by status; labels, states and the creation time are checked here.
+    // List filters only by status; labels, states and the creation time are checked here. A DRAFT
+    // (left by an interrupted CreateDraft + TuneDraft) was never started and is createJob's to
+    // tune: a poller adopting it as a record's job would never start it, or would track it
+    // instead of the billed task.
     const wanted = page.tuningTasks.filter(
       (task) =>
+        !isDraftTask(task) &&
         labels.every(([key, value]) => task.labels[key] === value) &&
         (!list.states || list.states.includes(yandexToJobState(statusName(task.status)))) &&
         (createdAfter === undefined || !task.createdAt || task.createdAt.getTime() >= createdAfter),
@@ -300,8 +305,11 @@ export function createYandexProvider(options: YandexProviderOptions): YandexProv
         const validation = validationUri ? await ensure(validationUri, recordId, 'validation') : undefined;
         return { train, ...(validation ? { validation } : {}) };
       } catch (error) {
-        // Refused for good: the training dataset is of no use without its job.
-        if (error instanceof ProviderError && !error.transient) await deleteQuietly(train);
+        // Validate refused the rows: the training dataset is of no use without its job. Any other
+        // failure (a duplicate delivery's race, a deployment problem) may still end in a job that
+        // needs it; the poller frees what no job holds.
+        if (error instanceof ProviderError && !error.transient && error.details.some(isDatasetRowErrors))
+          await deleteQuietly(train);
         throw error;
       }
     },
@@ -327,12 +335,18 @@ export function createYandexProvider(options: YandexProviderOptions): YandexProv
         train,
         ...(validation ? { validation } : {}),
       });
-      let operation: Awaited<ReturnType<typeof clients.tuning.tune>>;
-      // CreateDraft has no validation dataset: a job with one always uses Tune.
-      if (!validation && (await draftRpcsAvailable())) {
+      let operation: Awaited<ReturnType<typeof clients.tuning.tune>> | undefined;
+      if (await draftRpcsAvailable()) {
         const left = await ownDraft(recordId);
-        operation = await tuneThroughDraft(clients, request, left);
-      } else {
+        try {
+          operation = await tuneThroughDraft(clients, request, left);
+        } catch (error) {
+          if (!(error instanceof DraftRpcsUnimplemented)) throw error;
+          // The probe was wrong (or the server changed): nothing was created, Tune instead.
+          draftRpcsAvailable.markUnavailable();
+        }
+      }
+      if (!operation) {
         try {
           // Deliberately one attempt: a retried Tune can start (and bill) a second task.
           operation = await clients.tuning.tune(request, { retry: false });
@@ -379,8 +393,8 @@ export function createYandexProvider(options: YandexProviderOptions): YandexProv
           pageSize: maxListPageSize,
           ...(pageToken ? { pageToken } : {}),
         });
-        // A draft left by an interrupted CreateDraft + TuneDraft was never started: createJob tunes it.
-        found.push(...page.jobs.filter((job) => job.providerState !== 'DRAFT'));
+        // listJobs leaves out drafts (never started: createJob tunes them).
+        found.push(...page.jobs);
         pageToken = page.nextPageToken;
       } while (pageToken);
       if (found.length > 1)

@@ -237,8 +237,13 @@ export async function ensureDataset(options: EnsureDatasetOptions): Promise<stri
       await upload(options, datasetId);
     } catch (error) {
       // A 403 from the upload URL: a concurrent attempt (a duplicate event) asked for a newer URL,
-      // or sealed the draft with Validate. Its upload of the same pinned bytes is as good as ours.
-      if (!(error instanceof ProviderError && error.httpStatus === 403)) throw error;
+      // or sealed the draft with Validate. FAILED_PRECONDITION from GetUploadDraftUrl or the
+      // multipart calls ("no longer a draft"): the same race, seen one step earlier. Its upload of
+      // the same pinned bytes is as good as ours; its verdict is ours.
+      const raced =
+        (error instanceof ProviderError && error.httpStatus === 403) ||
+        isGrpcStatus(error, Status.FAILED_PRECONDITION);
+      if (!raced) throw error;
       if (await uploadedByAnother(options, datasetId)) {
         logger?.info('a concurrent attempt uploaded the yandex dataset; waiting for its validation', {
           recordId,

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { applyRowErrors, checkAtProvider } from '../../../functions/ingest-dataset/provider-check.ts';
 import type { DatasetReport, IngestReport } from '../../../functions/ingest-dataset/report.ts';
+import { TransientError } from '../../../shared/errors/index.ts';
 import type { TuningSpec } from '../../../shared/jobs/model.ts';
+import { createMemoryLogger } from '../../../shared/logging/index.ts';
 import {
   type DatasetRowErrors,
   ProviderError,
@@ -96,20 +98,24 @@ describe("the provider's own check at ingest", () => {
       'j',
       reports,
     );
-    expect(result).toEqual({ ok: false, problems: [] });
+    expect(result).toEqual({ ok: false, problems: [], rows: true });
     expect(reports.training?.errors[0]?.line).toBe(1);
 
-    const denied = new ProviderError('DatasetService: permission denied', 403, 'PERMISSION_DENIED', false);
+    const gone = new ProviderError('DatasetService: dataset is gone', 404, 'NOT_FOUND', false);
     expect(
       await checkAtProvider(
         provider(async () => {
-          throw denied;
+          throw gone;
         }),
         spec,
         'j',
         datasets(),
       ),
-    ).toEqual({ ok: false, problems: [{ path: '', message: 'DatasetService: permission denied' }] });
+    ).toEqual({
+      ok: false,
+      problems: [{ path: '', message: 'DatasetService: dataset is gone' }],
+      rows: false,
+    });
 
     const busy = new ProviderError('quota', 429, 'RESOURCE_EXHAUSTED', true);
     await expect(
@@ -123,4 +129,27 @@ describe("the provider's own check at ingest", () => {
       ),
     ).rejects.toBe(busy);
   });
+
+  it.each([
+    [403, 'PERMISSION_DENIED'],
+    [401, 'UNAUTHENTICATED'],
+  ])(
+    'treats a refusal of its own credentials (%i %s) as a configuration problem: ERROR log, retried, no rejection',
+    async (httpStatus, status) => {
+      const logger = createMemoryLogger('ingest');
+      const denied = new ProviderError(`DatasetService: ${status}`, httpStatus, status, false);
+      await expect(
+        checkAtProvider(
+          provider(async () => {
+            throw denied;
+          }),
+          spec,
+          'j',
+          datasets(),
+          logger,
+        ),
+      ).rejects.toBeInstanceOf(TransientError);
+      expect(logger.entries).toEqual([expect.objectContaining({ severity: 'ERROR', jobId: 'j', status })]);
+    },
+  );
 });

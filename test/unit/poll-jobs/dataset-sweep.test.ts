@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type SweepDeps, sweepDatasets } from '../../../functions/poll-jobs/dataset-sweep.ts';
+import { defaultPollSettings } from '../../../functions/poll-jobs/poll.ts';
+import { datasetOrphanGraceMs, ingestTimeoutMs, loadConfig } from '../../../shared/config/index.ts';
 import type { JobRecord } from '../../../shared/jobs/model.ts';
 import { createMemoryLogger } from '../../../shared/logging/index.ts';
 import { type HeldDataset, ProviderError, type TuningProvider } from '../../../shared/providers/index.ts';
@@ -77,5 +79,24 @@ describe('freeing provider datasets', () => {
     expect(
       await sweepDatasets({ ...deps, provider: { name: 'vertex' } as unknown as TuningProvider }),
     ).toBeUndefined();
+  });
+
+  it('keeps a dataset with no record and no creation time, and says so once', async () => {
+    const held: HeldDataset[] = [{ provider: 'yandex', id: 'undated', recordId: 'none' }];
+    const { deps, deleted, logger } = setup(held, []);
+    expect(await sweepDatasets(deps)).toEqual({ held: 1, deleted: 0, failed: 0 });
+    expect(await sweepDatasets(deps)).toEqual({ held: 1, deleted: 0, failed: 0 });
+    expect(deleted).toEqual([]);
+    expect(logger.entries.filter((entry) => entry.datasetId === 'undated')).toHaveLength(1);
+  });
+});
+
+describe('the orphan grace of provider datasets', () => {
+  it('outlasts ingest retrying its event (event max age) plus a last attempt (the function timeout)', () => {
+    const eventMaxAgeMs = loadConfig({ GOOGLE_CLOUD_PROJECT: 'p' }).eventMaxAgeMs;
+    expect(defaultPollSettings.datasetOrphanGraceMs).toBeGreaterThanOrEqual(eventMaxAgeMs + ingestTimeoutMs);
+    expect(datasetOrphanGraceMs(2 * eventMaxAgeMs)).toBeGreaterThanOrEqual(
+      2 * eventMaxAgeMs + ingestTimeoutMs,
+    );
   });
 });
