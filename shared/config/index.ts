@@ -39,7 +39,7 @@ export const defaultAutoApproveMaxUsd = 50;
 
 /** TUNEDROP_EVENT_MAX_AGE_MINUTES' default: how long ingest keeps retrying an event. */
 export const defaultEventMaxAgeMinutes = 24 * 60;
-/** The deployed ingest function's timeout (terraform/functions.tf, ingest_timeout_seconds). */
+/** The deployed ingest function's timeout (terraform/functions.tf, ingest_timeout_seconds; a unit test keeps them equal). */
 export const ingestTimeoutMs = 540_000;
 
 /**
