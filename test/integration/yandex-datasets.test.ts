@@ -6,7 +6,6 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Message } from '@google-cloud/pubsub';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIngestHandler } from '../../functions/ingest-dataset/index.ts';
 import { noLease } from '../../functions/poll-jobs/lease.ts';
@@ -17,6 +16,7 @@ import { createFirestoreJobStore, jobIdLabel } from '../../shared/jobs/index.ts'
 import { createMemoryLogger } from '../../shared/logging/index.ts';
 import { createProviderRegistry, createYandexProvider } from '../../shared/providers/index.ts';
 import { createLocalBlobStore, reportNameFor } from '../../shared/storage/index.ts';
+import { collectEvents } from '../support/event-collector.ts';
 import { uniqueName } from '../support/names.ts';
 import { pollConfig } from '../unit/poll-jobs/fixtures.ts';
 import {
@@ -85,14 +85,7 @@ async function pipeline(options: Parameters<typeof startYandexEmulator>[0] = {})
   });
   running.push({ emulator, close: () => provider.close() });
   const registry = createProviderRegistry([environment.provider, provider]);
-  const topic = uniqueName('events');
-  await environment.pubsub.createTopic(topic);
-  const [subscription] = await environment.pubsub.topic(topic).createSubscription(uniqueName('sub'));
-  const received: CloudEvent[] = [];
-  subscription.on('message', (message: Message) => {
-    message.ack();
-    received.push(JSON.parse(message.data.toString('utf8')) as CloudEvent);
-  });
+  const { topic, subscription, received } = await collectEvents(environment.pubsub);
   const logger = createMemoryLogger('yandex-datasets');
   const store = createFirestoreJobStore({ firestore: environment.firestore, collection: uniqueName('jobs') });
   const publisher = createPubSubPublisher({ pubsub: environment.pubsub, topic, logger });

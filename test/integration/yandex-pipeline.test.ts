@@ -6,7 +6,6 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Message, Subscription } from '@google-cloud/pubsub';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIngestHandler } from '../../functions/ingest-dataset/index.ts';
 import { noLease } from '../../functions/poll-jobs/lease.ts';
@@ -21,6 +20,7 @@ import {
   type ProviderRegistry,
 } from '../../shared/providers/index.ts';
 import { createLocalBlobStore } from '../../shared/storage/index.ts';
+import { collectEvents } from '../support/event-collector.ts';
 import { uniqueName } from '../support/names.ts';
 import { pollConfig } from '../unit/poll-jobs/fixtures.ts';
 import {
@@ -84,14 +84,7 @@ async function put(name: string, content: string) {
 }
 
 async function pipeline() {
-  const topic = uniqueName('events');
-  await environment.pubsub.createTopic(topic);
-  const [subscription] = await environment.pubsub.topic(topic).createSubscription(uniqueName('sub'));
-  const received: CloudEvent[] = [];
-  subscription.on('message', (message: Message) => {
-    message.ack();
-    received.push(JSON.parse(message.data.toString('utf8')) as CloudEvent);
-  });
+  const { topic, subscription, received } = await collectEvents(environment.pubsub);
   const logger = createMemoryLogger('yandex-pipeline');
   const store = createFirestoreJobStore({ firestore: environment.firestore, collection: uniqueName('jobs') });
   const publisher = createPubSubPublisher({ pubsub: environment.pubsub, topic, logger });
@@ -135,7 +128,7 @@ async function pipeline() {
       await sleep(100);
     }
   }
-  return { ingest, poll, store, received, waitFor, subscription: subscription as Subscription };
+  return { ingest, poll, store, received, waitFor, subscription };
 }
 
 async function dropManifest(folder: string, manifest: Record<string, unknown>) {
