@@ -1,5 +1,5 @@
 /**
- * Approving a DRAFT (like Yandex's TuneDraft): record who approved and when, in a transaction that
+ * Approving a DRAFT (like Yandex's TuneDraft): record who approved and when, in a write that
  * only touches a DRAFT, then start it through startJob, whose claim protocol makes the provider
  * job exactly once even when approvals race or one is retried after a crash.
  *

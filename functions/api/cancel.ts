@@ -2,7 +2,7 @@
  * Cancelling a job. What is safe depends on whether a provider job may exist:
  *
  * - No job name and no create intent (a DRAFT, or QUEUED before any create call): nothing runs at
- *   the provider, so the record goes straight to CANCELLED (`job.cancelled`). The transaction
+ *   the provider, so the record goes straight to CANCELLED (`job.cancelled`). The write
  *   re-checks the intent, so a start claimed concurrently is never cancelled behind its back.
  * - A job name: ask the provider to cancel first, then record CANCELLING; the poller sees the
  *   provider's CANCELLED (or a completion that won the race) and emits the outcome.

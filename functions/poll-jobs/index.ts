@@ -5,7 +5,7 @@
  *
  * Answers 200 with the run's summary, 200 `{skipped: "poll in progress..."}` at once when another
  * run holds the lease (or this instance is already polling), and 500 when a step failed (provider
- * list, a transaction, a publish): Cloud Scheduler then retries per its retry config, and every
+ * list, a record write, a publish): Cloud Scheduler then retries per its retry config, and every
  * step is safe to repeat.
  *
  * `GET /health` answers 200 without polling or touching Firestore: it is what a readiness check

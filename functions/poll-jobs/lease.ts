@@ -1,7 +1,7 @@
 /**
  * A short lease in Firestore so that two overlapping poll runs (a slow run and the next scheduled
  * one, or a Scheduler retry) do not both refresh and publish. The lease is an optimisation, not
- * the correctness guarantee: state changes are transactional and event ids deterministic, so even
+ * the correctness guarantee: state changes are compare-and-set writes and event ids deterministic, so even
  * without it an event is committed once and any re-publish carries the same id. What it saves is
  * the second run's Vertex calls and the duplicate publishes of events both runs see pending.
  *

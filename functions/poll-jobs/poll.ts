@@ -1,11 +1,11 @@
 /**
  * One poll run, platform-neutral (no Functions Framework here): refresh every non-terminal job
- * from one paged, label-filtered list of provider jobs, apply each change in a Firestore
- * transaction with its outbox event, notify stalls once, start queued jobs while capacity allows,
+ * from one paged, label-filtered list of provider jobs, apply each change in one atomic
+ * write of the record with its outbox event, notify stalls once, start queued jobs while capacity allows,
  * publish after each commit and flush whatever is still pending at the end.
  *
- * Two overlapping runs do not double-publish: a state change is a transaction whose mutate
- * re-reads the record (the second run sees the new state and changes nothing), event ids are
+ * Two overlapping runs do not double-publish: a state change is a compare-and-set whose mutate
+ * runs on the freshly read record (the second run sees the new state and changes nothing), event ids are
  * derived from job id + type, each record's outbox has its own flush lease, and the run as a whole
  * takes a short lease (lease.ts) so a second run exits early instead of repeating the work.
  */
@@ -126,7 +126,7 @@ export interface PollSummary {
   listMode: ListScope;
   /** Records the poller gave up reconciling this run (job.stalled with the reason). */
   gaveUp: number;
-  /** Steps that failed (provider list, a record's transaction, a start, a flush); retried next run. */
+  /** Steps that failed (provider list, a record's write, a start, a flush); retried next run. */
   errors: number;
   /**
    * Datasets the provider held for tunedrop (Yandex) and those deleted this run because their job
@@ -279,7 +279,7 @@ async function run(deps: PollDeps): Promise<PollSummary> {
     if (match) summary.refreshed++;
     else if (observed && listed.provider.jobName)
       logs.providerJobMissing(logger, listed.id, listed.provider.jobName);
-    // Most records do not change in most runs: decide on the listed copy, skip the transaction.
+    // Most records do not change in most runs: decide on the listed copy, skip the write.
     if (!reconcile(listed, match, options).job) return;
     try {
       let outcome: ReturnType<typeof reconcile> | undefined;

@@ -1,9 +1,9 @@
 /**
  * What one poll does to one record, as a pure function: given the record and what the provider
  * reports for it (if anything), the record it should become, or undefined to leave it alone. The
- * poller runs it twice: once on the listed record to skip the transaction when nothing would
+ * poller runs it twice: once on the listed record to skip the write when nothing would
  * change (most records, most runs), and again inside `JobStore.update` on the fresh record, so a
- * concurrent writer is never overwritten. Pure, so a transaction retry just runs it again.
+ * concurrent writer is never overwritten. Pure, so a retried write just runs it again.
  */
 import { applyReportedState, markStalled } from '../../shared/events/index.ts';
 import { classifyTransition, isTerminal, type JobRecord, type JobState } from '../../shared/jobs/index.ts';

@@ -1,6 +1,6 @@
 /**
  * The transactional outbox on the job record. A state change and the event it emits are written
- * in the same Firestore transaction (callers use `applyTransition` inside `JobStore.update`);
+ * in the same atomic write of the record (callers use `applyTransition` inside `JobStore.update`);
  * publishing happens after the commit, and an entry is marked published only after Pub/Sub has
  * accepted it. A crash anywhere leaves the entry pending and the next flush re-publishes it with
  * the same event id: delivery is at least once, and subscribers deduplicate on the id.
@@ -120,7 +120,7 @@ export interface PublishOutcome {
 
 /**
  * Publishes the unpublished outbox entries of one record, oldest first, then marks them
- * published in a transaction. The first failure stops the record's remaining entries, so
+ * published in one write of the record. The first failure stops the record's remaining entries, so
  * subscribers never see a job's events out of order; they stay pending for the next flush.
  * Throws only when Firestore fails; publish failures are logged and reported in the outcome.
  */

@@ -1,9 +1,10 @@
 export {
-  defaultTransactionSettings,
+  type Decision,
+  defaultWriteSettings,
   describeFirestoreError,
   FirestoreContentionError,
-  isContention,
+  isRetryableWrite,
+  type ReadModifyWriteOptions,
+  readModifyWrite,
   retryDelayMs,
-  runTransaction,
-  type TransactionOptions,
-} from './transaction.ts';
+} from './read-modify-write.ts';

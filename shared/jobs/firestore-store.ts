@@ -20,7 +20,7 @@ import {
   type QueryDocumentSnapshot,
 } from '@google-cloud/firestore';
 import { PermanentError } from '../errors/index.ts';
-import { runTransaction } from '../firestore/index.ts';
+import { readModifyWrite } from '../firestore/index.ts';
 import type { Logger } from '../logging/index.ts';
 import { JobRecord, jobStates, terminalStates } from './model.ts';
 import { hasCreateInFlight } from './start-job.ts';
@@ -69,11 +69,11 @@ export interface FirestoreJobStoreOptions {
   firestore: Firestore;
   collection: string;
   /**
-   * How many times a contended transaction is attempted before `update` gives up with a
-   * FirestoreContentionError (transient); retries wait a jittered, growing delay (shared/firestore).
+   * How many read-and-write rounds a contended `update` makes before it gives up with a
+   * FirestoreContentionError (transient); retries wait a short jittered delay (shared/firestore).
    */
-  maxTransactionAttempts?: number;
-  /** Where a contended transaction is logged (one line); silent without it. */
+  maxWriteAttempts?: number;
+  /** Where a contended write is logged (one line); silent without it. */
   logger?: Logger;
 }
 
@@ -121,7 +121,7 @@ const activeStates = jobStates.filter((state) => !terminalStates.includes(state)
 export function createFirestoreJobStore(options: FirestoreJobStoreOptions): JobStore {
   const { firestore } = options;
   const collection = firestore.collection(options.collection);
-  const maxAttempts = options.maxTransactionAttempts ?? 10;
+  const maxAttempts = options.maxWriteAttempts;
 
   const readAll = async (query: Query) =>
     (await query.get()).docs.map((doc) => fromDocument(doc.id, doc.data()));
@@ -147,21 +147,19 @@ export function createFirestoreJobStore(options: FirestoreJobStoreOptions): JobS
     },
 
     async update(id, mutate) {
-      const ref = collection.doc(id);
-      return runTransaction(
-        firestore,
-        async (tx) => {
-          const snapshot = await tx.get(ref);
-          if (!snapshot.exists) return undefined;
+      // A compare-and-set on the record's update time, never a transaction (shared/firestore).
+      return readModifyWrite(
+        collection.doc(id),
+        (snapshot) => {
+          if (!snapshot.exists) return { result: undefined };
           const current = fromDocument(id, snapshot.data());
           const next = mutate(current);
-          if (next === undefined || next === current) return current;
+          if (next === undefined || next === current) return { result: current };
           if (next.id !== id) throw new Error(`job ${id}: update must not change the id (got ${next.id})`);
           const record = JobRecord.parse(next);
           const document = toDocument(record);
-          if (JSON.stringify(document) === JSON.stringify(toDocument(current))) return current;
-          tx.set(ref, document);
-          return record;
+          if (JSON.stringify(document) === JSON.stringify(toDocument(current))) return { result: current };
+          return { write: document, result: record };
         },
         { label: `${options.collection}/${id}`, maxAttempts, logger: options.logger },
       );

@@ -2,7 +2,7 @@
  * Starting a job at the provider exactly once. Vertex AI's `tuningJobs.create` has no request id,
  * so a blind retry would bill twice. The protocol (DESIGN.md, failure model):
  *
- * 1. Claim: in a transaction, record `provider.createIntentTime` on a startable record (QUEUED, or
+ * 1. Claim: in one compare-and-set write, record `provider.createIntentTime` on a startable record (QUEUED, or
  *    an approved DRAFT) that has neither an intent nor a job name. Only the caller whose claim
  *    committed may call create; every concurrent caller sees the intent instead.
  * 2. A record that already has an intent but no job name was interrupted (a crash or a timeout
@@ -11,7 +11,7 @@
  *    has finished (it left a `nextAttemptTime`) or its intent is older than `intentTimeoutMs`, the
  *    job certainly does not exist, so re-claim (compare-and-set on the old intent) and create;
  *    otherwise another caller is still in its create call: leave it alone.
- * 3. Record the job name and move to PENDING (`job.started`) in a transaction.
+ * 3. Record the job name and move to PENDING (`job.started`) in one write.
  *
  * Lookups list EVERY job carrying the label (duplicates.ts): if a lagging list made an earlier
  * attempt create a second job, the oldest is kept and the others are cancelled, with a line in
@@ -87,7 +87,7 @@ export {
   startDepsFrom,
 } from './start-policy.ts';
 
-/** What the claim transaction did instead of claiming, when it did something else. */
+/** What the claim did instead of claiming, when it did something else. */
 type Diverted = 'at-capacity' | 'exhausted' | 'unpinned' | undefined;
 
 export async function startJob(deps: StartJobDeps, jobId: string): Promise<JobRecord> {
@@ -102,7 +102,7 @@ export async function startJob(deps: StartJobDeps, jobId: string): Promise<JobRe
     return latest;
   };
 
-  // Counted before the transaction (a query cannot run inside `mutate`), so the cap is soft.
+  // Counted before the claim (a query cannot run inside `mutate`), so the cap is soft.
   const cap = deps.maxConcurrentJobs;
   const busy =
     cap === undefined ? undefined : await store.countByStates(providerSlotStates, { orCreateInFlight: true });

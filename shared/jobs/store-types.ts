@@ -1,7 +1,7 @@
 /**
  * The job store contract. The Firestore implementation lives beside it (firestore-store.ts); every
- * read-modify-write goes through `update`, which runs in a Firestore transaction, so concurrent
- * function instances never lose each other's changes.
+ * read-modify-write goes through `update`, a compare-and-set on the record (shared/firestore), so
+ * concurrent function instances never lose each other's changes.
  */
 import type { JobRecord, JobState } from './model.ts';
 
@@ -35,9 +35,9 @@ export interface JobStore {
   create(job: JobRecord): Promise<CreateResult>;
   get(id: string): Promise<JobRecord | undefined>;
   /**
-   * Transactional read-modify-write. `mutate` gets the current record and returns the new one, or
-   * undefined to leave it unchanged; it may run more than once (transaction retries), so it must
-   * be pure. Returns the record as committed (or as read, when unchanged); undefined if absent.
+   * Atomic read-modify-write. `mutate` gets the current record and returns the new one, or
+   * undefined to leave it unchanged; it may run more than once (a write overtaken by another is
+   * decided again on the newer record), so it must be pure. Returns the record as committed (or as read, when unchanged); undefined if absent.
    */
   update(id: string, mutate: (job: JobRecord) => JobRecord | undefined): Promise<JobRecord | undefined>;
   list(query?: ListJobsQuery): Promise<JobList>;

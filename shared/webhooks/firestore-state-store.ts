@@ -6,9 +6,10 @@
  */
 import { type Firestore, Timestamp } from '@google-cloud/firestore';
 import { z } from 'zod';
-import { runTransaction } from '../firestore/index.ts';
+import { readModifyWrite } from '../firestore/index.ts';
 import type { Logger } from '../logging/index.ts';
 import {
+  type AttemptStart,
   type DeliveryLedger,
   deliveryIdOf,
   type EndpointStateStore,
@@ -65,23 +66,24 @@ export function createFirestoreDeliveryLedger(
     beginAttempt: (key, at) => {
       const id = deliveryIdOf(key.eventId, key.endpointId);
       const doc = collection.doc(id);
-      return runTransaction(
-        firestore,
-        async (tx) => {
-          const snapshot = await tx.get(doc);
+      return readModifyWrite<AttemptStart>(
+        doc,
+        (snapshot) => {
           const parsed = DeliveryDoc.safeParse(snapshot.data());
           const current = parsed.success ? parsed.data : { attempts: 0, delivered: false };
-          if (current.delivered) return { delivered: true, attempt: current.attempts };
+          if (current.delivered) return { result: { delivered: true, attempt: current.attempts } };
           const attempt = current.attempts + 1;
-          tx.set(doc, {
-            eventId: key.eventId,
-            endpointId: key.endpointId,
-            attempts: attempt,
-            delivered: false,
-            lastAttemptAt: Timestamp.fromDate(at),
-            expireAt: expireAt(at),
-          });
-          return { delivered: false, attempt };
+          return {
+            write: {
+              eventId: key.eventId,
+              endpointId: key.endpointId,
+              attempts: attempt,
+              delivered: false,
+              lastAttemptAt: Timestamp.fromDate(at),
+              expireAt: expireAt(at),
+            },
+            result: { delivered: false, attempt },
+          };
         },
         { label: `${collectionName}/${id}`, logger: options.logger },
       );
