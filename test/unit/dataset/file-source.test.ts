@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -74,6 +74,23 @@ describe('reading a local file for the validator', { timeout: 60_000 }, () => {
       code: 'ENOENT',
     });
   });
+
+  // Open descriptors are counted where the system lists them (/proc: Linux, where CI runs).
+  it.runIf(existsSync('/proc/self/fd'))(
+    'closes the file when its reader stops early, with a read in flight',
+    async () => {
+      const path = join(scratch, 'early.jsonl');
+      writeFileSync(path, awkwardDataset());
+      const open = () => readdirSync('/proc/self/fd').length;
+      const before = open();
+      for await (const chunk of readFileChunks(path, 100)) {
+        expect(open()).toBe(before + 1);
+        expect(chunk.length).toBe(100);
+        break;
+      }
+      expect(open()).toBe(before);
+    },
+  );
 
   it('gives the same report as fresh chunks, on the calling thread and on workers, at any read size', async () => {
     const bytes = awkwardDataset();
