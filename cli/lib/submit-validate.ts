@@ -2,8 +2,8 @@
  * The local validation `tunedrop submit` runs before it uploads anything: every dataset of the
  * plan against the plan's model, printed the way `tunedrop validate` prints it.
  */
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { readFileChunks } from '../../shared/dataset/file-source.ts';
 import {
   type DatasetRole,
   type ValidationIssue,
@@ -29,7 +29,7 @@ async function validateUpload(
   } catch {
     return `${upload.localPath}: no such file (the manifest names it)`;
   }
-  return validateDataset(createReadStream(upload.localPath, { highWaterMark: 1 << 20 }), {
+  return validateDataset(readFileChunks(upload.localPath), {
     model: plan.model,
     unknownModel: plan.unknownModel ?? false,
     catalog: context.catalog,

@@ -2,6 +2,9 @@
  * Splits a byte stream into runs of whole JSONL lines without decoding it, in constant memory:
  * it holds at most one partial line, and a line longer than `maxLineBytes` is dropped as it
  * streams past (reported as an `oversized` segment with its length), never held whole.
+ * A segment may be a view of the source's chunk, valid until the next segment is asked for; what
+ * is kept across chunks is copied, so a source may refill a chunk's memory once the chunk after
+ * it is asked for (file-source.ts does).
  */
 export type Segment =
   /** One or more whole lines; each ends with "\n" except possibly the last line of the stream. */
@@ -62,7 +65,8 @@ export async function* splitLines(
     if (head) {
       chunk = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
       if (chunk.length < BOM.length) {
-        head = chunk;
+        // A copy: a source may reuse its chunk's memory for the next one (file-source.ts).
+        head = Buffer.from(chunk);
         continue;
       }
       head = undefined;
