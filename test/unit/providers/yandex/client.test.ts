@@ -11,7 +11,7 @@ function task(taskId: string, status: tuningTask.TuningTask_Status, recordId: st
   return tuningTask.TuningTask.fromPartial({
     taskId,
     status,
-    labels: { 'tunedrop-job-id': recordId, 'tunedrop-managed': 'true' },
+    labels: { 'tunedrop-job-id': recordId, 'tunedrop-managed': 'true', 'tunedrop-deployment': 'unit' },
     createdAt: new Date(createdAt),
   });
 }
@@ -76,6 +76,7 @@ function fakeClients(options: FakeOptions = {}) {
 function provider(clients: YandexClients) {
   return createYandexProvider({
     folderId: 'b1gf',
+    deploymentId: 'unit',
     auth: { kind: 'iam-token', iamToken: 'unused' },
     readDataset: async () => Buffer.from(''),
     clients,
@@ -102,6 +103,56 @@ describe('the Yandex client', () => {
     const page = await client.listJobs({ labels: { 'tunedrop-job-id': 'rec1' } });
     expect(page.jobs.map((job) => job.name)).toEqual(['folders/b1gf/tuningTasks/real1']);
     expect((await client.findJobByRecordId('rec1'))?.name).toBe('folders/b1gf/tuningTasks/real1');
+  });
+
+  it("lists and finds only this deployment's tasks: never another deployment's, nor an older tunedrop's", async () => {
+    const labelled = (taskId: string, deployment: string | undefined, createdAt: string) =>
+      tuningTask.TuningTask.fromPartial({
+        taskId,
+        status: TaskStatus.IN_PROGRESS,
+        labels: {
+          'tunedrop-job-id': 'rec1',
+          'tunedrop-managed': 'true',
+          ...(deployment ? { 'tunedrop-deployment': deployment } : {}),
+        },
+        createdAt: new Date(createdAt),
+      });
+    const { fake } = fakeClients({
+      tasks: [
+        labelled('theirs', 'staging', '2026-12-01T00:00:00Z'),
+        labelled('legacy', undefined, '2026-12-01T00:01:00Z'),
+        labelled('mine', 'unit', '2026-12-01T00:05:00Z'),
+      ],
+    });
+    const client = provider(fake);
+    const page = await client.listJobs({ labels: { 'tunedrop-managed': 'true' } });
+    expect(page.jobs.map((job) => job.name)).toEqual(['folders/b1gf/tuningTasks/mine']);
+    // The oldest task of the record id is another deployment's: not adopted.
+    expect((await client.findJobByRecordId('rec1'))?.name).toBe('folders/b1gf/tuningTasks/mine');
+  });
+
+  it("refuses to delete a dataset that is not this deployment's", async () => {
+    const deleted: string[] = [];
+    const fake = {
+      datasets: {
+        async delete({ datasetId }: { datasetId: string }) {
+          deleted.push(datasetId);
+          return {};
+        },
+      },
+    } as unknown as YandexClients;
+    const client = provider(fake);
+    for (const deployment of ['staging', undefined])
+      await expect(
+        client.deleteDataset?.({
+          provider: 'yandex',
+          id: 'fdsX',
+          recordId: 'rec1',
+          ...(deployment ? { deployment } : {}),
+        }),
+      ).rejects.toThrow(/not this deployment's/);
+    await client.deleteDataset?.({ provider: 'yandex', id: 'fdsY', recordId: 'rec1', deployment: 'unit' });
+    expect(deleted).toEqual(['fdsY']);
   });
 
   it('uses Tune, and stops trying drafts, when CreateDraft answers UNIMPLEMENTED after a positive probe', async () => {
@@ -145,13 +196,21 @@ describe('the Yandex client preparing datasets at ingest', () => {
               {
                 datasetId: 'fdsT',
                 status: 3,
-                labels: { 'tunedrop-job-id': 'rec1', 'tunedrop-dataset-role': 'train' },
+                labels: {
+                  'tunedrop-job-id': 'rec1',
+                  'tunedrop-dataset-role': 'train',
+                  'tunedrop-deployment': 'unit',
+                },
               },
               {
                 datasetId: 'fdsV',
                 status: validation,
                 validationError: [{ error: 'bad', errorDescription: 'bad row', rowNumbers: [3] }],
-                labels: { 'tunedrop-job-id': 'rec1', 'tunedrop-dataset-role': 'validation' },
+                labels: {
+                  'tunedrop-job-id': 'rec1',
+                  'tunedrop-dataset-role': 'validation',
+                  'tunedrop-deployment': 'unit',
+                },
               },
             ],
             nextPageToken: '',
