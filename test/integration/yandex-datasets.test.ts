@@ -137,10 +137,13 @@ async function pipeline(
     blobs,
     logger,
     clock: () => new Date(),
-    start: { backoff: { baseMs: 1, maxMs: 1 } },
+    // A Tune whose answer was lost is looked up again after a second, not the deployed minute.
+    start: { backoff: { baseMs: 1, maxMs: 1 }, lookupSettleMs: 1_000 },
   });
+  const datasetFailuresLogged = new Set<string>();
   const poll = () =>
     pollJobs({
+      datasetFailuresLogged,
       config: pollConfig({
         project,
         deploymentId,
@@ -320,7 +323,6 @@ describe('two deployments sharing one Yandex folder (staging and prod)', { timeo
     const second = await prod.ingest(event);
     expect(second?.outcome === 'job' && second.job.id).toBe(sharedId);
     expect((await prod.store.get(sharedId))?.provider.jobName).toBeUndefined();
-    await sleep(400);
     await prod.waitFor((e) => e.type === 'tunedrop.v1.job.succeeded' && e.subject === sharedId);
     await staging.waitFor((e) => e.type === 'tunedrop.v1.job.succeeded' && e.subject === sharedId);
 
