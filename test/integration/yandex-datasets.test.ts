@@ -334,15 +334,18 @@ describe('two deployments sharing one Yandex folder (staging and prod)', { timeo
       tasks.find((task) => task.labels['tunedrop-deployment'] === deploymentId)?.id;
     const stagingRecord = await staging.store.get(sharedId);
     const prodRecord = await prod.store.get(sharedId);
+    // Each tracks its own task and trained on its own dataset.
+    expect(prodRecord?.provider.jobName).toBeDefined();
+    expect(prodRecord?.provider.jobName).not.toBe(stagingRecord?.provider.jobName);
+    expect(stagingRecord?.provider.datasets?.train).toBeDefined();
+    expect(prodRecord?.provider.datasets?.train).not.toBe(stagingRecord?.provider.datasets?.train);
     expect(stagingRecord?.provider.jobName).toBe(
       `folders/${folderId}/tuningTasks/${taskOf(staging.deploymentId)}`,
     );
     expect(prodRecord?.provider.jobName).toBe(`folders/${folderId}/tuningTasks/${taskOf(prod.deploymentId)}`);
     expect((await prod.provider.findJobByRecordId(sharedId))?.name).toBe(prodRecord?.provider.jobName);
     expect((await staging.provider.findJobByRecordId(sharedId))?.name).toBe(stagingRecord?.provider.jobName);
-    // Each uploaded and trained on its own dataset, and each frees only its own.
-    expect(stagingRecord?.provider.datasets?.train).toBeDefined();
-    expect(prodRecord?.provider.datasets?.train).not.toBe(stagingRecord?.provider.datasets?.train);
+    // Each frees only its own.
     for (let round = 0; staging.datasetsOf(sharedId).length > 0 && round < 50; round++) {
       await staging.poll();
       await prod.poll();
