@@ -10,9 +10,10 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 
 /**
- * A value valid as a label value at Yandex Cloud (`[-_./\@0-9a-z]{0,63}`, its resource label rule;
- * the AI Studio protos state none of their own) and at Vertex AI (lowercase letters, digits, `_`
- * and `-`, at most 63): the stricter of the two, and never empty.
+ * A value valid as a label value at Vertex AI (lowercase letters, digits, `_` and `-`, at most 63:
+ * the reference) and within Yandex Cloud's resource label rule (`[-_./\@0-9a-z]{0,63}`). The
+ * AI Studio protos state no rule of their own for `labels` (UNCONFIRMED whether one is enforced),
+ * so the value stays inside both, and is never empty.
  */
 export const DeploymentId = z
   .string()
