@@ -131,6 +131,23 @@ describe('the Yandex client', () => {
     expect((await client.findJobByRecordId('rec1'))?.name).toBe('folders/b1gf/tuningTasks/mine');
   });
 
+  it("never tunes another deployment's draft of the same record id; creates its own, labelled with its deployment", async () => {
+    const theirs = tuningTask.TuningTask.fromPartial({
+      taskId: 'their-draft',
+      status: TaskStatus.DRAFT,
+      labels: { 'tunedrop-job-id': 'rec1', 'tunedrop-managed': 'true', 'tunedrop-deployment': 'staging' },
+      createdAt: new Date('2026-12-01T00:00:00Z'),
+    });
+    const { fake, calls } = fakeClients({ tasks: [theirs], probe: Status.INVALID_ARGUMENT });
+    const client = provider(fake);
+    await client.createJob(spec(false), 'rec1', { datasets: { train: 'fdsA' } });
+    expect(calls.tuneDraft).toEqual(['', 'draft1']);
+    expect(calls.createDraft[0]?.labels).toMatchObject({
+      'tunedrop-job-id': 'rec1',
+      'tunedrop-deployment': 'unit',
+    });
+  });
+
   it("refuses to delete a dataset that is not this deployment's", async () => {
     const deleted: string[] = [];
     const fake = {
