@@ -2,6 +2,7 @@ import { tuningService, tuningTask } from '@yandex-cloud/nodejs-sdk/ai-tuning-v1
 import { ClientError, Status } from 'nice-grpc';
 import { describe, expect, it } from 'vitest';
 import type { TuningSpec } from '../../../../shared/jobs/model.ts';
+import { createMemoryLogger, type Logger } from '../../../../shared/logging/index.ts';
 import { createYandexProvider } from '../../../../shared/providers/yandex/client.ts';
 import type { YandexClients } from '../../../../shared/providers/yandex/grpc.ts';
 
@@ -73,13 +74,14 @@ function fakeClients(options: FakeOptions = {}) {
   return { fake, calls };
 }
 
-function provider(clients: YandexClients) {
+function provider(clients: YandexClients, logger?: Logger) {
   return createYandexProvider({
     folderId: 'b1gf',
     deploymentId: 'unit',
     auth: { kind: 'iam-token', iamToken: 'unused' },
     readDataset: async () => Buffer.from(''),
     clients,
+    ...(logger ? { logger } : {}),
   });
 }
 
@@ -124,11 +126,17 @@ describe('the Yandex client', () => {
         labelled('mine', 'unit', '2026-12-01T00:05:00Z'),
       ],
     });
-    const client = provider(fake);
+    const logger = createMemoryLogger();
+    const client = provider(fake, logger);
     const page = await client.listJobs({ labels: { 'tunedrop-managed': 'true' } });
     expect(page.jobs.map((job) => job.name)).toEqual(['folders/b1gf/tuningTasks/mine']);
     // The oldest task of the record id is another deployment's: not adopted.
     expect((await client.findJobByRecordId('rec1'))?.name).toBe('folders/b1gf/tuningTasks/mine');
+    // The older tunedrop's task is named once per process, with what to do.
+    const warnings = logger.entries.filter((entry) => String(entry.message).includes('without the'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]?.tasks).toEqual(['folders/b1gf/tuningTasks/legacy']);
+    expect(warnings[0]?.message).toContain('tunedrop-deployment=unit');
   });
 
   it("never tunes another deployment's draft of the same record id; creates its own, labelled with its deployment", async () => {
