@@ -48,6 +48,7 @@ import {
   listHeldDatasets,
   readyDataset,
 } from './datasets.ts';
+import { deploymentScope } from './deployment-scope.ts';
 import { DraftRpcsUnimplemented, draftProbe, isDraftTask, tuneThroughDraft } from './drafts.ts';
 import {
   createYandexChannel,
@@ -155,21 +156,6 @@ const detailWindowMs = 24 * 60 * 60_000;
 
 export function createYandexProvider(options: YandexProviderOptions): YandexProvider {
   const { folderId, deploymentId, logger } = options;
-  /** Whether a task or dataset is this deployment's (its label says so). */
-  const ours = (labels: Record<string, string>) => labels[deploymentLabel] === deploymentId;
-  let unlabelledLogged = false;
-  /** Tunedrop tasks an older version made (no deployment label): left alone, logged once per process. */
-  function noteUnlabelled(tasks: readonly tuningTask.TuningTask[]): void {
-    const unlabelled = tasks.filter((task) => task.labels[jobIdLabel] && !task.labels[deploymentLabel]);
-    if (unlabelled.length === 0 || unlabelledLogged) return;
-    unlabelledLogged = true;
-    logger?.warn(
-      `yandex tuning tasks without the ${deploymentLabel} label (made by an older tunedrop) are ignored: ` +
-        'never listed, adopted or cancelled by this deployment. A record that names one still follows it. ' +
-        `To hand them to this deployment, label them ${deploymentLabel}=${deploymentId}; otherwise leave or delete them by hand`,
-      { deploymentId, tasks: unlabelled.slice(0, 20).map((task) => nameOf(task.taskId)) },
-    );
-  }
   const channel = options.clients
     ? undefined
     : createYandexChannel({
@@ -185,6 +171,7 @@ export function createYandexProvider(options: YandexProviderOptions): YandexProv
   const now = options.now ?? Date.now;
   const doFetch = options.fetch ?? globalThis.fetch;
   const nameOf = (taskId: string) => `folders/${folderId}/tuningTasks/${taskId}`;
+  const scope = deploymentScope(deploymentId, nameOf, logger);
   const draftRpcsAvailable = draftProbe(clients, logger);
 
   function taskIdOf(name: string): string {
@@ -289,7 +276,7 @@ export function createYandexProvider(options: YandexProviderOptions): YandexProv
       // Only this deployment's: another's draft of the same record id (same bucket object) is its
       // own to tune.
       const draft = page.tuningTasks.find(
-        (task) => isDraftTask(task) && ours(task.labels) && task.labels[jobIdLabel] === recordId,
+        (task) => isDraftTask(task) && scope.ours(task.labels) && task.labels[jobIdLabel] === recordId,
       );
       if (draft) return draft.taskId;
       pageToken = page.nextPageToken;
@@ -315,11 +302,11 @@ export function createYandexProvider(options: YandexProviderOptions): YandexProv
     // instead of the billed task. Another deployment's task (or one of an older tunedrop, which may
     // be anyone's) is never listed: the poller would not track it, but startJob would adopt it,
     // or cancel it as a duplicate, if a record id matched (two deployments on one bucket).
-    noteUnlabelled(page.tuningTasks);
+    scope.noteUnlabelled(page.tuningTasks);
     const wanted = page.tuningTasks.filter(
       (task) =>
         !isDraftTask(task) &&
-        ours(task.labels) &&
+        scope.ours(task.labels) &&
         labels.every(([key, value]) => task.labels[key] === value) &&
         (!list.states || list.states.includes(yandexToJobState(statusName(task.status)))) &&
         (createdAfter === undefined || !task.createdAt || task.createdAt.getTime() >= createdAfter),
@@ -360,13 +347,7 @@ export function createYandexProvider(options: YandexProviderOptions): YandexProv
     async deleteDataset(dataset) {
       // The sweep keeps to its deployment (dataset-sweep.ts); checked here as well, since a
       // delete cannot be undone and may fail another deployment's live job or draft.
-      if (dataset.deployment !== deploymentId)
-        throw new ProviderError(
-          `yandex dataset ${dataset.id} is not this deployment's (${deploymentLabel}=${dataset.deployment ?? 'unset'}, this deployment is ${deploymentId}); not deleted`,
-          412,
-          'FAILED_PRECONDITION',
-          false,
-        );
+      scope.checkDeletable(dataset);
       await deleteDataset(clients, dataset.id);
       logger?.info('yandex dataset deleted', { datasetId: dataset.id, recordId: dataset.recordId });
     },
