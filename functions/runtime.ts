@@ -76,6 +76,7 @@ export function createRuntime(env: Record<string, string | undefined>): Runtime 
         ? [
             createYandexProvider({
               ...config.yandex,
+              deploymentId: config.deploymentId,
               readDataset: (uri) => readBlob(blobs, uri),
               logger: runtimeLogger,
             }),

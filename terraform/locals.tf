@@ -90,6 +90,7 @@ locals {
   yandex_env = local.yandex_enabled ? merge(
     { TUNEDROP_YANDEX_FOLDER_ID = var.yandex.folder_id },
     try(var.yandex.endpoint, null) == null ? {} : { TUNEDROP_YANDEX_ENDPOINT = var.yandex.endpoint },
+    try(var.yandex.deployment_id, null) == null ? {} : { TUNEDROP_DEPLOYMENT_ID = var.yandex.deployment_id },
   ) : {}
   yandex_callers_env = merge(local.common_env, local.yandex_env)
   # The key reaches those functions as TUNEDROP_YANDEX_SA_KEY, filled from Secret Manager.

@@ -618,11 +618,14 @@ variable "yandex" {
     tuning runs in; sa_key_secret_id is a Secret Manager secret id in this project whose latest
     version holds the authorized key JSON of a Yandex service account (`yc iam key create`) with
     the ai.editor role on that folder. endpoint overrides llm.api.cloud.yandex.net:443.
+    deployment_id (TUNEDROP_DEPLOYMENT_ID) is the label value that keeps deployments sharing a
+    folder apart; unset, it is derived from the project, Firestore database and jobs collection.
   EOT
   type = object({
     folder_id        = string
     sa_key_secret_id = string
     endpoint         = optional(string)
+    deployment_id    = optional(string)
   })
   default = null
 
@@ -639,5 +642,10 @@ variable "yandex" {
   validation {
     condition     = var.yandex == null || try(var.yandex.endpoint, null) == null || can(regex("^[A-Za-z0-9.-]+:[0-9]+$", var.yandex.endpoint))
     error_message = "yandex.endpoint must be host:port."
+  }
+
+  validation {
+    condition     = var.yandex == null || try(var.yandex.deployment_id, null) == null || can(regex("^[a-z0-9][a-z0-9_-]{0,62}$", var.yandex.deployment_id))
+    error_message = "yandex.deployment_id must be 1-63 lowercase letters, digits, _ or -, starting with a letter or digit (a label value)."
   }
 }

@@ -190,6 +190,7 @@ export async function runBurst(options: BurstOptions): Promise<BurstResult> {
     const pollDeps = {
       config: {
         project: options.project,
+        deploymentId: 'bench-burst',
         maxConcurrentJobs,
         stallTimeoutMs: 24 * 60 * 60_000,
         intentGraceMs: defaultPollSettings.intentGraceMs,

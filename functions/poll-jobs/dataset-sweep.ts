@@ -8,29 +8,60 @@
  * kept (an operator deletes it) and logged once per process. One sweep per poll run, after the events:
  * it never delays a job's event, a failed delete is logged once per dataset and retried by the
  * next run, and a dataset already gone is what was wanted.
+ *
+ * Only this deployment's datasets (its deployment label) are considered: several deployments may
+ * share a provider folder, and to each the other's records are missing, so their live jobs' and
+ * drafts' datasets would look orphaned. A dataset without a deployment label (made by an older
+ * tunedrop) may be anyone's: it is never deleted, and logged once per process with what to do.
  */
 import { isTerminal, type JobStore } from '../../shared/jobs/index.ts';
 import type { Logger } from '../../shared/logging/index.ts';
-import type { HeldDataset, TuningProvider } from '../../shared/providers/index.ts';
+import { deploymentLabel, type HeldDataset, type TuningProvider } from '../../shared/providers/index.ts';
 
 export interface SweepDeps {
   provider: TuningProvider;
   store: Pick<JobStore, 'get'>;
   logger: Logger;
   clock: () => Date;
+  /** This deployment's identity (config deploymentId): only datasets labelled with it are freed. */
+  deploymentId: string;
   /** A dataset with no record is kept this long (an ingest may be creating its record). */
   orphanGraceMs: number;
   /**
    * Dataset ids whose failed delete, or whose keeping for want of a creation time (`undated:<id>`),
-   * was logged already (per process): logged once.
+   * was logged already (per process): logged once. `unlabelled` once datasets without a deployment
+   * label were logged.
    */
   failuresLogged: Set<string>;
 }
 
 export interface SweepResult {
+  /** This deployment's datasets. */
   held: number;
   deleted: number;
   failed: number;
+}
+
+/** Keeps this deployment's datasets; logs (once per process) those no deployment claims. */
+export function ownDatasets(deps: SweepDeps, listed: readonly HeldDataset[]): HeldDataset[] {
+  const unlabelled = listed.filter((dataset) => dataset.deployment === undefined);
+  if (unlabelled.length > 0 && !deps.failuresLogged.has('unlabelled')) {
+    deps.failuresLogged.add('unlabelled');
+    deps.logger.warn(
+      `provider datasets without the ${deploymentLabel} label (made by an older tunedrop) are kept: they may be another deployment's. ` +
+        `Label this deployment's ${deploymentLabel}=${deps.deploymentId} to let it free them, or delete them by hand once no job needs them`,
+      {
+        deploymentId: deps.deploymentId,
+        count: unlabelled.length,
+        datasets: unlabelled.slice(0, 20).map((dataset) => ({
+          provider: dataset.provider,
+          datasetId: dataset.id,
+          jobId: dataset.recordId,
+        })),
+      },
+    );
+  }
+  return listed.filter((dataset) => dataset.deployment === deps.deploymentId);
 }
 
 /** Whether a dataset is still needed: its record is live, or it may be an ingest in progress. */
@@ -62,7 +93,8 @@ export async function sweepDatasets(deps: SweepDeps): Promise<SweepResult | unde
   const result: SweepResult = { held: 0, deleted: 0, failed: 0 };
   let held: HeldDataset[];
   try {
-    held = await provider.heldDatasets();
+    // Another deployment's are its own to free; its records are not in this store.
+    held = ownDatasets(deps, await provider.heldDatasets());
   } catch (error) {
     logger.warn('listing the datasets the provider holds failed; the next run retries', { error });
     result.failed++;

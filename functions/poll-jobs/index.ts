@@ -109,6 +109,7 @@ export function createPollJobsDeps(
   return {
     config: {
       project: config.project,
+      deploymentId: config.deploymentId,
       maxConcurrentJobs: config.maxConcurrentJobs,
       stallTimeoutMs: config.stallTimeoutMs,
       draftTtlMs: config.draftTtlMs,

@@ -26,6 +26,8 @@ import { countRecoveryFailure, startQueued } from './start-queued.ts';
 
 export interface PollConfig {
   project: string;
+  /** This deployment's identity (config deploymentId): the dataset sweep frees only what carries it. */
+  deploymentId: string;
   /** Jobs allowed at the provider at once: PENDING + RUNNING + CANCELLING (+ creates in flight). */
   maxConcurrentJobs: number;
   /** A job whose state has not changed for this long gets one `job.stalled`. */
@@ -338,6 +340,7 @@ async function run(deps: PollDeps): Promise<PollSummary> {
     store,
     logger,
     clock,
+    deploymentId: config.deploymentId,
     orphanGraceMs: config.datasetOrphanGraceMs ?? defaultPollSettings.datasetOrphanGraceMs,
     failuresLogged: deps.datasetFailuresLogged ?? new Set(),
   });

@@ -4,6 +4,7 @@
  * same schema; each uses the part it needs. Variable names are listed in docs/operations.md.
  */
 import { z } from 'zod';
+import { DeploymentId, deploymentIdFor } from './deployment.ts';
 import { loadYandexConfig, type YandexConfig } from './yandex.ts';
 
 const adapterSizes = ['ONE', 'TWO', 'FOUR', 'EIGHT', 'SIXTEEN', 'THIRTY_TWO'] as const;
@@ -57,6 +58,8 @@ const EnvSchema = z.object({
   TUNEDROP_BUCKET_DIR: z.string().min(1).optional(),
   TUNEDROP_FIRESTORE_DATABASE: z.string().min(1).default('(default)'),
   TUNEDROP_JOBS_COLLECTION: z.string().min(1).default('tunedrop-jobs'),
+  /** Unset: derived from the project, database and collection (deployment.ts). */
+  TUNEDROP_DEPLOYMENT_ID: DeploymentId.optional(),
   TUNEDROP_EVENTS_TOPIC: z.string().min(1).default('tuning-events'),
   /** Overrides `https://{region}-aiplatform.googleapis.com`, e.g. to point at the emulator. */
   TUNEDROP_VERTEX_ENDPOINT: z.url().optional(),
@@ -114,6 +117,11 @@ export interface Config {
   bucketDir?: string;
   firestoreDatabase: string;
   jobsCollection: string;
+  /**
+   * The label value (`tunedrop-deployment`) on what this deployment creates at a shared provider
+   * folder; only what carries it is listed, adopted, cancelled or freed (deployment.ts).
+   */
+  deploymentId: string;
   eventsTopic: string;
   vertexEndpoint: string;
   /** TUNEDROP_MODEL_CATALOG: where the operator's catalog override is; unset: built-in only. */
@@ -233,6 +241,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     bucketDir: e.TUNEDROP_BUCKET_DIR,
     firestoreDatabase: e.TUNEDROP_FIRESTORE_DATABASE,
     jobsCollection: e.TUNEDROP_JOBS_COLLECTION,
+    deploymentId:
+      e.TUNEDROP_DEPLOYMENT_ID ??
+      deploymentIdFor({
+        project: e.GOOGLE_CLOUD_PROJECT,
+        firestoreDatabase: e.TUNEDROP_FIRESTORE_DATABASE,
+        jobsCollection: e.TUNEDROP_JOBS_COLLECTION,
+      }),
     eventsTopic: e.TUNEDROP_EVENTS_TOPIC,
     vertexEndpoint: e.TUNEDROP_VERTEX_ENDPOINT ?? `https://${e.TUNEDROP_REGION}-aiplatform.googleapis.com`,
     ...(e.TUNEDROP_MODEL_CATALOG === undefined ? {} : { modelCatalog: e.TUNEDROP_MODEL_CATALOG }),
@@ -266,4 +281,5 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   };
 }
 
+export { DeploymentId, deploymentIdFor } from './deployment.ts';
 export { defaultYandexEndpointSetting, type YandexAuthSetting, type YandexConfig } from './yandex.ts';

@@ -9,6 +9,7 @@ export {
 export {
   type CreateJobContext,
   type DatasetRowErrors,
+  deploymentLabel,
   type FindJobOptions,
   type HeldDataset,
   isDatasetRowErrors,

@@ -78,10 +78,22 @@ export interface CreateJobContext {
 }
 
 /** A dataset a provider holds for a tunedrop record (what deleteDataset frees). */
+/**
+ * The label that carries the deployment's identity (config deploymentId) on what tunedrop creates
+ * at a provider folder several deployments may share: each lists, adopts, cancels and frees only
+ * what carries its own value.
+ */
+export const deploymentLabel = 'tunedrop-deployment';
+
 export interface HeldDataset {
   provider: string;
   id: string;
   recordId: string;
+  /**
+   * Its deploymentLabel value: whose it is. Absent on a dataset made by a tunedrop that did not
+   * label per deployment yet: it may be anyone's, so no sweep ever deletes it.
+   */
+  deployment?: string;
   createTime?: string;
 }
 

@@ -11,10 +11,17 @@ import { createIngestHandler } from '../../functions/ingest-dataset/index.ts';
 import { noLease } from '../../functions/poll-jobs/lease.ts';
 import { pollJobs } from '../../functions/poll-jobs/poll.ts';
 import { startYandexEmulator, type YandexEmulator } from '../../local/yandex-emulator/index.ts';
+import { deploymentIdFor } from '../../shared/config/index.ts';
 import { type CloudEvent, createPubSubPublisher } from '../../shared/events/index.ts';
 import { createFirestoreJobStore, jobIdLabel } from '../../shared/jobs/index.ts';
 import { createMemoryLogger } from '../../shared/logging/index.ts';
-import { createProviderRegistry, createYandexProvider } from '../../shared/providers/index.ts';
+import {
+  createAuthorizationSource,
+  createProviderRegistry,
+  createYandexChannel,
+  createYandexClients,
+  createYandexProvider,
+} from '../../shared/providers/index.ts';
 import { createLocalBlobStore, reportNameFor } from '../../shared/storage/index.ts';
 import { collectEvents } from '../support/event-collector.ts';
 import { uniqueName } from '../support/names.ts';
@@ -29,7 +36,7 @@ import {
 
 const folderId = 'b1gdatasets';
 let environment: IngestEnvironment;
-const running: { emulator: YandexEmulator; close: () => void }[] = [];
+const running: { close: () => void; stop: () => Promise<void> }[] = [];
 
 const row = (i: number) =>
   JSON.stringify({
@@ -43,9 +50,9 @@ beforeAll(async () => {
   environment = await startIngestEnvironment('tunedrop-yandex-datasets-');
 });
 afterAll(async () => {
-  for (const { emulator, close } of running) {
+  for (const { close, stop } of running) {
     close();
-    await emulator.close();
+    await stop();
   }
   await environment?.stop();
 });
@@ -56,17 +63,36 @@ async function put(name: string, content: string) {
   await writeFile(file, content);
 }
 
-/** A pipeline (ingest + poller + events) on a fresh Yandex emulator started with `options`. */
-async function pipeline(options: Parameters<typeof startYandexEmulator>[0] = {}) {
-  const emulator = await startYandexEmulator({
-    taskSeconds: 1,
-    validateMs: 30,
-    describeDelayMs: 200,
-    ...options,
+const startEmulator = (options: Parameters<typeof startYandexEmulator>[0] = {}) =>
+  startYandexEmulator({ taskSeconds: 1, validateMs: 30, describeDelayMs: 200, ...options });
+
+interface DeploymentOptions {
+  /** A Yandex emulator (one folder) another deployment uses too; a fresh one by default. */
+  emulator?: YandexEmulator;
+  /** The poller's grace for datasets without a record; the deployed default unless given. */
+  orphanGraceMs?: number;
+}
+
+/**
+ * A deployment (ingest + poller + events, its own jobs collection) on a Yandex emulator: a fresh
+ * one started with `options`, or the one given. Its identity is derived as deployed: from the
+ * project, the database and its jobs collection.
+ */
+async function pipeline(
+  options: Parameters<typeof startYandexEmulator>[0] = {},
+  deployment: DeploymentOptions = {},
+) {
+  const emulator = deployment.emulator ?? (await startEmulator(options));
+  const collection = uniqueName('jobs');
+  const deploymentId = deploymentIdFor({
+    project,
+    firestoreDatabase: '(default)',
+    jobsCollection: collection,
   });
   const blobs = createLocalBlobStore({ root: environment.root });
   const provider = createYandexProvider({
     folderId,
+    deploymentId,
     endpoint: emulator.endpoint,
     plaintext: true,
     auth: { kind: 'api-key', apiKey: 'test' },
@@ -83,11 +109,14 @@ async function pipeline(options: Parameters<typeof startYandexEmulator>[0] = {})
     },
     pollIntervalMs: 20,
   });
-  running.push({ emulator, close: () => provider.close() });
+  running.push({
+    close: () => provider.close(),
+    stop: deployment.emulator ? async () => {} : () => emulator.close(),
+  });
   const registry = createProviderRegistry([environment.provider, provider]);
   const { topic, subscription, received } = await collectEvents(environment.pubsub);
   const logger = createMemoryLogger('yandex-datasets');
-  const store = createFirestoreJobStore({ firestore: environment.firestore, collection: uniqueName('jobs') });
+  const store = createFirestoreJobStore({ firestore: environment.firestore, collection });
   const publisher = createPubSubPublisher({ pubsub: environment.pubsub, topic, logger });
   const ingest = createIngestHandler({
     config: {
@@ -108,11 +137,18 @@ async function pipeline(options: Parameters<typeof startYandexEmulator>[0] = {})
     blobs,
     logger,
     clock: () => new Date(),
-    start: { backoff: { baseMs: 1, maxMs: 1 } },
+    // A Tune whose answer was lost is looked up again after a second, not the deployed minute.
+    start: { backoff: { baseMs: 1, maxMs: 1 }, lookupSettleMs: 1_000 },
   });
+  const datasetFailuresLogged = new Set<string>();
   const poll = () =>
     pollJobs({
-      config: pollConfig({ project }),
+      datasetFailuresLogged,
+      config: pollConfig({
+        project,
+        deploymentId,
+        ...(deployment.orphanGraceMs !== undefined ? { datasetOrphanGraceMs: deployment.orphanGraceMs } : {}),
+      }),
       store,
       provider: registry,
       publisher,
@@ -132,7 +168,19 @@ async function pipeline(options: Parameters<typeof startYandexEmulator>[0] = {})
   }
   const datasetsOf = (jobId: string) =>
     emulator.datasets().filter((item) => item.labels[jobIdLabel] === jobId);
-  return { emulator, ingest, poll, store, received, waitFor, datasetsOf, close: () => subscription.close() };
+  return {
+    emulator,
+    deploymentId,
+    provider,
+    ingest,
+    poll,
+    store,
+    logger,
+    received,
+    waitFor,
+    datasetsOf,
+    close: () => subscription.close(),
+  };
 }
 
 async function drop(folder: string, manifest: Record<string, unknown> = {}) {
@@ -233,6 +281,110 @@ describe('Yandex datasets across a job', { timeout: 120_000 }, () => {
     }
     expect(p.emulator.datasets()).toEqual([]);
     expect(p.emulator.tasks().filter((task) => task.status === 'COMPLETED')).toHaveLength(4);
+    await p.close();
+  });
+});
+
+describe('two deployments sharing one Yandex folder (staging and prod)', { timeout: 180_000 }, () => {
+  it("never free, adopt or cancel each other's datasets and tasks", async () => {
+    const emulator = await startEmulator();
+    running.push({ close: () => {}, stop: () => emulator.close() });
+    // No grace: a dataset without a record in the poller's own store is freed on sight, so any
+    // dataset of the other deployment would be gone at the first poll.
+    const staging = await pipeline({}, { emulator, orphanGraceMs: 0 });
+    const prod = await pipeline({}, { emulator, orphanGraceMs: 0 });
+    expect(staging.deploymentId).not.toBe(prod.deploymentId);
+    const deploymentOf = (id: string) =>
+      emulator.datasets().find((item) => item.id === id)?.labels['tunedrop-deployment'];
+
+    // Staging: a DRAFT waiting for approval, its dataset uploaded and validated at ingest.
+    const drafted = await staging.ingest(await drop(uniqueName('yx'), { approval: 'manual' }));
+    expect(drafted?.outcome === 'job' && drafted.job.state).toBe('DRAFT');
+    const draftId = drafted?.outcome === 'job' ? drafted.job.id : '';
+    const [draftDataset] = staging.datasetsOf(draftId);
+    expect(draftDataset && deploymentOf(draftDataset.id)).toBe(staging.deploymentId);
+
+    // Prod runs a job to its end and sweeps on every run: it frees its own dataset only.
+    const ran = await prod.ingest(await drop(uniqueName('yx')));
+    const prodJobId = ran?.outcome === 'job' ? ran.job.id : '';
+    await prod.waitFor((event) => event.type === 'tunedrop.v1.job.succeeded' && event.subject === prodJobId);
+    for (let round = 0; prod.datasetsOf(prodJobId).length > 0 && round < 50; round++) await prod.poll();
+    expect(prod.datasetsOf(prodJobId)).toEqual([]);
+    expect(staging.datasetsOf(draftId).map((item) => item.id)).toEqual([draftDataset?.id]);
+
+    // Both take in the same upload (one bucket object: one record id), and prod's Tune answer is
+    // lost, so prod's retry looks the record's task up by label: it must adopt its own task, not
+    // staging's (older, same record id) while cancelling its own as a duplicate.
+    const event = await drop(uniqueName('yx'));
+    const first = await staging.ingest(event);
+    const sharedId = first?.outcome === 'job' ? first.job.id : '';
+    await staging.waitFor((e) => e.type === 'tunedrop.v1.job.started' && e.subject === sharedId);
+    emulator.faults.set({ loseNextTuneResponses: 1 });
+    const second = await prod.ingest(event);
+    expect(second?.outcome === 'job' && second.job.id).toBe(sharedId);
+    expect((await prod.store.get(sharedId))?.provider.jobName).toBeUndefined();
+    await prod.waitFor((e) => e.type === 'tunedrop.v1.job.succeeded' && e.subject === sharedId);
+    await staging.waitFor((e) => e.type === 'tunedrop.v1.job.succeeded' && e.subject === sharedId);
+
+    const tasks = emulator.tasks().filter((task) => task.labels[jobIdLabel] === sharedId);
+    expect(tasks).toHaveLength(2);
+    // Neither was cancelled as the other's duplicate.
+    expect(tasks.map((task) => task.status)).toEqual(['COMPLETED', 'COMPLETED']);
+    const taskOf = (deploymentId: string) =>
+      tasks.find((task) => task.labels['tunedrop-deployment'] === deploymentId)?.id;
+    const stagingRecord = await staging.store.get(sharedId);
+    const prodRecord = await prod.store.get(sharedId);
+    // Each tracks its own task and trained on its own dataset.
+    expect(prodRecord?.provider.jobName).toBeDefined();
+    expect(prodRecord?.provider.jobName).not.toBe(stagingRecord?.provider.jobName);
+    expect(stagingRecord?.provider.datasets?.train).toBeDefined();
+    expect(prodRecord?.provider.datasets?.train).not.toBe(stagingRecord?.provider.datasets?.train);
+    expect(stagingRecord?.provider.jobName).toBe(
+      `folders/${folderId}/tuningTasks/${taskOf(staging.deploymentId)}`,
+    );
+    expect(prodRecord?.provider.jobName).toBe(`folders/${folderId}/tuningTasks/${taskOf(prod.deploymentId)}`);
+    expect((await prod.provider.findJobByRecordId(sharedId))?.name).toBe(prodRecord?.provider.jobName);
+    expect((await staging.provider.findJobByRecordId(sharedId))?.name).toBe(stagingRecord?.provider.jobName);
+    // Each frees only its own.
+    for (let round = 0; staging.datasetsOf(sharedId).length > 0 && round < 50; round++) {
+      await staging.poll();
+      await prod.poll();
+    }
+    expect(staging.datasetsOf(sharedId)).toEqual([]);
+
+    // After all those sweeps, staging's draft still has its dataset: approving it would start.
+    expect(staging.datasetsOf(draftId).map((item) => item.id)).toEqual([draftDataset?.id]);
+    await staging.close();
+    await prod.close();
+  });
+
+  it('keeps a dataset an older tunedrop made (no deployment label) and says what to do, once', async () => {
+    const emulator = await startEmulator();
+    running.push({ close: () => {}, stop: () => emulator.close() });
+    const p = await pipeline({}, { emulator, orphanGraceMs: 0 });
+    // What a tunedrop before deployment labels uploaded: the record id and role only.
+    const clients = createYandexClients(
+      createYandexChannel({ endpoint: emulator.endpoint, plaintext: true }),
+      createAuthorizationSource({ kind: 'api-key', apiKey: 'test' }),
+    );
+    const { datasetId } = await clients.datasets.create({
+      folderId,
+      name: 'tunedrop-legacy-train',
+      description: '',
+      metadata: '',
+      taskType: 'TextToTextGeneration',
+      uploadFormat: 'jsonlines',
+      labels: { [jobIdLabel]: 'a'.repeat(32), 'tunedrop-dataset-role': 'train' },
+      allowDataLog: false,
+    });
+    await p.poll();
+    await p.poll();
+    expect(emulator.datasets().map((item) => item.id)).toEqual([datasetId]);
+    const warnings = p.logger.entries.filter((entry) =>
+      String(entry.message).includes('without the tunedrop-deployment label'),
+    );
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]?.message).toContain(`tunedrop-deployment=${p.deploymentId}`);
     await p.close();
   });
 });

@@ -53,6 +53,7 @@ beforeAll(async () => {
   yandex = await startYandexEmulator({ taskSeconds: 2, validateMs: 50, describeDelayMs: 300 });
   const provider = createYandexProvider({
     folderId,
+    deploymentId: 'pipeline-test',
     endpoint: yandex.endpoint,
     plaintext: true,
     auth: { kind: 'api-key', apiKey: 'test' },
@@ -111,7 +112,7 @@ async function pipeline() {
   });
   const poll = () =>
     pollJobs({
-      config: pollConfig({ project }),
+      config: pollConfig({ project, deploymentId: 'pipeline-test' }),
       store,
       provider: registry,
       publisher,

@@ -26,6 +26,7 @@ let provider: YandexProvider;
 function makeProvider(overrides: { chunkBytes?: number } = {}) {
   return createYandexProvider({
     folderId,
+    deploymentId: 'provider-test',
     endpoint: emulator.endpoint,
     plaintext: true,
     auth: { kind: 'api-key', apiKey: 'emulator-key' },
@@ -178,6 +179,7 @@ describe('Yandex provider against the emulator', () => {
     });
     const client = createYandexProvider({
       folderId,
+      deploymentId: 'provider-test',
       endpoint: drafting.endpoint,
       plaintext: true,
       auth: { kind: 'api-key', apiKey: 'emulator-key' },

@@ -12,6 +12,13 @@
  * folder's tasks by label before any re-tune. RESOURCE_EXHAUSTED (few runs per hour and day) is a
  * 429: certainly not created, the job waits QUEUED with backoff.
  *
+ * Deployments: several tunedrop deployments may share one folder (staging and prod, two teams).
+ * Every task and dataset carries this deployment's label (`tunedrop-deployment`), and every list,
+ * lookup, draft search and dataset delete keeps to it, so one deployment never adopts, cancels,
+ * tunes or frees another's. What an older tunedrop made (no deployment label) may be anyone's:
+ * it is never listed, adopted or deleted, only logged once per process; a record that names such a
+ * task still follows it by name (getJob), so jobs in flight across the upgrade finish normally.
+ *
  * A job's name is `folders/<folder>/tuningTasks/<task id>`. Status comes from Describe (the task:
  * status, labels, target model); steps from the task's Operation (TuningMetadata current/total
  * steps); a failure's reason from ListErrors. Describe answers NOT_FOUND for the first seconds
@@ -22,6 +29,7 @@ import { jobIdLabel, type TuningSpec } from '../../jobs/model.ts';
 import type { YandexTuningParams } from '../../jobs/yandex-params.ts';
 import type { Logger } from '../../logging/index.ts';
 import {
+  deploymentLabel,
   isDatasetRowErrors,
   type JobPage,
   type ListJobsOptions,
@@ -40,6 +48,7 @@ import {
   listHeldDatasets,
   readyDataset,
 } from './datasets.ts';
+import { deploymentScope } from './deployment-scope.ts';
 import { DraftRpcsUnimplemented, draftProbe, isDraftTask, tuneThroughDraft } from './drafts.ts';
 import {
   createYandexChannel,
@@ -52,6 +61,11 @@ import { yandexToJobState } from './states.ts';
 
 export interface YandexProviderOptions {
   folderId: string;
+  /**
+   * This deployment's identity (config deploymentId), a valid label value: the value of
+   * `tunedrop-deployment` on everything created, and the filter of everything listed or freed.
+   */
+  deploymentId: string;
   /** host:port; llm.api.cloud.yandex.net:443 by default. */
   endpoint?: string;
   /** Plaintext gRPC: only for the local emulator, and only when configured so explicitly. */
@@ -114,6 +128,7 @@ export function toTuningRequest(
   recordId: string,
   folderId: string,
   datasets: { train: string; validation?: string },
+  deploymentId: string,
 ) {
   return tuningService.TuningRequest.fromPartial({
     baseModelUri: baseModelUri(spec.baseModel, folderId),
@@ -122,7 +137,12 @@ export function toTuningRequest(
     textToTextCompletion: toTextToTextParams(spec.yandex),
     name: taskName(spec, recordId),
     description: spec.description ?? '',
-    labels: { ...spec.labels, [jobIdLabel]: recordId, [managedLabel]: 'true' },
+    labels: {
+      ...spec.labels,
+      [jobIdLabel]: recordId,
+      [managedLabel]: 'true',
+      [deploymentLabel]: deploymentId,
+    },
   });
 }
 
@@ -135,7 +155,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 const detailWindowMs = 24 * 60 * 60_000;
 
 export function createYandexProvider(options: YandexProviderOptions): YandexProvider {
-  const { folderId, logger } = options;
+  const { folderId, deploymentId, logger } = options;
   const channel = options.clients
     ? undefined
     : createYandexChannel({
@@ -151,6 +171,7 @@ export function createYandexProvider(options: YandexProviderOptions): YandexProv
   const now = options.now ?? Date.now;
   const doFetch = options.fetch ?? globalThis.fetch;
   const nameOf = (taskId: string) => `folders/${folderId}/tuningTasks/${taskId}`;
+  const scope = deploymentScope(deploymentId, nameOf, logger);
   const draftRpcsAvailable = draftProbe(clients, logger);
 
   function taskIdOf(name: string): string {
@@ -222,6 +243,7 @@ export function createYandexProvider(options: YandexProviderOptions): YandexProv
     return ensureDataset({
       clients,
       folderId,
+      deploymentId,
       recordId,
       role,
       bytes: () => options.readDataset(uri),
@@ -251,8 +273,10 @@ export function createYandexProvider(options: YandexProviderOptions): YandexProv
           tuningService.ListTuningsRequest.fromPartial({ folderId, pageSize: maxListPageSize, pageToken }),
         ),
       );
+      // Only this deployment's: another's draft of the same record id (same bucket object) is its
+      // own to tune.
       const draft = page.tuningTasks.find(
-        (task) => isDraftTask(task) && task.labels[jobIdLabel] === recordId,
+        (task) => isDraftTask(task) && scope.ours(task.labels) && task.labels[jobIdLabel] === recordId,
       );
       if (draft) return draft.taskId;
       pageToken = page.nextPageToken;
@@ -275,10 +299,14 @@ export function createYandexProvider(options: YandexProviderOptions): YandexProv
     // List filters only by status; labels, states and the creation time are checked here. A DRAFT
     // (left by an interrupted CreateDraft + TuneDraft) was never started and is createJob's to
     // tune: a poller adopting it as a record's job would never start it, or would track it
-    // instead of the billed task.
+    // instead of the billed task. Another deployment's task (or one of an older tunedrop, which may
+    // be anyone's) is never listed: the poller would not track it, but startJob would adopt it,
+    // or cancel it as a duplicate, if a record id matched (two deployments on one bucket).
+    scope.noteUnlabelled(page.tuningTasks);
     const wanted = page.tuningTasks.filter(
       (task) =>
         !isDraftTask(task) &&
+        scope.ours(task.labels) &&
         labels.every(([key, value]) => task.labels[key] === value) &&
         (!list.states || list.states.includes(yandexToJobState(statusName(task.status)))) &&
         (createdAfter === undefined || !task.createdAt || task.createdAt.getTime() >= createdAfter),
@@ -317,6 +345,9 @@ export function createYandexProvider(options: YandexProviderOptions): YandexProv
     heldDatasets: () => retrying('DatasetService.List', () => listHeldDatasets(clients, folderId)),
 
     async deleteDataset(dataset) {
+      // The sweep keeps to its deployment (dataset-sweep.ts); checked here as well, since a
+      // delete cannot be undone and may fail another deployment's live job or draft.
+      scope.checkDeletable(dataset);
       await deleteDataset(clients, dataset.id);
       logger?.info('yandex dataset deleted', { datasetId: dataset.id, recordId: dataset.recordId });
     },
@@ -331,10 +362,13 @@ export function createYandexProvider(options: YandexProviderOptions): YandexProv
       const validation = validationUri
         ? await reuse(prepared?.validation, validationUri, 'validation')
         : undefined;
-      const request = toTuningRequest(spec, recordId, folderId, {
-        train,
-        ...(validation ? { validation } : {}),
-      });
+      const request = toTuningRequest(
+        spec,
+        recordId,
+        folderId,
+        { train, ...(validation ? { validation } : {}) },
+        deploymentId,
+      );
       let operation: Awaited<ReturnType<typeof clients.tuning.tune>> | undefined;
       if (await draftRpcsAvailable()) {
         const left = await ownDraft(recordId);

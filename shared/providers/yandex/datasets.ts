@@ -4,13 +4,21 @@
  * StartMultipartUploadDraft / PUT each part / FinishMultipartUploadDraft above the chunk size) →
  * Validate, waited for on the llm host. Resumable: the dataset carries the record id and its role
  * in labels, so a retry after a crash or a timeout finds it (READY: reuse; VALIDATING: wait; DRAFT:
- * upload again) instead of creating another (Yandex allows few datasets per folder).
+ * upload again) instead of creating another (Yandex allows few datasets per folder). It also carries
+ * the deployment's label: a folder may be shared by several deployments (staging and prod), and
+ * each finds, reuses and frees only its own.
  */
 import { datasetService, dataset as datasetTypes } from '@yandex-cloud/nodejs-sdk/ai-dataset-v1';
 import { Status } from 'nice-grpc';
 import { jobIdLabel } from '../../jobs/model.ts';
 import type { Logger } from '../../logging/index.ts';
-import { type DatasetRowErrors, type HeldDataset, isDatasetRowErrors, ProviderError } from '../types.ts';
+import {
+  type DatasetRowErrors,
+  deploymentLabel,
+  type HeldDataset,
+  isDatasetRowErrors,
+  ProviderError,
+} from '../types.ts';
 import { isGrpcStatus, providerErrorFrom, type YandexClients } from './grpc.ts';
 
 export const datasetRoleLabel = 'tunedrop-dataset-role';
@@ -22,6 +30,8 @@ export const defaultChunkBytes = 100 * 1024 * 1024;
 export interface EnsureDatasetOptions {
   clients: YandexClients;
   folderId: string;
+  /** This deployment's label value (config deploymentId). */
+  deploymentId: string;
   recordId: string;
   role: DatasetRole;
   /** The bytes to upload: the pinned, validated copy. */
@@ -66,7 +76,7 @@ export function rejectedDataset(
 }
 
 async function findOwnDataset(options: EnsureDatasetOptions): Promise<datasetTypes.DatasetInfo | undefined> {
-  const { clients, folderId, recordId, role } = options;
+  const { clients, folderId, deploymentId, recordId, role } = options;
   let pageToken = '';
   const found: datasetTypes.DatasetInfo[] = [];
   do {
@@ -78,6 +88,7 @@ async function findOwnDataset(options: EnsureDatasetOptions): Promise<datasetTyp
         (info) =>
           info.labels[jobIdLabel] === recordId &&
           info.labels[datasetRoleLabel] === role &&
+          info.labels[deploymentLabel] === deploymentId &&
           info.status !== DatasetStatus.DELETING,
       ),
     );
@@ -226,7 +237,11 @@ export async function ensureDataset(options: EnsureDatasetOptions): Promise<stri
           description: `tunedrop job ${recordId} (${role})`,
           taskType: 'TextToTextGeneration',
           uploadFormat: 'jsonlines',
-          labels: { [jobIdLabel]: recordId, [datasetRoleLabel]: role },
+          labels: {
+            [jobIdLabel]: recordId,
+            [datasetRoleLabel]: role,
+            [deploymentLabel]: options.deploymentId,
+          },
         }),
       );
       datasetId = created.datasetId;
@@ -283,7 +298,10 @@ export async function ensureDataset(options: EnsureDatasetOptions): Promise<stri
   }
 }
 
-/** Every dataset in the folder that carries a tunedrop record id (what the poller may free). */
+/**
+ * Every dataset in the folder that carries a tunedrop record id, with its deployment label: the
+ * poller's sweep frees only its own deployment's (dataset-sweep.ts).
+ */
 export async function listHeldDatasets(clients: YandexClients, folderId: string): Promise<HeldDataset[]> {
   const held: HeldDataset[] = [];
   let pageToken = '';
@@ -294,10 +312,12 @@ export async function listHeldDatasets(clients: YandexClients, folderId: string)
     for (const info of page.datasets) {
       const recordId = info.labels[jobIdLabel];
       if (!recordId || info.status === DatasetStatus.DELETING) continue;
+      const deployment = info.labels[deploymentLabel];
       held.push({
         provider: 'yandex',
         id: info.datasetId,
         recordId,
+        ...(deployment ? { deployment } : {}),
         ...(info.createdAt ? { createTime: info.createdAt.toISOString() } : {}),
       });
     }

@@ -29,6 +29,7 @@ function setup(held: HeldDataset[], records: JobRecord[], failing: Set<string> =
     store: { get: async (id: string) => byId.get(id) },
     logger,
     clock: () => now,
+    deploymentId: 'ours',
     orphanGraceMs: 6 * 3_600_000,
     failuresLogged: new Set(),
   };
@@ -38,13 +39,25 @@ function setup(held: HeldDataset[], records: JobRecord[], failing: Set<string> =
 describe('freeing provider datasets', () => {
   it('deletes the datasets of terminal records and old orphans, keeps live and young ones', async () => {
     const held: HeldDataset[] = [
-      { provider: 'yandex', id: 'done', recordId: 'succeeded' },
-      { provider: 'yandex', id: 'expired', recordId: 'expired' },
-      { provider: 'yandex', id: 'cancelled', recordId: 'cancelled' },
-      { provider: 'yandex', id: 'running', recordId: 'running' },
-      { provider: 'yandex', id: 'draft', recordId: 'draft' },
-      { provider: 'yandex', id: 'old-orphan', recordId: 'none1', createTime: hoursAgo(7) },
-      { provider: 'yandex', id: 'young-orphan', recordId: 'none2', createTime: hoursAgo(1) },
+      { provider: 'yandex', deployment: 'ours', id: 'done', recordId: 'succeeded' },
+      { provider: 'yandex', deployment: 'ours', id: 'expired', recordId: 'expired' },
+      { provider: 'yandex', deployment: 'ours', id: 'cancelled', recordId: 'cancelled' },
+      { provider: 'yandex', deployment: 'ours', id: 'running', recordId: 'running' },
+      { provider: 'yandex', deployment: 'ours', id: 'draft', recordId: 'draft' },
+      {
+        provider: 'yandex',
+        deployment: 'ours',
+        id: 'old-orphan',
+        recordId: 'none1',
+        createTime: hoursAgo(7),
+      },
+      {
+        provider: 'yandex',
+        deployment: 'ours',
+        id: 'young-orphan',
+        recordId: 'none2',
+        createTime: hoursAgo(1),
+      },
     ];
     const records = [
       jobFixture('SUCCEEDED', { id: 'succeeded' }),
@@ -61,7 +74,7 @@ describe('freeing provider datasets', () => {
   it('logs a failed delete once per dataset and retries it on every run', async () => {
     const failing = new Set(['done']);
     const { deps, deleted, logger } = setup(
-      [{ provider: 'yandex', id: 'done', recordId: 'succeeded' }],
+      [{ provider: 'yandex', deployment: 'ours', id: 'done', recordId: 'succeeded' }],
       [jobFixture('SUCCEEDED', { id: 'succeeded' })],
       failing,
     );
@@ -82,12 +95,49 @@ describe('freeing provider datasets', () => {
   });
 
   it('keeps a dataset with no record and no creation time, and says so once', async () => {
-    const held: HeldDataset[] = [{ provider: 'yandex', id: 'undated', recordId: 'none' }];
+    const held: HeldDataset[] = [{ provider: 'yandex', deployment: 'ours', id: 'undated', recordId: 'none' }];
     const { deps, deleted, logger } = setup(held, []);
     expect(await sweepDatasets(deps)).toEqual({ held: 1, deleted: 0, failed: 0 });
     expect(await sweepDatasets(deps)).toEqual({ held: 1, deleted: 0, failed: 0 });
     expect(deleted).toEqual([]);
     expect(logger.entries.filter((entry) => entry.datasetId === 'undated')).toHaveLength(1);
+  });
+});
+
+describe("keeping to this deployment's datasets (a folder shared by several deployments)", () => {
+  it("never deletes another deployment's datasets, whatever this store knows of their record ids", async () => {
+    const held: HeldDataset[] = [
+      // No record here and long past the grace: an orphan, were it ours.
+      {
+        provider: 'yandex',
+        deployment: 'staging',
+        id: 'their-live',
+        recordId: 'x1',
+        createTime: hoursAgo(48),
+      },
+      // A record id this store also has, terminal (two deployments on one bucket object).
+      { provider: 'yandex', deployment: 'staging', id: 'their-same-id', recordId: 'done' },
+      { provider: 'yandex', deployment: 'ours', id: 'our-done', recordId: 'done' },
+      { provider: 'yandex', deployment: 'ours', id: 'our-orphan', recordId: 'x2', createTime: hoursAgo(48) },
+    ];
+    const { deps, deleted } = setup(held, [jobFixture('SUCCEEDED', { id: 'done' })]);
+    expect(await sweepDatasets(deps)).toEqual({ held: 2, deleted: 2, failed: 0 });
+    expect(deleted).toEqual(['our-done', 'our-orphan']);
+  });
+
+  it('keeps datasets without a deployment label (an older tunedrop made them) and says what to do, once per process', async () => {
+    const held: HeldDataset[] = [
+      { provider: 'yandex', id: 'legacy-1', recordId: 'done', createTime: hoursAgo(48) },
+      { provider: 'yandex', id: 'legacy-2', recordId: 'x3', createTime: hoursAgo(48) },
+    ];
+    const { deps, deleted, logger } = setup(held, [jobFixture('SUCCEEDED', { id: 'done' })]);
+    expect(await sweepDatasets(deps)).toEqual({ held: 0, deleted: 0, failed: 0 });
+    expect(await sweepDatasets(deps)).toEqual({ held: 0, deleted: 0, failed: 0 });
+    expect(deleted).toEqual([]);
+    const warnings = logger.entries.filter((entry) => String(entry.message).includes('tunedrop-deployment'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]?.message).toContain('tunedrop-deployment=ours');
+    expect(warnings[0]?.count).toBe(2);
   });
 });
 

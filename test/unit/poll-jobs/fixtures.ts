@@ -53,6 +53,7 @@ export function recordIn(state: JobState, options: RecordOptions): JobRecord {
 export function pollConfig(overrides: Partial<PollConfig> = {}): PollConfig {
   return {
     project: 'tunedrop-test',
+    deploymentId: 'tunedrop-test',
     maxConcurrentJobs: 10,
     stallTimeoutMs: 60 * 60_000,
     intentGraceMs: defaultPollSettings.intentGraceMs,

@@ -2,6 +2,7 @@ import { tuningService, tuningTask } from '@yandex-cloud/nodejs-sdk/ai-tuning-v1
 import { ClientError, Status } from 'nice-grpc';
 import { describe, expect, it } from 'vitest';
 import type { TuningSpec } from '../../../../shared/jobs/model.ts';
+import { createMemoryLogger, type Logger } from '../../../../shared/logging/index.ts';
 import { createYandexProvider } from '../../../../shared/providers/yandex/client.ts';
 import type { YandexClients } from '../../../../shared/providers/yandex/grpc.ts';
 
@@ -11,7 +12,7 @@ function task(taskId: string, status: tuningTask.TuningTask_Status, recordId: st
   return tuningTask.TuningTask.fromPartial({
     taskId,
     status,
-    labels: { 'tunedrop-job-id': recordId, 'tunedrop-managed': 'true' },
+    labels: { 'tunedrop-job-id': recordId, 'tunedrop-managed': 'true', 'tunedrop-deployment': 'unit' },
     createdAt: new Date(createdAt),
   });
 }
@@ -73,12 +74,14 @@ function fakeClients(options: FakeOptions = {}) {
   return { fake, calls };
 }
 
-function provider(clients: YandexClients) {
+function provider(clients: YandexClients, logger?: Logger) {
   return createYandexProvider({
     folderId: 'b1gf',
+    deploymentId: 'unit',
     auth: { kind: 'iam-token', iamToken: 'unused' },
     readDataset: async () => Buffer.from(''),
     clients,
+    ...(logger ? { logger } : {}),
   });
 }
 
@@ -102,6 +105,79 @@ describe('the Yandex client', () => {
     const page = await client.listJobs({ labels: { 'tunedrop-job-id': 'rec1' } });
     expect(page.jobs.map((job) => job.name)).toEqual(['folders/b1gf/tuningTasks/real1']);
     expect((await client.findJobByRecordId('rec1'))?.name).toBe('folders/b1gf/tuningTasks/real1');
+  });
+
+  it("lists and finds only this deployment's tasks: never another deployment's, nor an older tunedrop's", async () => {
+    const labelled = (taskId: string, deployment: string | undefined, createdAt: string) =>
+      tuningTask.TuningTask.fromPartial({
+        taskId,
+        status: TaskStatus.IN_PROGRESS,
+        labels: {
+          'tunedrop-job-id': 'rec1',
+          'tunedrop-managed': 'true',
+          ...(deployment ? { 'tunedrop-deployment': deployment } : {}),
+        },
+        createdAt: new Date(createdAt),
+      });
+    const { fake } = fakeClients({
+      tasks: [
+        labelled('theirs', 'staging', '2026-12-01T00:00:00Z'),
+        labelled('legacy', undefined, '2026-12-01T00:01:00Z'),
+        labelled('mine', 'unit', '2026-12-01T00:05:00Z'),
+      ],
+    });
+    const logger = createMemoryLogger();
+    const client = provider(fake, logger);
+    const page = await client.listJobs({ labels: { 'tunedrop-managed': 'true' } });
+    expect(page.jobs.map((job) => job.name)).toEqual(['folders/b1gf/tuningTasks/mine']);
+    // The oldest task of the record id is another deployment's: not adopted.
+    expect((await client.findJobByRecordId('rec1'))?.name).toBe('folders/b1gf/tuningTasks/mine');
+    // The older tunedrop's task is named once per process, with what to do.
+    const warnings = logger.entries.filter((entry) => String(entry.message).includes('without the'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]?.tasks).toEqual(['folders/b1gf/tuningTasks/legacy']);
+    expect(warnings[0]?.message).toContain('tunedrop-deployment=unit');
+  });
+
+  it("never tunes another deployment's draft of the same record id; creates its own, labelled with its deployment", async () => {
+    const theirs = tuningTask.TuningTask.fromPartial({
+      taskId: 'their-draft',
+      status: TaskStatus.DRAFT,
+      labels: { 'tunedrop-job-id': 'rec1', 'tunedrop-managed': 'true', 'tunedrop-deployment': 'staging' },
+      createdAt: new Date('2026-12-01T00:00:00Z'),
+    });
+    const { fake, calls } = fakeClients({ tasks: [theirs], probe: Status.INVALID_ARGUMENT });
+    const client = provider(fake);
+    await client.createJob(spec(false), 'rec1', { datasets: { train: 'fdsA' } });
+    expect(calls.tuneDraft).toEqual(['', 'draft1']);
+    expect(calls.createDraft[0]?.labels).toMatchObject({
+      'tunedrop-job-id': 'rec1',
+      'tunedrop-deployment': 'unit',
+    });
+  });
+
+  it("refuses to delete a dataset that is not this deployment's", async () => {
+    const deleted: string[] = [];
+    const fake = {
+      datasets: {
+        async delete({ datasetId }: { datasetId: string }) {
+          deleted.push(datasetId);
+          return {};
+        },
+      },
+    } as unknown as YandexClients;
+    const client = provider(fake);
+    for (const deployment of ['staging', undefined])
+      await expect(
+        client.deleteDataset?.({
+          provider: 'yandex',
+          id: 'fdsX',
+          recordId: 'rec1',
+          ...(deployment ? { deployment } : {}),
+        }),
+      ).rejects.toThrow(/not this deployment's/);
+    await client.deleteDataset?.({ provider: 'yandex', id: 'fdsY', recordId: 'rec1', deployment: 'unit' });
+    expect(deleted).toEqual(['fdsY']);
   });
 
   it('uses Tune, and stops trying drafts, when CreateDraft answers UNIMPLEMENTED after a positive probe', async () => {
@@ -145,13 +221,21 @@ describe('the Yandex client preparing datasets at ingest', () => {
               {
                 datasetId: 'fdsT',
                 status: 3,
-                labels: { 'tunedrop-job-id': 'rec1', 'tunedrop-dataset-role': 'train' },
+                labels: {
+                  'tunedrop-job-id': 'rec1',
+                  'tunedrop-dataset-role': 'train',
+                  'tunedrop-deployment': 'unit',
+                },
               },
               {
                 datasetId: 'fdsV',
                 status: validation,
                 validationError: [{ error: 'bad', errorDescription: 'bad row', rowNumbers: [3] }],
-                labels: { 'tunedrop-job-id': 'rec1', 'tunedrop-dataset-role': 'validation' },
+                labels: {
+                  'tunedrop-job-id': 'rec1',
+                  'tunedrop-dataset-role': 'validation',
+                  'tunedrop-deployment': 'unit',
+                },
               },
             ],
             nextPageToken: '',

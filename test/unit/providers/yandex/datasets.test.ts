@@ -27,7 +27,11 @@ function racedFolder(failing: 'getUploadDraftUrl' | 'startMultipartUploadDraft')
             datasetTypes.DatasetInfo.fromPartial({
               datasetId: 'fds1',
               status: DatasetStatus.DRAFT,
-              labels: { 'tunedrop-job-id': 'rec1', 'tunedrop-dataset-role': 'train' },
+              labels: {
+                'tunedrop-job-id': 'rec1',
+                'tunedrop-dataset-role': 'train',
+                'tunedrop-deployment': 'unit',
+              },
             }),
           ],
           nextPageToken: '',
@@ -56,6 +60,7 @@ function racedFolder(failing: 'getUploadDraftUrl' | 'startMultipartUploadDraft')
 const options = (clients: YandexClients, chunkBytes: number) => ({
   clients,
   folderId: 'b1gf',
+  deploymentId: 'unit',
   recordId: 'rec1',
   role: 'train' as const,
   bytes: async () => Buffer.from('{"request":[],"response":"x"}\n'),

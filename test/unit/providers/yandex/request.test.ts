@@ -8,7 +8,7 @@ describe('the Yandex Tune request tunedrop sends', () => {
     expect(baseModelUri('gpt://other/yandexgpt/latest', 'b1gf')).toBe('gpt://other/yandexgpt/latest');
   });
 
-  it('carries the record id and the managed marker in labels, the datasets, and every hyperparameter', () => {
+  it('carries the record id, the managed marker and the deployment in labels, the datasets, and every hyperparameter', () => {
     const request = toTuningRequest(
       {
         provider: 'yandex',
@@ -28,13 +28,19 @@ describe('the Yandex Tune request tunedrop sends', () => {
       'rec1',
       'b1gf',
       { train: 'fdsA', validation: 'fdsB' },
+      'd0a1b2c3d4e5f607',
     );
     expect(request).toMatchObject({
       baseModelUri: 'gpt://b1gf/yandexgpt-lite/latest',
       trainDatasets: [{ datasetId: 'fdsA', weight: 1 }],
       validationDataset: { datasetId: 'fdsB', weight: 1 },
       name: 'support bot- v2-',
-      labels: { team: 'support', 'tunedrop-job-id': 'rec1', 'tunedrop-managed': 'true' },
+      labels: {
+        team: 'support',
+        'tunedrop-job-id': 'rec1',
+        'tunedrop-managed': 'true',
+        'tunedrop-deployment': 'd0a1b2c3d4e5f607',
+      },
       textToTextCompletion: {
         seed: 1,
         lr: 0.0002,
@@ -53,6 +59,7 @@ describe('the Yandex Tune request tunedrop sends', () => {
       'rec2',
       'b1gf',
       { train: 'fdsA' },
+      'd0a1b2c3d4e5f607',
     );
     expect(request.textToTextCompletion).toMatchObject({
       seed: 0,
