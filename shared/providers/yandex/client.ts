@@ -7,10 +7,11 @@
  * datasets of finished jobs (a folder holds about ten).
  *
  * createJob: TuningService.Tune (or CreateDraft + TuneDraft where the server implements them,
- * drafts.ts) with the record id in the task's labels. Tune has no idempotency key, so it is called once per attempt and never
- * retried here; start-job records the intent first and, after a crash, findJobByRecordId lists the
- * folder's tasks by label before any re-tune. RESOURCE_EXHAUSTED (few runs per hour and day) is a
- * 429: certainly not created, the job waits QUEUED with backoff.
+ * drafts.ts) with the record id in the task's labels (request.ts). Tune has no idempotency key, so
+ * it is called once per attempt and never retried here; start-job records the intent first and,
+ * after a crash, findJobByRecordId (task-listing.ts) lists the folder's tasks by label before any
+ * re-tune. RESOURCE_EXHAUSTED (few runs per hour and day) is a 429: certainly not created, the job
+ * waits QUEUED with backoff.
  *
  * Deployments: several tunedrop deployments may share one folder (staging and prod, two teams).
  * Every task and dataset carries this deployment's label (`tunedrop-deployment`), and every list,
@@ -19,26 +20,11 @@
  * it is never listed, adopted or deleted, only logged once per process; a record that names such a
  * task still follows it by name (getJob), so jobs in flight across the upgrade finish normally.
  *
- * A job's name is `folders/<folder>/tuningTasks/<task id>`. Status comes from Describe (the task:
- * status, labels, target model); steps from the task's Operation (TuningMetadata current/total
- * steps); a failure's reason from ListErrors. Describe answers NOT_FOUND for the first seconds
- * after Tune: getJob reports that as a 404, which the poller treats as "not visible yet".
+ * Jobs are read from tasks as job-mapping.ts describes. Describe answers NOT_FOUND for the first
+ * seconds after Tune: getJob reports that as a 404, which the poller treats as "not visible yet".
  */
-import { tuningService, tuningTask } from '@yandex-cloud/nodejs-sdk/ai-tuning-v1';
-import { jobIdLabel, type TuningSpec } from '../../jobs/model.ts';
-import type { YandexTuningParams } from '../../jobs/yandex-params.ts';
 import type { Logger } from '../../logging/index.ts';
-import {
-  deploymentLabel,
-  isDatasetRowErrors,
-  type JobPage,
-  type ListJobsOptions,
-  type PreparedDatasets,
-  ProviderError,
-  type ProviderJob,
-  type TuningProvider,
-} from '../types.ts';
-import { managedLabel, maxListPageSize } from '../vertex/client.ts';
+import { isDatasetRowErrors, type PreparedDatasets, ProviderError, type TuningProvider } from '../types.ts';
 import { createAuthorizationSource, type YandexAuth } from './auth.ts';
 import {
   type DatasetRole,
@@ -49,15 +35,30 @@ import {
   readyDataset,
 } from './datasets.ts';
 import { deploymentScope } from './deployment-scope.ts';
-import { DraftRpcsUnimplemented, draftProbe, isDraftTask, tuneThroughDraft } from './drafts.ts';
+import { DraftRpcsUnimplemented, draftProbe, tuneThroughDraft } from './drafts.ts';
 import {
   createYandexChannel,
   createYandexClients,
   defaultYandexEndpoint,
   providerErrorFrom,
+  retrying,
+  sleep,
   type YandexClients,
 } from './grpc.ts';
-import { yandexToJobState } from './states.ts';
+import {
+  jobFromTuneOperation,
+  type TuneOperation,
+  taskIdOf,
+  taskJobName,
+  toProviderJob,
+} from './job-mapping.ts';
+import { toTuningRequest } from './request.ts';
+import { findJobByRecordId, listJobs, ownDraft, type TaskListingContext } from './task-listing.ts';
+
+// Also exported here, where they lived before request.ts and job-mapping.ts existed: code on
+// other branches may still import them from client.ts.
+export { statusName } from './job-mapping.ts';
+export { baseModelUri, toTextToTextParams, toTuningRequest } from './request.ts';
 
 export interface YandexProviderOptions {
   folderId: string;
@@ -92,68 +93,6 @@ export type YandexProvider = TuningProvider & {
   close(): void;
 };
 
-const namePattern = /^folders\/([^/]+)\/tuningTasks\/([^/]+)$/;
-
-/** `gpt://<folder>/<model>/latest` for a catalog name; a full gpt:// URI is used as given. */
-export function baseModelUri(baseModel: string, folderId: string): string {
-  if (/^[a-z]+:\/\//.test(baseModel)) return baseModel;
-  const [model, version] = baseModel.split('/');
-  return `gpt://${folderId}/${model}/${version ?? 'latest'}`;
-}
-
-/** Yandex task names allow `[A-Za-z0-9 _-]{3,100}`; anything else becomes '-'. */
-function taskName(spec: TuningSpec, recordId: string): string {
-  const raw = spec.tunedModelDisplayName ?? `tunedrop ${recordId}`;
-  const cleaned = raw.replace(/[^A-Za-z0-9 _-]/g, '-').slice(0, 100);
-  return cleaned.length >= 3 ? cleaned : `tunedrop ${recordId}`;
-}
-
-export function toTextToTextParams(params: YandexTuningParams | undefined) {
-  const p = params ?? {};
-  return tuningService.TextToTextCompletionTuningParams.fromPartial({
-    ...(p.seed !== undefined ? { seed: p.seed } : {}),
-    ...(p.lr !== undefined ? { lr: p.lr } : {}),
-    ...(p.nSamples !== undefined ? { nSamples: p.nSamples } : {}),
-    ...(p.additionalArguments !== undefined ? { additionalArguments: p.additionalArguments } : {}),
-    ...(p.lora ? { lora: p.lora } : {}),
-    ...(p.promptTune ? { promptTune: p.promptTune } : {}),
-    ...(p.scheduler ? { scheduler: p.scheduler } : {}),
-    ...(p.optimizer ? { optimizer: p.optimizer } : {}),
-  });
-}
-
-/** The Tune request for a spec; tunedrop's labels are merged over the user's. */
-export function toTuningRequest(
-  spec: TuningSpec,
-  recordId: string,
-  folderId: string,
-  datasets: { train: string; validation?: string },
-  deploymentId: string,
-) {
-  return tuningService.TuningRequest.fromPartial({
-    baseModelUri: baseModelUri(spec.baseModel, folderId),
-    trainDatasets: [{ datasetId: datasets.train, weight: 1 }],
-    ...(datasets.validation ? { validationDataset: { datasetId: datasets.validation, weight: 1 } } : {}),
-    textToTextCompletion: toTextToTextParams(spec.yandex),
-    name: taskName(spec, recordId),
-    description: spec.description ?? '',
-    labels: {
-      ...spec.labels,
-      [jobIdLabel]: recordId,
-      [managedLabel]: 'true',
-      [deploymentLabel]: deploymentId,
-    },
-  });
-}
-
-export const statusName = (status: tuningTask.TuningTask_Status): string =>
-  tuningTask.TuningTask_Status[status] ?? 'STATUS_UNSPECIFIED';
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** How long after a task finished a list still fetches its steps and errors. */
-const detailWindowMs = 24 * 60 * 60_000;
-
 export function createYandexProvider(options: YandexProviderOptions): YandexProvider {
   const { folderId, deploymentId, logger } = options;
   const channel = options.clients
@@ -170,73 +109,10 @@ export function createYandexProvider(options: YandexProviderOptions): YandexProv
     );
   const now = options.now ?? Date.now;
   const doFetch = options.fetch ?? globalThis.fetch;
-  const nameOf = (taskId: string) => `folders/${folderId}/tuningTasks/${taskId}`;
+  const nameOf = (taskId: string) => taskJobName(folderId, taskId);
   const scope = deploymentScope(deploymentId, nameOf, logger);
   const draftRpcsAvailable = draftProbe(clients, logger);
-
-  function taskIdOf(name: string): string {
-    const match = namePattern.exec(name);
-    if (!match?.[2])
-      throw new ProviderError(`not a Yandex tuning task name: ${name}`, 400, 'INVALID_ARGUMENT', false);
-    return match[2];
-  }
-
-  /** Safe to repeat: a few attempts with jitter on transient errors. */
-  async function retrying<T>(what: string, call: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await call();
-      } catch (raw) {
-        const error = providerErrorFrom(raw, what);
-        if (!error.transient || attempt >= 3) throw error;
-        await sleep(Math.random() * 250 * 2 ** (attempt - 1));
-      }
-    }
-  }
-
-  /**
-   * A task as tunedrop sees it: steps from its Operation, a failure's reason from ListErrors.
-   * `detailed` false skips those two calls (a list of long-finished tasks needs neither).
-   */
-  async function toProviderJob(task: tuningTask.TuningTask, detailed = true): Promise<ProviderJob> {
-    const providerState = statusName(task.status);
-    const job: ProviderJob = {
-      name: nameOf(task.taskId),
-      providerState,
-      state: yandexToJobState(providerState),
-      labels: task.labels,
-    };
-    if (task.createdAt) job.createTime = task.createdAt.toISOString();
-    const updated = task.finishedAt ?? task.startedAt;
-    if (updated) job.updateTime = updated.toISOString();
-    if (task.targetModelUri) job.result = { tunedModel: task.targetModelUri };
-    if (!detailed) return job;
-    const operationId = task.operationId || task.taskId;
-    try {
-      const operation = await clients.operations.get({ operationId });
-      if (operation.metadata?.value?.length) {
-        const metadata = tuningService.TuningMetadata.decode(operation.metadata.value);
-        if (metadata.totalSteps > 0) {
-          job.progress = { totalSteps: metadata.totalSteps, currentStep: metadata.currentStep };
-        }
-      }
-      if (operation.error && job.state === 'FAILED')
-        job.error = { code: operation.error.code, message: operation.error.message };
-    } catch (error) {
-      logger?.debug('yandex operation not readable; no progress this time', { operationId, error });
-    }
-    if (job.state === 'FAILED') {
-      try {
-        const { tuningError } = await clients.tuning.listErrors({ tuningTaskId: task.taskId });
-        const messages = tuningError.map((error) => error.message).filter(Boolean);
-        if (messages.length) job.error = { code: job.error?.code ?? 'FAILED', message: messages.join('; ') };
-      } catch (error) {
-        logger?.warn('yandex ListErrors failed', { taskId: task.taskId, error });
-      }
-      job.error ??= { code: 'FAILED', message: 'the tuning task failed (Yandex gave no reason)' };
-    }
-    return job;
-  }
+  const listing: TaskListingContext = { clients, nameOf, logger, folderId, scope, now };
 
   /** The id of a READY dataset with this record's bytes for a role (datasets.ts). */
   function ensure(uri: string, recordId: string, role: DatasetRole): Promise<string> {
@@ -262,64 +138,6 @@ export function createYandexProvider(options: YandexProviderOptions): YandexProv
     await deleteDataset(clients, datasetId).catch((error: unknown) =>
       logger?.warn('yandex dataset not deleted; the poller retries', { datasetId, error }),
     );
-  }
-
-  /** This record's task still in DRAFT (an interrupted CreateDraft + TuneDraft), if any. */
-  async function ownDraft(recordId: string): Promise<string | undefined> {
-    let pageToken = '';
-    do {
-      const page = await retrying('TuningService.List', () =>
-        clients.tuning.list(
-          tuningService.ListTuningsRequest.fromPartial({ folderId, pageSize: maxListPageSize, pageToken }),
-        ),
-      );
-      // Only this deployment's: another's draft of the same record id (same bucket object) is its
-      // own to tune.
-      const draft = page.tuningTasks.find(
-        (task) => isDraftTask(task) && scope.ours(task.labels) && task.labels[jobIdLabel] === recordId,
-      );
-      if (draft) return draft.taskId;
-      pageToken = page.nextPageToken;
-    } while (pageToken);
-    return undefined;
-  }
-
-  async function listJobs(list: ListJobsOptions = {}): Promise<JobPage> {
-    const labels = Object.entries(list.labels ?? {});
-    const createdAfter = list.createdAfter ? Date.parse(list.createdAfter) : undefined;
-    const page = await retrying('TuningService.List', () =>
-      clients.tuning.list(
-        tuningService.ListTuningsRequest.fromPartial({
-          folderId,
-          pageSize: list.pageSize ?? maxListPageSize,
-          pageToken: list.pageToken ?? '',
-        }),
-      ),
-    );
-    // List filters only by status; labels, states and the creation time are checked here. A DRAFT
-    // (left by an interrupted CreateDraft + TuneDraft) was never started and is createJob's to
-    // tune: a poller adopting it as a record's job would never start it, or would track it
-    // instead of the billed task. Another deployment's task (or one of an older tunedrop, which may
-    // be anyone's) is never listed: the poller would not track it, but startJob would adopt it,
-    // or cancel it as a duplicate, if a record id matched (two deployments on one bucket).
-    scope.noteUnlabelled(page.tuningTasks);
-    const wanted = page.tuningTasks.filter(
-      (task) =>
-        !isDraftTask(task) &&
-        scope.ours(task.labels) &&
-        labels.every(([key, value]) => task.labels[key] === value) &&
-        (!list.states || list.states.includes(yandexToJobState(statusName(task.status)))) &&
-        (createdAfter === undefined || !task.createdAt || task.createdAt.getTime() >= createdAfter),
-    );
-    const jobs: ProviderJob[] = [];
-    // The poller lists every managed task on each run: only tasks still running, or finished in
-    // the last day (whose record may not know it yet), cost the Operation and ListErrors calls.
-    const recent = now() - detailWindowMs;
-    for (const task of wanted) {
-      const finished = task.finishedAt?.getTime();
-      jobs.push(await toProviderJob(task, finished === undefined || finished >= recent));
-    }
-    return page.nextPageToken ? { jobs, nextPageToken: page.nextPageToken } : { jobs };
   }
 
   return {
@@ -369,9 +187,9 @@ export function createYandexProvider(options: YandexProviderOptions): YandexProv
         { train, ...(validation ? { validation } : {}) },
         deploymentId,
       );
-      let operation: Awaited<ReturnType<typeof clients.tuning.tune>> | undefined;
+      let operation: TuneOperation | undefined;
       if (await draftRpcsAvailable()) {
-        const left = await ownDraft(recordId);
+        const left = await ownDraft(listing, recordId);
         try {
           operation = await tuneThroughDraft(clients, request, left);
         } catch (error) {
@@ -388,20 +206,7 @@ export function createYandexProvider(options: YandexProviderOptions): YandexProv
           throw providerErrorFrom(error, 'TuningService.Tune');
         }
       }
-      const metadata = operation.metadata?.value?.length
-        ? tuningService.TuningMetadata.decode(operation.metadata.value)
-        : undefined;
-      const taskId = metadata?.tuningTaskId || operation.id;
-      const providerState = statusName(metadata?.status ?? tuningTask.TuningTask_Status.CREATED);
-      const job: ProviderJob = {
-        name: nameOf(taskId),
-        providerState,
-        state: yandexToJobState(providerState),
-        labels: request.labels,
-        createTime: (operation.createdAt ?? new Date(now())).toISOString(),
-      };
-      if (metadata && metadata.totalSteps > 0)
-        job.progress = { totalSteps: metadata.totalSteps, currentStep: metadata.currentStep };
+      const job = jobFromTuneOperation(operation, request.labels, nameOf, now);
       logger?.info('yandex tuning task created', { recordId, jobName: job.name, operationId: operation.id });
       return job;
     },
@@ -413,31 +218,12 @@ export function createYandexProvider(options: YandexProviderOptions): YandexProv
       );
       if (!task)
         throw new ProviderError(`TuningService.Describe: no task ${tuningTaskId}`, 404, 'NOT_FOUND', false);
-      return toProviderJob(task);
+      return toProviderJob(listing, task);
     },
 
-    listJobs,
+    listJobs: (list) => listJobs(listing, list),
 
-    async findJobByRecordId(recordId) {
-      let pageToken: string | undefined;
-      const found: ProviderJob[] = [];
-      do {
-        const page = await listJobs({
-          labels: { [jobIdLabel]: recordId },
-          pageSize: maxListPageSize,
-          ...(pageToken ? { pageToken } : {}),
-        });
-        // listJobs leaves out drafts (never started: createJob tunes them).
-        found.push(...page.jobs);
-        pageToken = page.nextPageToken;
-      } while (pageToken);
-      if (found.length > 1)
-        logger?.warn('more than one yandex task carries one record id', {
-          recordId,
-          jobs: found.map((job) => job.name),
-        });
-      return found.sort((a, b) => (a.createTime ?? '').localeCompare(b.createTime ?? ''))[0];
-    },
+    findJobByRecordId: (recordId) => findJobByRecordId(listing, recordId),
 
     async cancelJob(name) {
       const tuningTaskId = taskIdOf(name);

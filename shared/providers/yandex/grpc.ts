@@ -4,7 +4,7 @@
  * is the local emulator), the SDK's generated clients for DatasetService, TuningService and
  * OperationService built with the SDK's own client factory, the token put in each call's metadata
  * (the SDK's Session always uses TLS and Bearer tokens only, so it is not used), and gRPC errors
- * turned into ProviderErrors. Operations are polled on the same llm host, as Yandex's docs and
+ * turned into ProviderErrors (and repeatable calls retried on transient ones). Operations are polled on the same llm host, as Yandex's docs and
  * Python SDK do (the Node SDK's default operation host differs).
  */
 import { ChannelCredentials } from '@grpc/grpc-js';
@@ -117,3 +117,21 @@ export function providerErrorFrom(error: unknown, what: string): ProviderError {
 
 export const isGrpcStatus = (error: unknown, status: Status) =>
   error instanceof ClientError && error.code === status;
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A call that is safe to repeat (a read, a Cancel), tried a few times with jitter on transient
+ * errors. Never for Tune: it has no idempotency key, so a retry can start a second billed task.
+ */
+export async function retrying<T>(what: string, call: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (raw) {
+      const error = providerErrorFrom(raw, what);
+      if (!error.transient || attempt >= 3) throw error;
+      await sleep(Math.random() * 250 * 2 ** (attempt - 1));
+    }
+  }
+}

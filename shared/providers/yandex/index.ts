@@ -6,15 +6,7 @@ export {
   serviceAccountJwt,
   type YandexAuth,
 } from './auth.ts';
-export {
-  baseModelUri,
-  createYandexProvider,
-  statusName,
-  toTextToTextParams,
-  toTuningRequest,
-  type YandexProvider,
-  type YandexProviderOptions,
-} from './client.ts';
+export { createYandexProvider, type YandexProvider, type YandexProviderOptions } from './client.ts';
 export { datasetRoleLabel, defaultChunkBytes, ensureDataset, rejectedDataset } from './datasets.ts';
 export {
   createYandexChannel,
@@ -22,6 +14,8 @@ export {
   defaultYandexEndpoint,
   providerErrorFrom,
 } from './grpc.ts';
+export { statusName } from './job-mapping.ts';
+export { baseModelUri, toTextToTextParams, toTuningRequest } from './request.ts';
 export {
   isYandexTuningState,
   type YandexTuningState,
