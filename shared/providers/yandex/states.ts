@@ -1,6 +1,6 @@
 /**
  * The one table from Yandex Cloud Foundation Models (AI Studio) `TuningTask.Status` to tunedrop's
- * provider-neutral JobState, in the same shape as the Vertex table; the Yandex client (client.ts)
+ * provider-neutral JobState, in the same shape as the Vertex table; the Yandex client (job-mapping.ts)
  * maps every task status it reads through it.
  *
  * Sources: yandex-cloud/cloudapi yandex/cloud/ai/tuning/v1/tuning_task.proto (STATUS_UNSPECIFIED,
