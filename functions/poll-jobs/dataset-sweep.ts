@@ -12,11 +12,15 @@
  * Only this deployment's datasets (its deployment label) are considered: several deployments may
  * share a provider folder, and to each the other's records are missing, so their live jobs' and
  * drafts' datasets would look orphaned. A dataset without a deployment label (made by an older
- * tunedrop) may be anyone's: it is never deleted, and logged once per process with what to do.
+ * tunedrop) may be anyone's: it is freed only when one of this deployment's records names it, and
+ * otherwise kept and logged once per process with what to do.
  */
 import { isTerminal, type JobStore } from '../../shared/jobs/index.ts';
 import type { Logger } from '../../shared/logging/index.ts';
 import { deploymentLabel, type HeldDataset, type TuningProvider } from '../../shared/providers/index.ts';
+
+/** In `failuresLogged` once the unlabelled datasets no record here names were logged. */
+const unlabelledMarker = 'unlabelled';
 
 export interface SweepDeps {
   provider: TuningProvider;
@@ -29,8 +33,8 @@ export interface SweepDeps {
   orphanGraceMs: number;
   /**
    * Dataset ids whose failed delete, or whose keeping for want of a creation time (`undated:<id>`),
-   * was logged already (per process): logged once. `unlabelled` once datasets without a deployment
-   * label were logged.
+   * was logged already (per process): logged once; `unlabelledMarker` once the datasets no
+   * deployment claims were.
    */
   failuresLogged: Set<string>;
 }
@@ -42,18 +46,41 @@ export interface SweepResult {
   failed: number;
 }
 
-/** Keeps this deployment's datasets; logs (once per process) those no deployment claims. */
-export function ownDatasets(deps: SweepDeps, listed: readonly HeldDataset[]): HeldDataset[] {
-  const unlabelled = listed.filter((dataset) => dataset.deployment === undefined);
-  if (unlabelled.length > 0 && !deps.failuresLogged.has('unlabelled')) {
-    deps.failuresLogged.add('unlabelled');
+/** A dataset this deployment may free, and whether it is proven so by a record naming it. */
+interface OwnDataset {
+  dataset: HeldDataset;
+  namedByOwnRecord: boolean;
+}
+
+/** Whether one of this deployment's records names the dataset (ingest recorded its id). */
+async function namedByOwnRecord(deps: SweepDeps, dataset: HeldDataset): Promise<boolean> {
+  const datasets = (await deps.store.get(dataset.recordId))?.provider.datasets;
+  return datasets?.train === dataset.id || datasets?.validation === dataset.id;
+}
+
+/**
+ * This deployment's datasets: labelled with its id, or made before the label and named by one of
+ * its records (so an upgrade does not leak the datasets of the jobs it had). Logs (once per
+ * process) the unlabelled ones no record here names: they may be another deployment's.
+ */
+export async function ownDatasets(deps: SweepDeps, listed: readonly HeldDataset[]): Promise<OwnDataset[]> {
+  const own: OwnDataset[] = [];
+  const unclaimed: HeldDataset[] = [];
+  for (const dataset of listed) {
+    if (dataset.deployment === deps.deploymentId) own.push({ dataset, namedByOwnRecord: false });
+    else if (dataset.deployment !== undefined) continue;
+    else if (await namedByOwnRecord(deps, dataset)) own.push({ dataset, namedByOwnRecord: true });
+    else unclaimed.push(dataset);
+  }
+  if (unclaimed.length > 0 && !deps.failuresLogged.has(unlabelledMarker)) {
+    deps.failuresLogged.add(unlabelledMarker);
     deps.logger.warn(
-      `provider datasets without the ${deploymentLabel} label (made by an older tunedrop) are kept: they may be another deployment's. ` +
+      `provider datasets without the ${deploymentLabel} label (made by an older tunedrop) and named by no record here are kept: they may be another deployment's. ` +
         `Label this deployment's ${deploymentLabel}=${deps.deploymentId} to let it free them, or delete them by hand once no job needs them`,
       {
         deploymentId: deps.deploymentId,
-        count: unlabelled.length,
-        datasets: unlabelled.slice(0, 20).map((dataset) => ({
+        count: unclaimed.length,
+        datasets: unclaimed.slice(0, 20).map((dataset) => ({
           provider: dataset.provider,
           datasetId: dataset.id,
           jobId: dataset.recordId,
@@ -61,7 +88,7 @@ export function ownDatasets(deps: SweepDeps, listed: readonly HeldDataset[]): He
       },
     );
   }
-  return listed.filter((dataset) => dataset.deployment === deps.deploymentId);
+  return own;
 }
 
 /** Whether a dataset is still needed: its record is live, or it may be an ingest in progress. */
@@ -91,20 +118,20 @@ export async function sweepDatasets(deps: SweepDeps): Promise<SweepResult | unde
   const { provider, logger } = deps;
   if (!provider.heldDatasets || !provider.deleteDataset) return undefined;
   const result: SweepResult = { held: 0, deleted: 0, failed: 0 };
-  let held: HeldDataset[];
+  let held: OwnDataset[];
   try {
     // Another deployment's are its own to free; its records are not in this store.
-    held = ownDatasets(deps, await provider.heldDatasets());
+    held = await ownDatasets(deps, await provider.heldDatasets());
   } catch (error) {
-    logger.warn('listing the datasets the provider holds failed; the next run retries', { error });
+    logger.warn('reading the datasets the provider holds failed; the next run retries', { error });
     result.failed++;
     return result;
   }
   result.held = held.length;
-  for (const dataset of held) {
+  for (const { dataset, namedByOwnRecord } of held) {
     try {
       if (await needed(deps, dataset)) continue;
-      await provider.deleteDataset(dataset);
+      await provider.deleteDataset(dataset, { namedByOwnRecord });
       result.deleted++;
       deps.failuresLogged.delete(dataset.id);
     } catch (error) {

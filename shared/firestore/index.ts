@@ -3,8 +3,10 @@ export {
   defaultWriteSettings,
   describeFirestoreError,
   FirestoreContentionError,
+  isRetryableRead,
   isRetryableWrite,
   type ReadModifyWriteOptions,
   readModifyWrite,
   retryDelayMs,
+  writeTokenField,
 } from './read-modify-write.ts';

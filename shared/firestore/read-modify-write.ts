@@ -22,23 +22,36 @@
  * is nothing left to do (the claim is taken) stops there, so a burst settles in two rounds.
  * `modify` may run several times, so it must be pure: everything it needs is in the snapshot.
  * Transient codes (UNAVAILABLE, DEADLINE_EXCEEDED, ABORTED, RESOURCE_EXHAUSTED) are retried the
- * same way: a write whose answer was lost is then either visible in the next read or refused by
- * its precondition, never applied twice.
+ * same way. A write whose answer was lost may have landed (the client itself resends a commit on
+ * UNAVAILABLE, and the resend is then refused by the precondition the first one satisfied): every
+ * write carries a token of its call (`writeTokenField`), and a retry that reads its own token back
+ * returns what that write decided instead of deciding again on its own result. Otherwise a claim
+ * whose reply was lost would look like somebody else's claim, and counters would count twice.
+ * Only a write's refusal means "overtaken": a read's FAILED_PRECONDITION or NOT_FOUND (a
+ * Datastore-mode or missing database) is a configuration error, not retried.
  *
  * A write that needed retries is logged once, as one line; one that runs out of attempts throws a
  * `FirestoreContentionError` (transient: the platform retries the request) whose log entry is one
  * line too, without a stack, since the stack of a refused precondition says nothing.
  */
+import { randomUUID } from 'node:crypto';
 import {
   type DocumentData,
   type DocumentReference,
   type DocumentSnapshot,
+  FieldPath,
   FieldValue,
 } from '@google-cloud/firestore';
 import { TransientError } from '../errors/index.ts';
 import type { Logger } from '../logging/index.ts';
 
-/** gRPC codes that mean "another writer got there first": read again and decide again. */
+/**
+ * The field that carries the token of the call that last wrote a document. Readers' schemas
+ * ignore it (zod strips unknown keys).
+ */
+export const writeTokenField = 'lastWriteToken';
+
+/** gRPC codes of a refused write that mean "another writer got there first": decide again. */
 const conflictCodes = new Set<unknown>([
   5, // NOT_FOUND: the document was deleted between the read and the update
   6, // ALREADY_EXISTS: another writer created the document between the read and the create
@@ -58,10 +71,15 @@ const transientCodes = new Set<unknown>([
 
 const codeOf = (error: unknown) => (error as { code?: unknown } | undefined)?.code;
 
-/** True for errors a new read and write can fix. */
+/** True for errors of a write that a new read and write can fix. */
 export function isRetryableWrite(error: unknown): boolean {
   const code = codeOf(error);
   return conflictCodes.has(code) || transientCodes.has(code);
+}
+
+/** True for errors of a read that a new read can fix (a read is never "overtaken"). */
+export function isRetryableRead(error: unknown): boolean {
+  return transientCodes.has(codeOf(error));
 }
 
 /** What a failed attempt says, as `9 FAILED_PRECONDITION: …` (never a stack). */
@@ -131,14 +149,16 @@ export function retryDelayMs(
 /**
  * The update that makes the stored document equal to `next`: every field of `next`, and a delete
  * for each top-level field the stored one has and `next` lacks (an update only touches the fields
- * it names, and a precondition is only available on update, not on set).
+ * it names, and a precondition is only available on update, not on set). Fields are named by
+ * FieldPath, so a key is never split at a dot.
  */
-function replacement(stored: DocumentData, next: DocumentData): DocumentData {
-  const update: DocumentData = { ...next };
+function replacement(stored: DocumentData, next: DocumentData): unknown[] {
+  const pairs: unknown[] = [];
+  for (const [field, value] of Object.entries(next)) pairs.push(new FieldPath(field), value);
   for (const field of Object.keys(stored)) {
-    if (!(field in next)) update[field] = FieldValue.delete();
+    if (!(field in next)) pairs.push(new FieldPath(field), FieldValue.delete());
   }
-  return update;
+  return pairs;
 }
 
 /** Writes `data` in place of what `snapshot` read, unless the document changed since. */
@@ -147,7 +167,15 @@ async function writeIfUnchanged(ref: DocumentReference, snapshot: DocumentSnapsh
     await ref.create(data);
     return;
   }
-  await ref.update(replacement(snapshot.data() ?? {}, data), { lastUpdateTime: snapshot.updateTime });
+  const [firstField, firstValue, ...rest] = replacement(snapshot.data() ?? {}, data);
+  await ref.update(firstField as FieldPath, firstValue, ...rest, { lastUpdateTime: snapshot.updateTime });
+}
+
+/** Where an attempt failed: a read is retried only for transient codes, a write for conflicts too. */
+class WriteRefused extends Error {
+  constructor(readonly refusal: unknown) {
+    super(describeFirestoreError(refusal));
+  }
 }
 
 export async function readModifyWrite<T>(
@@ -161,13 +189,30 @@ export async function readModifyWrite<T>(
     maxDelayMs: options.maxDelayMs ?? defaultWriteSettings.maxDelayMs,
   };
   const sleep = options.sleep ?? realSleep;
+  const token = randomUUID();
+  /** What the last attempt that wrote decided: the answer if its write turns out to have landed. */
+  let written: { result: T } | undefined;
   let lastError: unknown;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     if (attempt > 1) await sleep(retryDelayMs(attempt - 1, delays, options.random));
     try {
       const snapshot = await ref.get();
+      if (written && snapshot.get(writeTokenField) === token) {
+        options.logger?.info('firestore write landed though its answer was lost; not decided again', {
+          document: options.label,
+          attempts: attempt,
+          lastError: describeFirestoreError(lastError),
+        });
+        return written.result;
+      }
       const decision = modify(snapshot);
-      if (decision.write !== undefined) await writeIfUnchanged(ref, snapshot, decision.write);
+      if (decision.write !== undefined) {
+        written = { result: decision.result };
+        const contents = { ...decision.write, [writeTokenField]: token };
+        await writeIfUnchanged(ref, snapshot, contents).catch((error: unknown) => {
+          throw new WriteRefused(error);
+        });
+      }
       if (attempt > 1) {
         options.logger?.info('firestore write was contended; committed after a retry', {
           document: options.label,
@@ -177,8 +222,10 @@ export async function readModifyWrite<T>(
       }
       return decision.result;
     } catch (error) {
-      if (!isRetryableWrite(error)) throw error;
-      lastError = error;
+      const refused = error instanceof WriteRefused;
+      const cause = refused ? error.refusal : error;
+      if (!(refused ? isRetryableWrite(cause) : isRetryableRead(cause))) throw cause;
+      lastError = cause;
     }
   }
   options.logger?.warn('firestore write gave up: still contended after its last attempt', {

@@ -68,11 +68,6 @@ export function createFirestore({ project, databaseId }: FirestoreClientOptions)
 export interface FirestoreJobStoreOptions {
   firestore: Firestore;
   collection: string;
-  /**
-   * How many read-and-write rounds a contended `update` makes before it gives up with a
-   * FirestoreContentionError (transient); retries wait a short jittered delay (shared/firestore).
-   */
-  maxWriteAttempts?: number;
   /** Where a contended write is logged (one line); silent without it. */
   logger?: Logger;
 }
@@ -121,7 +116,6 @@ const activeStates = jobStates.filter((state) => !terminalStates.includes(state)
 export function createFirestoreJobStore(options: FirestoreJobStoreOptions): JobStore {
   const { firestore } = options;
   const collection = firestore.collection(options.collection);
-  const maxAttempts = options.maxWriteAttempts;
 
   const readAll = async (query: Query) =>
     (await query.get()).docs.map((doc) => fromDocument(doc.id, doc.data()));
@@ -161,7 +155,7 @@ export function createFirestoreJobStore(options: FirestoreJobStoreOptions): JobS
           if (JSON.stringify(document) === JSON.stringify(toDocument(current))) return { result: current };
           return { write: document, result: record };
         },
-        { label: `${options.collection}/${id}`, maxAttempts, logger: options.logger },
+        { label: `${options.collection}/${id}`, logger: options.logger },
       );
     },
 

@@ -9,6 +9,7 @@ export {
 export {
   type CreateJobContext,
   type DatasetRowErrors,
+  type DeleteDatasetOptions,
   deploymentLabel,
   type FindJobOptions,
   type HeldDataset,

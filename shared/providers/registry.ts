@@ -11,6 +11,7 @@
 import type { TuningSpec } from '../jobs/model.ts';
 import { type Cursor, decodePageToken, encodePageToken, firstCursors, shareOf } from './composite-page.ts';
 import {
+  type DeleteDatasetOptions,
   type HeldDataset,
   type JobPage,
   type ListJobsOptions,
@@ -77,8 +78,8 @@ export function createProviderRegistry(providers: readonly TuningProvider[]): Pr
               if (provider.heldDatasets) held.push(...(await provider.heldDatasets()));
             return held;
           },
-          async deleteDataset(dataset: HeldDataset) {
-            await named(dataset.provider).deleteDataset?.(dataset);
+          async deleteDataset(dataset: HeldDataset, options?: DeleteDatasetOptions) {
+            await named(dataset.provider).deleteDataset?.(dataset, options);
           },
         }
       : {}),

@@ -77,7 +77,6 @@ export interface CreateJobContext {
   datasets?: PreparedDatasets;
 }
 
-/** A dataset a provider holds for a tunedrop record (what deleteDataset frees). */
 /**
  * The label that carries the deployment's identity (config deploymentId) on what tunedrop creates
  * at a provider folder several deployments may share: each lists, adopts, cancels and frees only
@@ -85,16 +84,26 @@ export interface CreateJobContext {
  */
 export const deploymentLabel = 'tunedrop-deployment';
 
+/** A dataset a provider holds for a tunedrop record (what deleteDataset frees). */
 export interface HeldDataset {
   provider: string;
   id: string;
   recordId: string;
   /**
    * Its deploymentLabel value: whose it is. Absent on a dataset made by a tunedrop that did not
-   * label per deployment yet: it may be anyone's, so no sweep ever deletes it.
+   * label per deployment yet: it may be anyone's, so a sweep deletes it only when one of its own
+   * records names it (DeleteDatasetOptions).
    */
   deployment?: string;
   createTime?: string;
+}
+
+export interface DeleteDatasetOptions {
+  /**
+   * The caller found the dataset's id in one of this deployment's records (`provider.datasets`):
+   * proof that a dataset made before deployments were labelled is this deployment's to free.
+   */
+  namedByOwnRecord?: boolean;
 }
 
 export interface FindJobOptions {
@@ -122,7 +131,7 @@ export interface TuningProvider {
   /** Every dataset the provider holds for a tunedrop record (to free those no longer needed). */
   heldDatasets?(): Promise<HeldDataset[]>;
   /** Deletes a held dataset; one already gone is not an error. */
-  deleteDataset?(dataset: HeldDataset): Promise<void>;
+  deleteDataset?(dataset: HeldDataset, options?: DeleteDatasetOptions): Promise<void>;
   getJob(name: string): Promise<ProviderJob>;
   listJobs(options?: ListJobsOptions): Promise<JobPage>;
   /** The job labelled with this record id, if one exists: what a retry adopts instead of creating. */

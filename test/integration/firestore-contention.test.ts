@@ -9,7 +9,7 @@
 import type { DocumentReference, DocumentSnapshot, Firestore } from '@google-cloud/firestore';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFirestoreLease } from '../../functions/poll-jobs/lease.ts';
-import { readModifyWrite } from '../../shared/firestore/index.ts';
+import { readModifyWrite, writeTokenField } from '../../shared/firestore/index.ts';
 import { createFirestore } from '../../shared/jobs/index.ts';
 import { createMemoryLogger } from '../../shared/logging/index.ts';
 import { uniqueName } from '../support/names.ts';
@@ -132,26 +132,29 @@ describe('Firestore contention on the emulator', () => {
     // Without the precondition the stale decision (0 + 1) would have overwritten the 100.
     expect(result).toBe(101);
     expect(decisions).toBe(2);
-    expect((await ref.get()).data()).toEqual({ count: 101 });
+    expect((await ref.get()).data()).toMatchObject({ count: 101 });
   });
 
   it('creates an absent document only if nobody created it since the read', async () => {
     const ref = firestore.collection(uniqueName('counters')).doc('new');
     const raced = racedOnFirstRead(ref, () => ref.create({ count: 7 }));
     expect(await readModifyWrite(raced, increment, { label: 'counters/new' })).toBe(8);
-    expect((await ref.get()).data()).toEqual({ count: 8 });
+    expect((await ref.get()).get('count')).toBe(8);
   });
 
   it('replaces the stored document whole: a field the new contents lack is removed', async () => {
     const ref = firestore.collection(uniqueName('records')).doc('r');
-    await ref.set({ state: 'QUEUED', provider: { intent: 't0', jobName: 'j' }, error: { code: 503 } });
-    await readModifyWrite(
-      ref,
-      () => ({ write: { state: 'PENDING', provider: { jobName: 'j' } }, result: 0 }),
-      {
-        label: 'records/r',
-      },
-    );
-    expect((await ref.get()).data()).toEqual({ state: 'PENDING', provider: { jobName: 'j' } });
+    await ref.set({
+      state: 'QUEUED',
+      provider: { intent: 't0', jobName: 'j' },
+      error: { code: 503 },
+      'dotted.key': 1,
+    });
+    const next = { state: 'PENDING', provider: { jobName: 'j' }, labels: { 'a.b': 'c' } };
+    await readModifyWrite(ref, () => ({ write: next, result: 0 }), { label: 'records/r' });
+    const { [writeTokenField]: token, ...stored } = (await ref.get()).data() ?? {};
+    expect(stored).toEqual(next);
+    // The token of the call that wrote it, by which a retry recognises its own landed write.
+    expect(token).toEqual(expect.any(String));
   });
 });

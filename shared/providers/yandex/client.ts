@@ -17,8 +17,10 @@
  * Every task and dataset carries this deployment's label (`tunedrop-deployment`), and every list,
  * lookup, draft search and dataset delete keeps to it, so one deployment never adopts, cancels,
  * tunes or frees another's. What an older tunedrop made (no deployment label) may be anyone's:
- * it is never listed, adopted or deleted, only logged once per process; a record that names such a
- * task still follows it by name (getJob), so jobs in flight across the upgrade finish normally.
+ * a task is seen only by a lookup of its record id (adopted by an interrupted start from before the
+ * upgrade, rather than tuned again), a dataset is freed only when this deployment's record names
+ * it; a record that names such a task follows it by name (getJob), so jobs in flight across the
+ * upgrade finish normally.
  *
  * Jobs are read from tasks as job-mapping.ts describes. Describe answers NOT_FOUND for the first
  * seconds after Tune: getJob reports that as a 404, which the poller treats as "not visible yet".
@@ -162,10 +164,10 @@ export function createYandexProvider(options: YandexProviderOptions): YandexProv
 
     heldDatasets: () => retrying('DatasetService.List', () => listHeldDatasets(clients, folderId)),
 
-    async deleteDataset(dataset) {
+    async deleteDataset(dataset, deleteOptions) {
       // The sweep keeps to its deployment (dataset-sweep.ts); checked here as well, since a
       // delete cannot be undone and may fail another deployment's live job or draft.
-      scope.checkDeletable(dataset);
+      scope.checkDeletable(dataset, deleteOptions);
       await deleteDataset(clients, dataset.id);
       logger?.info('yandex dataset deleted', { datasetId: dataset.id, recordId: dataset.recordId });
     },

@@ -61,14 +61,17 @@ export async function listJobs(context: TaskListingContext, list: ListJobsOption
   // List filters only by status; labels, states and the creation time are checked here. A DRAFT
   // (left by an interrupted CreateDraft + TuneDraft) was never started and is createJob's to
   // tune: a poller adopting it as a record's job would never start it, or would track it
-  // instead of the billed task. Another deployment's task (or one of an older tunedrop, which may
-  // be anyone's) is never listed: the poller would not track it, but startJob would adopt it,
-  // or cancel it as a duplicate, if a record id matched (two deployments on one bucket).
+  // instead of the billed task. Another deployment's task is never listed: the poller would not
+  // track it, but startJob would adopt it, or cancel it as a duplicate, if a record id matched
+  // (two deployments on one bucket). A task an older tunedrop made (no deployment label) is listed
+  // only to a lookup by record id: it may be this deployment's own start from before the upgrade,
+  // and missing it would tune again (a second billed task) or record a cancel while it runs.
   scope.noteUnlabelled(page.tuningTasks);
+  const byRecordId = list.labels?.[jobIdLabel] !== undefined;
   const wanted = page.tuningTasks.filter(
     (task) =>
       !isDraftTask(task) &&
-      scope.ours(task.labels) &&
+      (scope.ours(task.labels) || (byRecordId && scope.unlabelled(task.labels))) &&
       labels.every(([key, value]) => task.labels[key] === value) &&
       (!list.states || list.states.includes(yandexToJobState(statusName(task.status)))) &&
       (createdAfter === undefined || !task.createdAt || task.createdAt.getTime() >= createdAfter),

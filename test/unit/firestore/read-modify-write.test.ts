@@ -14,29 +14,37 @@ const refused = () =>
 
 /**
  * A document whose first `failures` writes are refused with `error()`, as Firestore refuses a
- * write whose precondition no longer holds. `counts` has the reads and the writes tried.
+ * write whose precondition no longer holds; with `landing`, those writes are stored all the same
+ * (a write whose answer was lost). `counts` has the reads and the writes tried.
  */
-function fakeDocument(failures: number, error: () => Error = refused) {
+function fakeDocument(failures: number, error: () => Error = refused, options: { landing?: boolean } = {}) {
   const counts = { reads: 0, writes: 0 };
   let stored: DocumentData = { count: 0 };
-  const write = async (data: DocumentData) => {
+  /** Takes the field/value pairs of `update(field, value, ..., precondition)`. */
+  const update = async (...args: unknown[]) => {
     counts.writes++;
-    if (counts.writes <= failures) throw error();
-    stored = data;
+    const next: DocumentData = {};
+    for (let i = 0; i + 1 < args.length; i += 2) {
+      next[String(args[i])] = args[i + 1];
+    }
+    const refusedNow = counts.writes <= failures;
+    if (!refusedNow || options.landing) stored = next;
+    if (refusedNow) throw error();
   };
   const ref = {
     get: async () => {
       counts.reads++;
+      const data = stored;
       return {
         exists: true,
         updateTime: { v: counts.reads },
-        data: () => stored,
+        data: () => data,
+        get: (field: string) => data[field],
       } as unknown as DocumentSnapshot;
     },
-    update: write,
-    create: write,
+    update,
   } as unknown as DocumentReference;
-  return { ref, counts };
+  return { ref, counts, stored: () => stored };
 }
 
 const increment = (snapshot: DocumentSnapshot) => {
@@ -89,6 +97,51 @@ describe('readModifyWrite', () => {
     expect(logged.message).toContain('gave up after 4 attempt(s)');
     expect(logged).not.toHaveProperty('stack');
     expect(logger.entries.filter((entry) => entry.severity === 'WARNING')).toHaveLength(1);
+  });
+
+  it('answers from a write that landed though its answer was lost, instead of deciding again', async () => {
+    const unavailable = () => Object.assign(new Error('14 UNAVAILABLE: connection reset'), { code: 14 });
+    const document = fakeDocument(1, unavailable, { landing: true });
+    const logger = createMemoryLogger();
+    let decisions = 0;
+    const result = await readModifyWrite(
+      document.ref,
+      (snapshot) => {
+        decisions++;
+        return increment(snapshot);
+      },
+      { label: 'jobs/j1', logger, ...noSleep },
+    );
+    // Deciding again on its own write would have counted twice (2) or seen its own claim as another's.
+    expect(result).toBe(1);
+    expect(decisions).toBe(1);
+    expect(document.stored().count).toBe(1);
+    expect(logger.entries[0]?.message).toBe(
+      'firestore write landed though its answer was lost; not decided again',
+    );
+  });
+
+  it('retries a read only for transient codes: a refused read is a configuration error', async () => {
+    const failedRead = (code: number) => {
+      let reads = 0;
+      const ref = {
+        get: async () => {
+          reads++;
+          throw Object.assign(new Error(`${code} read refused`), { code });
+        },
+      } as unknown as DocumentReference;
+      return { ref, reads: () => reads };
+    };
+    const datastoreMode = failedRead(9);
+    await expect(readModifyWrite(datastoreMode.ref, increment, { label: 'a/b', ...noSleep })).rejects.toThrow(
+      '9 read refused',
+    );
+    expect(datastoreMode.reads()).toBe(1);
+    const flaky = failedRead(14);
+    await expect(
+      readModifyWrite(flaky.ref, increment, { label: 'a/b', maxAttempts: 3, ...noSleep }),
+    ).rejects.toBeInstanceOf(FirestoreContentionError);
+    expect(flaky.reads()).toBe(3);
   });
 
   it('does not retry an error that another attempt cannot fix', async () => {

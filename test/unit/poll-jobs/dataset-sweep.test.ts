@@ -4,7 +4,12 @@ import { defaultPollSettings } from '../../../functions/poll-jobs/poll.ts';
 import { datasetOrphanGraceMs, ingestTimeoutMs, loadConfig } from '../../../shared/config/index.ts';
 import type { JobRecord } from '../../../shared/jobs/model.ts';
 import { createMemoryLogger } from '../../../shared/logging/index.ts';
-import { type HeldDataset, ProviderError, type TuningProvider } from '../../../shared/providers/index.ts';
+import {
+  type DeleteDatasetOptions,
+  type HeldDataset,
+  ProviderError,
+  type TuningProvider,
+} from '../../../shared/providers/index.ts';
 import { jobFixture } from '../jobs/job-fixture.ts';
 
 const now = new Date('2026-12-03T10:00:00Z');
@@ -12,14 +17,16 @@ const hoursAgo = (hours: number) => new Date(now.getTime() - hours * 3_600_000).
 
 function setup(held: HeldDataset[], records: JobRecord[], failing: Set<string> = new Set()) {
   const deleted: string[] = [];
+  const proofs: Record<string, boolean | undefined> = {};
   const provider = {
     name: 'yandex',
     async heldDatasets() {
       return held;
     },
-    async deleteDataset(dataset: HeldDataset) {
+    async deleteDataset(dataset: HeldDataset, options?: DeleteDatasetOptions) {
       if (failing.has(dataset.id)) throw new ProviderError('unavailable', 503, 'UNAVAILABLE', true);
       deleted.push(dataset.id);
+      proofs[dataset.id] = options?.namedByOwnRecord;
     },
   } as unknown as TuningProvider;
   const byId = new Map(records.map((record) => [record.id, record]));
@@ -33,7 +40,7 @@ function setup(held: HeldDataset[], records: JobRecord[], failing: Set<string> =
     orphanGraceMs: 6 * 3_600_000,
     failuresLogged: new Set(),
   };
-  return { deps, deleted, logger };
+  return { deps, deleted, logger, proofs };
 }
 
 describe('freeing provider datasets', () => {
@@ -138,6 +145,23 @@ describe("keeping to this deployment's datasets (a folder shared by several depl
     expect(warnings).toHaveLength(1);
     expect(warnings[0]?.message).toContain('tunedrop-deployment=ours');
     expect(warnings[0]?.count).toBe(2);
+  });
+
+  it('frees an unlabelled dataset that one of its own records names (made before the upgrade), once the record is done', async () => {
+    const named = (id: string, state: 'SUCCEEDED' | 'RUNNING') => {
+      const record = jobFixture(state, { id });
+      return { ...record, provider: { ...record.provider, datasets: { train: `train-${id}` } } };
+    };
+    const held: HeldDataset[] = [
+      { provider: 'yandex', id: 'train-done', recordId: 'done' },
+      { provider: 'yandex', id: 'train-live', recordId: 'live' },
+      // Its record id is ours, but the record names another dataset: it may be anyone's.
+      { provider: 'yandex', id: 'someone-elses', recordId: 'done', createTime: hoursAgo(48) },
+    ];
+    const { deps, deleted, proofs } = setup(held, [named('done', 'SUCCEEDED'), named('live', 'RUNNING')]);
+    expect(await sweepDatasets(deps)).toEqual({ held: 2, deleted: 1, failed: 0 });
+    expect(deleted).toEqual(['train-done']);
+    expect(proofs).toEqual({ 'train-done': true });
   });
 });
 

@@ -107,7 +107,7 @@ describe('the Yandex client', () => {
     expect((await client.findJobByRecordId('rec1'))?.name).toBe('folders/b1gf/tuningTasks/real1');
   });
 
-  it("lists and finds only this deployment's tasks: never another deployment's, nor an older tunedrop's", async () => {
+  it("lists only this deployment's tasks; a lookup by record id also sees an older tunedrop's, never another deployment's", async () => {
     const labelled = (taskId: string, deployment: string | undefined, createdAt: string) =>
       tuningTask.TuningTask.fromPartial({
         taskId,
@@ -130,8 +130,15 @@ describe('the Yandex client', () => {
     const client = provider(fake, logger);
     const page = await client.listJobs({ labels: { 'tunedrop-managed': 'true' } });
     expect(page.jobs.map((job) => job.name)).toEqual(['folders/b1gf/tuningTasks/mine']);
-    // The oldest task of the record id is another deployment's: not adopted.
-    expect((await client.findJobByRecordId('rec1'))?.name).toBe('folders/b1gf/tuningTasks/mine');
+    // The oldest task of the record id is another deployment's: never seen. The older tunedrop's
+    // may be this deployment's own start from before the upgrade: a lookup adopts it rather than
+    // tuning again (or recording a cancel while it runs).
+    const byRecord = await client.listJobs({ labels: { 'tunedrop-job-id': 'rec1' } });
+    expect(byRecord.jobs.map((job) => job.name)).toEqual([
+      'folders/b1gf/tuningTasks/legacy',
+      'folders/b1gf/tuningTasks/mine',
+    ]);
+    expect((await client.findJobByRecordId('rec1'))?.name).toBe('folders/b1gf/tuningTasks/legacy');
     // The older tunedrop's task is named once per process, with what to do.
     const warnings = logger.entries.filter((entry) => String(entry.message).includes('without the'));
     expect(warnings).toHaveLength(1);
@@ -176,8 +183,20 @@ describe('the Yandex client', () => {
           ...(deployment ? { deployment } : {}),
         }),
       ).rejects.toThrow(/not this deployment's/);
+    // Proof that one of this deployment's records names it frees an unlabelled dataset, never
+    // another deployment's.
+    await expect(
+      client.deleteDataset?.(
+        { provider: 'yandex', id: 'fdsX', recordId: 'rec1', deployment: 'staging' },
+        { namedByOwnRecord: true },
+      ),
+    ).rejects.toThrow(/not this deployment's/);
     await client.deleteDataset?.({ provider: 'yandex', id: 'fdsY', recordId: 'rec1', deployment: 'unit' });
-    expect(deleted).toEqual(['fdsY']);
+    await client.deleteDataset?.(
+      { provider: 'yandex', id: 'fdsZ', recordId: 'rec1' },
+      { namedByOwnRecord: true },
+    );
+    expect(deleted).toEqual(['fdsY', 'fdsZ']);
   });
 
   it('uses Tune, and stops trying drafts, when CreateDraft answers UNIMPLEMENTED after a positive probe', async () => {
