@@ -7,6 +7,8 @@
  *   labels the first is the query filter and the rest are checked here.
  * - `outboxPending`: true while an outbox entry has no publishTime (listWithPendingEvents).
  * - `createInFlight`: true while a provider create call may be running (countByStates).
+ * - `lastWriteToken`: the call that last wrote it, added by readModifyWrite (shared/firestore) so
+ *   a retried write recognises its own; JobRecord's schema drops it on read.
  *
  * Composite indexes needed in production (the emulator needs none): google_firestore_index in
  * terraform/firestore.tf.
