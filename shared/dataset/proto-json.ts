@@ -12,6 +12,7 @@
  * keys and is never touched. The caller runs this only for a line with an underscore in it, so
  * camelCase data (the common case) pays nothing.
  */
+import { PART_KINDS } from '../models/kinds.ts';
 import type { Reporter } from './example-rules.ts';
 import { escapePointer, isObject } from './json-values.ts';
 
@@ -22,14 +23,9 @@ const set = (...names: string[]): ReadonlySet<string> => new Set(names);
 
 const TOP = set('contents', 'systemInstruction', 'tools', 'toolConfig', 'generationConfig');
 const CONTENT = set('role', 'parts');
+/** A part's data fields (the catalog's part kinds) and its metadata fields. */
 const PART = set(
-  'text',
-  'inlineData',
-  'fileData',
-  'functionCall',
-  'functionResponse',
-  'executableCode',
-  'codeExecutionResult',
+  ...PART_KINDS,
   'thought',
   'thoughtSignature',
   'videoMetadata',

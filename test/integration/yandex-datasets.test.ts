@@ -4,12 +4,13 @@
  * errors reach the report, reused by the start, and deleted once nothing needs them, so a
  * folder's dataset quota (10 at Yandex; smaller here) never fills up with finished jobs.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIngestHandler } from '../../functions/ingest-dataset/index.ts';
 import { noLease } from '../../functions/poll-jobs/lease.ts';
 import { pollJobs } from '../../functions/poll-jobs/poll.ts';
+import { readBlob } from '../../functions/runtime.ts';
 import { startYandexEmulator, type YandexEmulator } from '../../local/yandex-emulator/index.ts';
 import { deploymentIdFor } from '../../shared/config/index.ts';
 import { type CloudEvent, createPubSubPublisher } from '../../shared/events/index.ts';
@@ -24,10 +25,10 @@ import {
 } from '../../shared/providers/index.ts';
 import { createLocalBlobStore, reportNameFor } from '../../shared/storage/index.ts';
 import { collectEvents } from '../support/event-collector.ts';
+import { putObject } from '../support/ingest-harness.ts';
 import { uniqueName } from '../support/names.ts';
 import { pollConfig } from '../unit/poll-jobs/fixtures.ts';
 import {
-  bucket,
   finalizedEvent,
   type IngestEnvironment,
   project,
@@ -57,11 +58,7 @@ afterAll(async () => {
   await environment?.stop();
 });
 
-async function put(name: string, content: string) {
-  const file = join(environment.root, name);
-  await mkdir(dirname(file), { recursive: true });
-  await writeFile(file, content);
-}
+const put = (name: string, content: string) => putObject(environment.root, name, content);
 
 const startEmulator = (options: Parameters<typeof startYandexEmulator>[0] = {}) =>
   startYandexEmulator({ taskSeconds: 1, validateMs: 30, describeDelayMs: 200, ...options });
@@ -96,17 +93,7 @@ async function pipeline(
     endpoint: emulator.endpoint,
     plaintext: true,
     auth: { kind: 'api-key', apiKey: 'test' },
-    readDataset: async (uri) => {
-      const match = /^gs:\/\/[^/]+\/([^#]+)(?:#(\d+))?$/.exec(uri);
-      const chunks: Buffer[] = [];
-      for await (const chunk of blobs.read(
-        bucket,
-        match?.[1] ?? '',
-        match?.[2] ? { generation: match[2] } : undefined,
-      ))
-        chunks.push(Buffer.from(chunk as Uint8Array));
-      return Buffer.concat(chunks);
-    },
+    readDataset: (uri) => readBlob(blobs, uri),
     pollIntervalMs: 20,
   });
   running.push({

@@ -1,15 +1,8 @@
-/**
- * A Yandex AI Studio job through the pipeline: a tuning.json asking for provider yandex, ingest
- * (local validation in Yandex's format, the record, exactly-once start), the Yandex emulator over
- * gRPC through the provider registry, the poller, and the events on the real Pub/Sub and
- * Firestore emulators.
- */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIngestHandler } from '../../functions/ingest-dataset/index.ts';
 import { noLease } from '../../functions/poll-jobs/lease.ts';
 import { pollJobs } from '../../functions/poll-jobs/poll.ts';
+import { readBlob } from '../../functions/runtime.ts';
 import { startYandexEmulator, type YandexEmulator } from '../../local/yandex-emulator/index.ts';
 import { type CloudEvent, createPubSubPublisher } from '../../shared/events/index.ts';
 import { createFirestoreJobStore, jobIdLabel } from '../../shared/jobs/index.ts';
@@ -21,10 +14,10 @@ import {
 } from '../../shared/providers/index.ts';
 import { createLocalBlobStore } from '../../shared/storage/index.ts';
 import { collectEvents } from '../support/event-collector.ts';
+import { putObject } from '../support/ingest-harness.ts';
 import { uniqueName } from '../support/names.ts';
 import { pollConfig } from '../unit/poll-jobs/fixtures.ts';
 import {
-  bucket,
   finalizedEvent,
   type IngestEnvironment,
   project,
@@ -57,16 +50,7 @@ beforeAll(async () => {
     endpoint: yandex.endpoint,
     plaintext: true,
     auth: { kind: 'api-key', apiKey: 'test' },
-    readDataset: async (uri) => {
-      const match = /^gs:\/\/[^/]+\/(.+)$/.exec(uri);
-      const chunks: Buffer[] = [];
-      for await (const chunk of createLocalBlobStore({ root: environment.root }).read(
-        bucket,
-        match?.[1] ?? '',
-      ))
-        chunks.push(Buffer.from(chunk as Uint8Array));
-      return Buffer.concat(chunks);
-    },
+    readDataset: (uri) => readBlob(createLocalBlobStore({ root: environment.root }), uri),
     pollIntervalMs: 20,
   });
   closeYandex = () => provider.close();
@@ -78,11 +62,7 @@ afterAll(async () => {
   await environment?.stop();
 });
 
-async function put(name: string, content: string) {
-  const file = join(environment.root, name);
-  await mkdir(dirname(file), { recursive: true });
-  await writeFile(file, content);
-}
+const put = (name: string, content: string) => putObject(environment.root, name, content);
 
 async function pipeline() {
   const { topic, subscription, received } = await collectEvents(environment.pubsub);
