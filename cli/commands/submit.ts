@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 import { runningStack } from '../../local/stack-lock.ts';
 import { ConfigError, loadConfig } from '../../shared/config/index.ts';
 import { type JobState, jobIdFor } from '../../shared/jobs/index.ts';
-import type { PreflightContext } from '../../shared/jobs/manifest.ts';
+import type { PreflightContext } from '../../shared/jobs/preflight.ts';
 import { todayUtc } from '../../shared/models/index.ts';
 import { createApiClient, describeError, resolveApiUrl } from '../lib/api-client.ts';
 import {

@@ -10,13 +10,12 @@ import {
   formatIssue,
   type Manifest,
   manifestFileName,
-  type PreflightContext,
   parseManifest,
-  preflightSpec,
   resolveDatasetRef,
   type SpecDefaults,
   specFromManifest,
 } from '../../shared/jobs/manifest.ts';
+import { type PreflightContext, preflightSpec } from '../../shared/jobs/preflight.ts';
 
 /** One file to upload: where it is, where it goes, and how to check it first. */
 export interface Upload {

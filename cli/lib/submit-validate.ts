@@ -11,7 +11,7 @@ import {
   validateDataset,
   validationShareWarning,
 } from '../../shared/dataset/index.ts';
-import type { PreflightContext } from '../../shared/jobs/manifest.ts';
+import type { PreflightContext } from '../../shared/jobs/preflight.ts';
 import { type Plan, SubmitFailure, type Upload } from './submit-plan.ts';
 
 const say = (message: string) => console.error(message);
@@ -23,9 +23,11 @@ async function validateUpload(
 ): Promise<ValidationReport | string> {
   const { dataset } = upload;
   if (!dataset || !plan.model) throw new Error('not a dataset of a known model');
+  let sizeBytes: number;
   try {
     const info = await stat(upload.localPath);
     if (!info.isFile()) return `${upload.localPath} is not a file`;
+    sizeBytes = info.size;
   } catch {
     return `${upload.localPath}: no such file (the manifest names it)`;
   }
@@ -36,6 +38,8 @@ async function validateUpload(
     strict: plan.strict ?? false,
     role: dataset.role,
     fileName: upload.localPath,
+    // As `tunedrop validate`: a large file gets its worker thread from its first block.
+    sizeBytes,
   });
 }
 

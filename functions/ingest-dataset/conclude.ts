@@ -39,7 +39,7 @@ export interface Ref {
 export const gsUri = (bucket: string, name: string) => `gs://${bucket}/${name}`;
 
 /** The job record's estimate from the training report; none when the model has no price. */
-export function jobEstimate(report: ValidationReport): CostEstimate | undefined {
+function jobEstimate(report: ValidationReport): CostEstimate | undefined {
   const cost = report.stats.estimate.cost;
   if (
     !cost ||
@@ -125,11 +125,7 @@ export async function conclude(
     else if (!check.rows && (await deps.store.get(jobId))) {
       // A duplicate delivery lost a race with the one that prepared the datasets and created the
       // record: the job stands, and this delivery goes on as the duplicate it is (no rejection).
-      logger.info(`the provider check of ${ref.object} failed after its job was created; continuing`, {
-        ...ref,
-        jobId,
-        problems: check.problems.map((problem) => problem.message),
-      });
+      logs.logDuplicateAfterProviderCheck(logger, ref, jobId, check.problems);
     } else {
       problems.push(...check.problems);
       rejected = true;

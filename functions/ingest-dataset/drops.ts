@@ -14,15 +14,14 @@ import {
   formatIssue,
   manifestFileName,
   metadataOverrideKeys,
-  type PreflightContext,
   parseGcsUri,
   parseManifest,
   parseMetadataOverrides,
-  preflightSpec,
   resolveDatasetRef,
   specFromManifest,
 } from '../../shared/jobs/manifest.ts';
 import type { TuningSpec } from '../../shared/jobs/model.ts';
+import { type PreflightContext, preflightSpec } from '../../shared/jobs/preflight.ts';
 import type { Logger } from '../../shared/logging/index.ts';
 import { builtinCatalog, type Catalog, CatalogError, todayUtc } from '../../shared/models/index.ts';
 import {
@@ -152,7 +151,8 @@ export async function ingestManifest(
   const problems: FieldIssue[] = [];
   const notes: string[] = [];
   // The effective catalog: a model only the operator's override knows implies its provider.
-  const { catalog } = await checkContext(deps);
+  const context = await checkContext(deps);
+  const { catalog } = context;
   const parsed = parseManifest(
     await deps.blobs.readText(ref.bucket, ref.object, { generation: ref.generation }),
     { catalog },
@@ -200,7 +200,6 @@ export async function ingestManifest(
   );
   if (problems.length > 0)
     return conclude(deps, logger, ref, jobId, { kind: 'manifest', problems, notes, datasets: {} });
-  const context = await checkContext(deps);
   const preflight = preflightSpec(spec, context);
   problems.push(...preflight.issues);
   notes.push(...preflight.warnings.map(formatIssue));

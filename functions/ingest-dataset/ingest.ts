@@ -27,7 +27,6 @@ import * as logs from './logs.ts';
 import { routeObject } from './routing.ts';
 import type { StorageObjectData } from './storage-event.ts';
 
-export { jobEstimate } from './conclude.ts';
 export { defaultDisplayName } from './drops.ts';
 
 export interface IngestDeps {

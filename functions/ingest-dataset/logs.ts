@@ -130,3 +130,24 @@ export const logProviderRefused = (logger: Logger, ref: ObjectRef, jobId: string
     jobId,
     problems,
   });
+
+export const logDuplicateAfterProviderCheck = (
+  logger: Logger,
+  ref: ObjectRef,
+  jobId: string,
+  problems: readonly FieldIssue[],
+) =>
+  logger.info(`the provider check of ${ref.object} failed after its job was created; continuing`, {
+    ...ref,
+    jobId,
+    problems: problems.map((problem) => problem.message),
+  });
+
+export const logProviderConfiguration = (
+  logger: Logger,
+  details: { jobId: string; provider: string; status: string; error: string },
+) =>
+  logger.error(
+    `${details.provider} refused tunedrop's credentials (a configuration problem, not the upload); retried until IAM is fixed`,
+    details,
+  );

@@ -19,6 +19,7 @@ import {
   ProviderError,
   type TuningProvider,
 } from '../../shared/providers/types.ts';
+import { logProviderConfiguration } from './logs.ts';
 import type { IngestReport } from './report.ts';
 
 /** Rows listed per refusal at most: the rest are counted in errorsOmitted. */
@@ -84,10 +85,13 @@ export async function checkAtProvider(
     if (refusals.length > 0)
       return { ok: false, problems: applyRowErrors(datasets, refusals, name), rows: true };
     if (configurationStatuses.has(error.httpStatus)) {
-      logger?.error(
-        `${name} refused tunedrop's credentials (a configuration problem, not the upload); retried until IAM is fixed`,
-        { jobId, provider: name, status: error.status, error: error.message },
-      );
+      if (logger)
+        logProviderConfiguration(logger, {
+          jobId,
+          provider: name,
+          status: error.status,
+          error: error.message,
+        });
       throw new TransientError(`${error.message} (a configuration problem)`, 'provider-configuration', {
         cause: error,
       });

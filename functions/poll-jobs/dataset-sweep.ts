@@ -114,7 +114,23 @@ async function needed(deps: SweepDeps, dataset: HeldDataset): Promise<boolean> {
   return deps.clock().getTime() - created < deps.orphanGraceMs;
 }
 
-export async function sweepDatasets(deps: SweepDeps): Promise<SweepResult | undefined> {
+/** Each record read once per sweep: a record's datasets (train, validation) and checks share it. */
+function readingOnce(store: SweepDeps['store']): SweepDeps['store'] {
+  const reads = new Map<string, ReturnType<SweepDeps['store']['get']>>();
+  return {
+    get(id) {
+      let read = reads.get(id);
+      if (!read) {
+        read = store.get(id);
+        reads.set(id, read);
+      }
+      return read;
+    },
+  };
+}
+
+export async function sweepDatasets(sweepDeps: SweepDeps): Promise<SweepResult | undefined> {
+  const deps = { ...sweepDeps, store: readingOnce(sweepDeps.store) };
   const { provider, logger } = deps;
   if (!provider.heldDatasets || !provider.deleteDataset) return undefined;
   const result: SweepResult = { held: 0, deleted: 0, failed: 0 };

@@ -11,7 +11,7 @@ import { logs } from './logs.ts';
 import { defaultPollSettings, type PollDeps, type PollSummary } from './poll.ts';
 import { noteRecoveryFailure, type ReconcileOptions } from './reconcile.ts';
 
-export const busyStates: readonly JobState[] = ['PENDING', 'RUNNING', 'CANCELLING'];
+const busyStates: readonly JobState[] = ['PENDING', 'RUNNING', 'CANCELLING'];
 
 /** Counts a failed reconciliation of one record; at the limit, job.stalled with the reason. */
 export async function countRecoveryFailure(

@@ -254,7 +254,7 @@ export function datasetServiceImpl(context: ServiceContext): datasetService.Data
     validate: u('Validate', (request: datasetService.ValidateDatasetRequest) => {
       const dataset = requireDataset(context, request.datasetId);
       if (!dataset.bytes) throw new GrpcError(GrpcStatus.FAILED_PRECONDITION, 'dataset has no uploaded data');
-      world.startValidation(dataset, context.faults.takeValidationRefusal());
+      world.startValidation(dataset, () => context.faults.takeValidationRefusal());
       return world.validationOperation(dataset);
     }),
     update: u('Update', (request: datasetService.UpdateDatasetRequest) => {

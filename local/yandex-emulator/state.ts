@@ -221,14 +221,15 @@ export class World {
   }
 
   /** Runs the format check once, when Validate is called; the Operation reports it after validateMs. */
-  startValidation(dataset: DatasetRecord, refuse = false): string {
+  /** `refuse` is asked only when a well-formed dataset is checked, so a fault is spent only when applied. */
+  startValidation(dataset: DatasetRecord, refuse: () => boolean = () => false): string {
     if (!dataset.validation) {
       const operationId = newId('fdo');
       const check = checkTextToTextDataset(dataset.bytes ?? Buffer.alloc(0));
       dataset.validation = {
         operationId,
         startedAt: this.now(),
-        check: refuse && check.isValid ? refusedByTokenizer(check) : check,
+        check: check.isValid && refuse() ? refusedByTokenizer(check) : check,
       };
       this.validations.set(operationId, dataset.id);
     }

@@ -3,11 +3,10 @@
  * mean" for an unknown key close to a known one.
  */
 import type { ZodError } from 'zod';
+import { escapePointer } from '../dataset/json-values.ts';
 import type { FieldIssue } from './manifest.ts';
 
-export function escapePointer(segment: string): string {
-  return segment.replaceAll('~', '~0').replaceAll('/', '~1');
-}
+export { escapePointer };
 
 export function unescapePointer(segment: string): string {
   return segment.replaceAll('~1', '/').replaceAll('~0', '~');

@@ -15,9 +15,6 @@ import { jobIdLabel, type TuningSpec } from './model.ts';
 import { providerFor, providerIssues } from './provider-rules.ts';
 import { YandexTuningParams } from './yandex-params.ts';
 
-export { toFieldIssues } from './field-issues.ts';
-export { adapterSizeRank, type Preflight, type PreflightContext, preflightSpec } from './preflight.ts';
-
 export const manifestFileName = 'tuning.json';
 
 export interface FieldIssue {
@@ -410,6 +407,3 @@ export function parseMetadataOverrides(metadata: Record<string, string>): Checke
   }
   return issues.length > 0 ? { ok: false, issues } : { ok: true, value: out };
 }
-
-// ---------------------------------------------------------------------------------------------
-// Issue formatting

@@ -28,7 +28,7 @@ import type { TuningSpec } from './model.ts';
 import { specProviderIssues } from './provider-rules.ts';
 
 /** The LoRA rank of each AdapterSize name, as the model catalog lists allowed sizes. */
-export const adapterSizeRank: Record<AdapterSize, number> = {
+const adapterSizeRank: Record<AdapterSize, number> = {
   ONE: 1,
   TWO: 2,
   FOUR: 4,

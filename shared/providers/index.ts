@@ -1,4 +1,4 @@
-export { decodePageToken, encodePageToken, invalidPageToken } from './composite-page.ts';
+export { decodePageToken, encodePageToken } from './composite-page.ts';
 export { type ListManagedJobsOptions, listManagedJobs } from './list-managed.ts';
 export {
   createProviderRegistry,

@@ -75,25 +75,33 @@ export function rejectedDataset(
   );
 }
 
-async function findOwnDataset(options: EnsureDatasetOptions): Promise<datasetTypes.DatasetInfo | undefined> {
-  const { clients, folderId, deploymentId, recordId, role } = options;
-  let pageToken = '';
+/** Every dataset of the folder that tunedrop labelled with a record id and is not being deleted. */
+async function listRecordDatasets(
+  clients: YandexClients,
+  folderId: string,
+): Promise<datasetTypes.DatasetInfo[]> {
   const found: datasetTypes.DatasetInfo[] = [];
+  let pageToken = '';
   do {
     const page = await clients.datasets.list(
       datasetService.ListDatasetsRequest.fromPartial({ folderId, pageSize: 100, pageToken }),
     );
     found.push(
-      ...page.datasets.filter(
-        (info) =>
-          info.labels[jobIdLabel] === recordId &&
-          info.labels[datasetRoleLabel] === role &&
-          info.labels[deploymentLabel] === deploymentId &&
-          info.status !== DatasetStatus.DELETING,
-      ),
+      ...page.datasets.filter((info) => info.labels[jobIdLabel] && info.status !== DatasetStatus.DELETING),
     );
     pageToken = page.nextPageToken;
   } while (pageToken);
+  return found;
+}
+
+async function findOwnDataset(options: EnsureDatasetOptions): Promise<datasetTypes.DatasetInfo | undefined> {
+  const { clients, folderId, deploymentId, recordId, role } = options;
+  const found = (await listRecordDatasets(clients, folderId)).filter(
+    (info) =>
+      info.labels[jobIdLabel] === recordId &&
+      info.labels[datasetRoleLabel] === role &&
+      info.labels[deploymentLabel] === deploymentId,
+  );
   return found.sort((a, b) => (a.createdAt?.getTime() ?? 0) - (b.createdAt?.getTime() ?? 0))[0];
 }
 
@@ -303,27 +311,16 @@ export async function ensureDataset(options: EnsureDatasetOptions): Promise<stri
  * poller's sweep frees only its own deployment's (dataset-sweep.ts).
  */
 export async function listHeldDatasets(clients: YandexClients, folderId: string): Promise<HeldDataset[]> {
-  const held: HeldDataset[] = [];
-  let pageToken = '';
-  do {
-    const page = await clients.datasets.list(
-      datasetService.ListDatasetsRequest.fromPartial({ folderId, pageSize: 100, pageToken }),
-    );
-    for (const info of page.datasets) {
-      const recordId = info.labels[jobIdLabel];
-      if (!recordId || info.status === DatasetStatus.DELETING) continue;
-      const deployment = info.labels[deploymentLabel];
-      held.push({
-        provider: 'yandex',
-        id: info.datasetId,
-        recordId,
-        ...(deployment ? { deployment } : {}),
-        ...(info.createdAt ? { createTime: info.createdAt.toISOString() } : {}),
-      });
-    }
-    pageToken = page.nextPageToken;
-  } while (pageToken);
-  return held;
+  return (await listRecordDatasets(clients, folderId)).map((info) => {
+    const deployment = info.labels[deploymentLabel];
+    return {
+      provider: 'yandex',
+      id: info.datasetId,
+      recordId: info.labels[jobIdLabel] ?? '',
+      ...(deployment ? { deployment } : {}),
+      ...(info.createdAt ? { createTime: info.createdAt.toISOString() } : {}),
+    };
+  });
 }
 
 /** DatasetService.Delete; a dataset already gone is what was wanted. */

@@ -4,8 +4,9 @@
  * is the local emulator), the SDK's generated clients for DatasetService, TuningService and
  * OperationService built with the SDK's own client factory, the token put in each call's metadata
  * (the SDK's Session always uses TLS and Bearer tokens only, so it is not used), and gRPC errors
- * turned into ProviderErrors (and repeatable calls retried on transient ones). Operations are polled on the same llm host, as Yandex's docs and
- * Python SDK do (the Node SDK's default operation host differs).
+ * turned into ProviderErrors (and repeatable calls retried on transient ones). Operations are
+ * polled on the same llm host, as Yandex's docs and Python SDK do (the Node SDK's default operation
+ * host differs).
  */
 import { ChannelCredentials } from '@grpc/grpc-js';
 import { datasetService } from '@yandex-cloud/nodejs-sdk/ai-dataset-v1';

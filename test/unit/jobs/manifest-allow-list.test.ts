@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig, parseAllowList } from '../../../shared/config/index.ts';
-import { formatIssue, preflightSpec } from '../../../shared/jobs/manifest.ts';
+import { formatIssue } from '../../../shared/jobs/manifest.ts';
 import type { TuningSpec } from '../../../shared/jobs/model.ts';
+import { preflightSpec } from '../../../shared/jobs/preflight.ts';
 import { builtinCatalog } from '../../../shared/models/index.ts';
 
 const key = 'projects/p/locations/us-central1/keyRings/r/cryptoKeys/k';

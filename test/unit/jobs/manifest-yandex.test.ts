@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  formatIssue,
-  parseManifest,
-  preflightSpec,
-  specFromManifest,
-} from '../../../shared/jobs/manifest.ts';
+import { formatIssue, parseManifest, specFromManifest } from '../../../shared/jobs/manifest.ts';
+import { preflightSpec } from '../../../shared/jobs/preflight.ts';
 import { builtinCatalog, mergeCatalog } from '../../../shared/models/index.ts';
 
 const messages = (fields: Record<string, unknown>) => {

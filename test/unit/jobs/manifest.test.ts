@@ -5,11 +5,11 @@ import {
   parseGcsUri,
   parseManifest,
   parseMetadataOverrides,
-  preflightSpec,
   resolveDatasetRef,
   specFromManifest,
 } from '../../../shared/jobs/manifest.ts';
 import type { TuningSpec } from '../../../shared/jobs/model.ts';
+import { preflightSpec } from '../../../shared/jobs/preflight.ts';
 import { builtinCatalog, mergeCatalog } from '../../../shared/models/index.ts';
 
 const messages = (text: string) => {
