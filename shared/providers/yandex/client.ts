@@ -23,7 +23,8 @@
  * upgrade finish normally.
  *
  * Jobs are read from tasks as job-mapping.ts describes. Describe answers NOT_FOUND for the first
- * seconds after Tune: getJob reports that as a 404, which the poller treats as "not visible yet".
+ * seconds after Tune: getJob reports that as a 404, which a poll run in those seconds counts as one
+ * failed reconciliation (far below the limit; the next run finds the task).
  */
 import type { Logger } from '../../logging/index.ts';
 import { isDatasetRowErrors, type PreparedDatasets, ProviderError, type TuningProvider } from '../types.ts';
